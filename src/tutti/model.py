@@ -161,9 +161,7 @@ def utc_from_unix(seconds: float) -> datetime:
     return EPOCH + timedelta(seconds=seconds)
 
 
-def implausible_reason(
-    when: datetime | None, ms_played: int | None, *, now: datetime | None = None
-) -> str | None:
+def implausible_reason(when: datetime | None, ms_played: int | None, *, now: datetime | None = None) -> str | None:
     """Why a record's values cannot describe a real play, or ``None`` when they can."""
     if ms_played is not None and ms_played < 0:
         return f"negative ms_played ({ms_played})"
@@ -260,7 +258,7 @@ PLAY_SCHEMA = pa.schema(
     ]
 )
 PLAY_COLUMNS: tuple[str, ...] = tuple(PLAY_SCHEMA.names)
-assert PLAY_COLUMNS == tuple(f.name for f in fields(Play)), "PLAY_SCHEMA and Play must list the same fields"
+assert tuple(f.name for f in fields(Play)) == PLAY_COLUMNS, "PLAY_SCHEMA and Play must list the same fields"
 
 
 def plays_to_table(plays: Sequence[Play]) -> pa.Table:

@@ -45,8 +45,7 @@ def _as_importer(module: ModuleType) -> Importer:
 
 
 IMPORTERS: tuple[Importer, ...] = tuple(
-    _as_importer(m)
-    for m in (spotify_extended, spotify_account, lastfm, listenbrainz, apple_music, youtube_music)
+    _as_importer(m) for m in (spotify_extended, spotify_account, lastfm, listenbrainz, apple_music, youtube_music)
 )
 
 

@@ -60,7 +60,8 @@ class Entry:
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
             raise ExportError(
-                self.path, f"is not UTF-8 text (byte {exc.start}, line {line}: {data[exc.start:exc.start + 1]!r})"
+                self.path,
+                f"is not UTF-8 text (byte {exc.start}, line {line}: {data[exc.start : exc.start + 1]!r})",
             ) from exc
 
     @property

@@ -1,0 +1,157 @@
+"""A made-up listener's exports, in the services' real shapes, for the demo and the benchmarks.
+
+Nothing here is anyone's real history: artists and titles are invented from syllables. The shape is real:
+Spotify extended-history files (23 keys, ``ts`` the end time, ~16k records per file, pretty-printed) and a
+Last.fm scrobble CSV that repeats part of the same plays, so the demo shows cross-source merging too.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+_SYLLABLES = ("la", "mo", "ri", "sun", "vel", "ka", "tor", "ny", "el", "dra", "quo", "bi", "shi", "ro", "za")
+_EXTRA_NAMES = ("Ólafur Ørn", "Сестра Луна", "夜の光", "Ñandú", "L'Été Bleu", "Zoë & the Ψ")
+_PLATFORMS = ("android", "ios", "windows", "osx", "cast", "web_player windows 10;chrome 120;desktop")
+_COUNTRIES = ("DE", "FR", "ES", "IT", "NL", "US")
+RECORDS_PER_FILE = 16_000
+
+
+@dataclass(frozen=True)
+class _Track:
+    artist: str
+    album: str
+    name: str
+    uri: str
+    length_ms: int
+
+
+def _word(rng: random.Random, parts: int) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(parts)).capitalize()
+
+
+def _catalogue(rng: random.Random, artists: int = 600) -> list[_Track]:
+    tracks: list[_Track] = []
+    names = [f"{_word(rng, 2)} {_word(rng, rng.randint(1, 3))}" for _ in range(artists - len(_EXTRA_NAMES))]
+    for artist in [*_EXTRA_NAMES, *names]:
+        for _ in range(rng.randint(1, 3)):
+            album = f"{_word(rng, rng.randint(2, 4))}"
+            for _ in range(rng.randint(4, 12)):
+                uri = "spotify:track:" + "".join(rng.choice("ABCDEFGHabcdefgh0123456789") for _ in range(22))
+                tracks.append(_Track(artist, album, _word(rng, rng.randint(2, 5)), uri, rng.randint(120, 360) * 1000))
+    return tracks
+
+
+def extended_records(count: int, seed: int = 7, start: datetime | None = None) -> Iterator[dict[str, Any]]:
+    """``count`` plays in Spotify's V3 extended-history shape, in time order, over about ten years."""
+    rng = random.Random(seed)
+    catalogue = _catalogue(rng)
+    weights = [1.0 / (i + 1) ** 0.9 for i in range(len(catalogue))]
+    rng.shuffle(weights)
+    now = start or datetime(2016, 1, 1, 7, tzinfo=UTC)
+    gap_s = max(1, int(10 * 365 * 86400 / max(count, 1)) - 200)
+    picks = iter(())  # type: Iterator[_Track]
+    for i in range(count):
+        if i % 4096 == 0:
+            picks = iter(rng.choices(catalogue, weights, k=4096))
+        track = next(picks)
+        podcast = rng.random() < 0.03
+        roll = rng.random()
+        if roll < 0.22:
+            reason_end, ms = "fwdbtn", rng.randint(0, 29_000)
+        elif roll < 0.27:
+            reason_end, ms = "endplay", rng.randint(0, track.length_ms)
+        else:
+            reason_end, ms = "trackdone", track.length_ms
+        now += timedelta(milliseconds=ms) + timedelta(seconds=rng.randint(0, gap_s) if rng.random() < 0.2 else 1)
+        offline = rng.random() < 0.05
+        yield {
+            "ts": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "platform": rng.choice(_PLATFORMS),
+            "ms_played": ms * 8 if podcast else ms,
+            "conn_country": rng.choice(_COUNTRIES),
+            "ip_addr": "192.0.2.1",
+            "master_metadata_track_name": None if podcast else track.name,
+            "master_metadata_album_artist_name": None if podcast else track.artist,
+            "master_metadata_album_album_name": None if podcast else track.album,
+            "spotify_track_uri": None if podcast else track.uri,
+            "episode_name": f"Episode {i % 300}" if podcast else None,
+            "episode_show_name": f"The {track.artist} Hour" if podcast else None,
+            "spotify_episode_uri": f"spotify:episode:{i % 300:022d}" if podcast else None,
+            "audiobook_title": None,
+            "audiobook_uri": None,
+            "audiobook_chapter_uri": None,
+            "audiobook_chapter_title": None,
+            "reason_start": "trackdone" if rng.random() < 0.7 else "clickrow",
+            "reason_end": reason_end,
+            "shuffle": rng.random() < 0.4,
+            "skipped": reason_end == "fwdbtn",
+            "offline": offline,
+            "offline_timestamp": int(now.timestamp()) - ms // 1000,
+            "incognito_mode": rng.random() < 0.002,
+        }
+
+
+def write_extended_export(folder: Path, count: int, seed: int = 7) -> list[Path]:
+    """Write ``count`` plays as Streaming_History_Audio_<years>_<n>.json files of ~16k records each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    chunk: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        years = sorted({chunk[0]["ts"][:4], chunk[-1]["ts"][:4]})
+        path = folder / f"Streaming_History_Audio_{'-'.join(years)}_{len(files)}.json"
+        path.write_bytes(orjson.dumps(chunk, option=orjson.OPT_INDENT_2))
+        files.append(path)
+
+    for record in extended_records(count, seed):
+        chunk.append(record)
+        if len(chunk) == RECORDS_PER_FILE:
+            flush()
+            chunk = []
+    if chunk:
+        flush()
+    return files
+
+
+def write_demo_export(folder: Path, seed: int = 7, plays: int = 20_000) -> Path:
+    """A demo export folder: Spotify extended history plus a Last.fm CSV scrobbling a stretch of it."""
+    root = folder / "demo_export"
+    spotify = root / "Spotify Extended Streaming History"
+    write_extended_export(spotify, plays, seed)
+    records: list[dict[str, Any]] = []
+    for path in sorted(spotify.glob("*.json")):
+        records.extend(orjson.loads(path.read_bytes()))
+    rng = random.Random(seed)
+    scrobbled = [
+        r
+        for r in records[len(records) // 2 :]
+        if r["master_metadata_track_name"] and r["ms_played"] >= 30_000 and not r["incognito_mode"]
+    ]
+    lastfm = root / "lastfm_scrobbles.csv"
+    with lastfm.open("w", newline="", encoding="utf-8") as fp:
+        writer = csv.writer(fp, quoting=csv.QUOTE_ALL)
+        writer.writerow(["uts", "utc_time", "artist", "artist_mbid", "album", "album_mbid", "track", "track_mbid"])
+        for r in reversed(scrobbled):  # Last.fm exports are newest first
+            end = datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            start = end - timedelta(milliseconds=r["ms_played"]) + timedelta(seconds=rng.randint(0, 3))
+            writer.writerow(
+                [
+                    int(start.timestamp()),
+                    start.strftime("%d %b %Y, %H:%M"),
+                    r["master_metadata_album_artist_name"],
+                    "",
+                    r["master_metadata_album_album_name"],
+                    "",
+                    r["master_metadata_track_name"],
+                    "",
+                ]
+            )
+    return root

@@ -1,0 +1,124 @@
+"""The local store's tables, created and upgraded in numbered steps."""
+
+from __future__ import annotations
+
+import duckdb
+
+from tutti.store._sql import run
+
+# Each step runs once, in order; a store records the last step it has.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE profiles (
+        name VARCHAR PRIMARY KEY,
+        created_utc TIMESTAMPTZ NOT NULL DEFAULT now(),
+        time_zone VARCHAR
+    );
+    CREATE TABLE imports (
+        import_id INTEGER PRIMARY KEY,
+        profile VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,
+        imported_utc TIMESTAMPTZ NOT NULL DEFAULT now(),
+        plays_read BIGINT NOT NULL,
+        plays_added BIGINT NOT NULL,
+        report_json VARCHAR NOT NULL
+    );
+    CREATE TABLE plays (
+        play_id VARCHAR NOT NULL,
+        profile VARCHAR NOT NULL,
+        import_id INTEGER NOT NULL,
+        source VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        record_index BIGINT NOT NULL,
+        end_utc TIMESTAMPTZ,
+        start_utc TIMESTAMPTZ,
+        ms_played BIGINT,
+        time_precision VARCHAR NOT NULL,
+        track VARCHAR,
+        artist VARCHAR,
+        album VARCHAR,
+        content_kind VARCHAR NOT NULL,
+        duration_ms BIGINT,
+        spotify_uri VARCHAR,
+        recording_mbid VARCHAR,
+        artist_mbid VARCHAR,
+        release_mbid VARCHAR,
+        isrc VARCHAR,
+        platform VARCHAR NOT NULL,
+        platform_raw VARCHAR,
+        country VARCHAR,
+        reason_start VARCHAR,
+        reason_end VARCHAR,
+        shuffle BOOLEAN,
+        skipped BOOLEAN,
+        skipped_raw BOOLEAN,
+        offline BOOLEAN,
+        offline_utc TIMESTAMPTZ,
+        incognito BOOLEAN
+    );
+    CREATE TABLE merges (
+        merge_id INTEGER PRIMARY KEY,
+        profile VARCHAR NOT NULL,
+        duplicate_id VARCHAR NOT NULL,
+        kept_id VARCHAR NOT NULL,
+        confidence VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,
+        delta_ms BIGINT NOT NULL,
+        import_id INTEGER NOT NULL,
+        undone BOOLEAN NOT NULL DEFAULT false
+    );
+    CREATE TABLE library_items (
+        item_id VARCHAR NOT NULL,
+        profile VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        name VARCHAR,
+        artist VARCHAR,
+        album VARCHAR,
+        uri VARCHAR,
+        added_utc TIMESTAMPTZ
+    );
+    CREATE TABLE playlists (
+        playlist_id VARCHAR NOT NULL,
+        profile VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        last_modified VARCHAR,
+        description VARCHAR,
+        followers INTEGER
+    );
+    CREATE TABLE playlist_entries (
+        playlist_id VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        track VARCHAR,
+        artist VARCHAR,
+        album VARCHAR,
+        uri VARCHAR,
+        content_kind VARCHAR NOT NULL,
+        added_date VARCHAR
+    );
+    CREATE TABLE service_recaps (
+        recap_id VARCHAR NOT NULL,
+        profile VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        year INTEGER NOT NULL,
+        raw_json VARCHAR NOT NULL
+    );
+    """,
+)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a store's tables up to the newest step."""
+    run(con, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
+    current = (row[0] if row else None) or 0
+    for version, step in enumerate(MIGRATIONS, start=1):
+        if version > current:
+            run(con, "BEGIN TRANSACTION")
+            run(con, step)
+            run(con, "INSERT INTO schema_version VALUES (?)", [version])
+            run(con, "COMMIT")
