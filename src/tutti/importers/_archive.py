@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ MAX_ENTRIES = 20_000
 MAX_ENTRY_BYTES = 2 * 1024**3
 MAX_TOTAL_BYTES = 16 * 1024**3
 HEAD_BYTES = 4096
+_DAMAGED = (OSError, zipfile.BadZipFile, EOFError, zlib.error)
 _IGNORED_NAMES = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")
 
 
@@ -35,21 +37,21 @@ class Entry:
     def open(self) -> IO[bytes]:
         try:
             return self._open()
-        except (OSError, zipfile.BadZipFile, RuntimeError) as exc:
+        except (*_DAMAGED, RuntimeError) as exc:
             raise ExportError(self.path, f"cannot be read ({exc})") from exc
 
     def read_bytes(self) -> bytes:
         with self.open() as fp:
             try:
                 return fp.read()
-            except (OSError, zipfile.BadZipFile, EOFError) as exc:
+            except _DAMAGED as exc:
                 raise ExportError(self.path, f"is damaged and cannot be read ({exc})") from exc
 
     def head(self, n: int = HEAD_BYTES) -> bytes:
         with self.open() as fp:
             try:
                 return fp.read(n)
-            except (OSError, zipfile.BadZipFile, EOFError) as exc:
+            except _DAMAGED as exc:
                 raise ExportError(self.path, f"is damaged and cannot be read ({exc})") from exc
 
     def read_text(self) -> str:
@@ -73,30 +75,42 @@ def _is_ignored(name: str) -> bool:
     return any(part in name for part in _IGNORED_NAMES) or name.rsplit("/", 1)[-1].startswith("._")
 
 
-def _zip_entries(label: str, opener: Callable[[], IO[bytes]], depth: int) -> Iterator[Entry]:
+def _member_opener(source: Path | bytes, member: str) -> Callable[[], IO[bytes]]:
+    def open_member() -> IO[bytes]:
+        # The archive is opened per read; the member keeps the file open until it is closed itself.
+        archive = zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source))
+        try:
+            return archive.open(member)
+        finally:
+            archive.close()
+
+    return open_member
+
+
+def _zip_entries(label: str, source: Path | bytes, depth: int) -> Iterator[Entry]:
     try:
-        archive = zipfile.ZipFile(opener())
+        with zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source)) as archive:
+            infos = [i for i in archive.infolist() if not i.is_dir() and not _is_ignored(i.filename)]
+            nested = {
+                i.filename: archive.read(i)
+                for i in infos
+                if i.filename.lower().endswith(".zip") and depth < 1 and i.file_size <= MAX_ENTRY_BYTES
+            }
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise ExportError(label, f"is not a readable zip archive ({exc})") from exc
-    infos = [i for i in archive.infolist() if not i.is_dir() and not _is_ignored(i.filename)]
     if len(infos) > MAX_ENTRIES:
         raise ExportError(label, f"holds {len(infos)} files, more than the {MAX_ENTRIES} an export can have")
     total = sum(i.file_size for i in infos)
     if total > MAX_TOTAL_BYTES:
         raise ExportError(label, f"unpacks to {total} bytes, more than the limit of {MAX_TOTAL_BYTES}")
     for info in infos:
-        if info.file_size > MAX_ENTRY_BYTES:
-            raise ExportError(f"{label}!{info.filename}", f"is {info.file_size} bytes, over the per-file limit")
-
-        def open_member(info: zipfile.ZipInfo = info) -> IO[bytes]:
-            return archive.open(info)
-
         inner = f"{label}!{info.filename}"
-        if info.filename.lower().endswith(".zip") and depth < 1:
-            data = archive.read(info)
-            yield from _zip_entries(inner, lambda data=data: io.BytesIO(data), depth + 1)  # type: ignore[misc]
+        if info.file_size > MAX_ENTRY_BYTES:
+            raise ExportError(inner, f"is {info.file_size} bytes, over the per-file limit")
+        if info.filename in nested:
+            yield from _zip_entries(inner, nested[info.filename], depth + 1)
         else:
-            yield Entry(inner, info.filename, info.file_size, open_member)
+            yield Entry(inner, info.filename, info.file_size, _member_opener(source, info.filename))
 
 
 def _file_entry(path: Path, name: str) -> Entry:
@@ -119,12 +133,12 @@ def open_export(path: Path) -> list[Entry]:
             if _is_ignored(rel):
                 continue
             if file.suffix.lower() == ".zip" or _looks_like_zip(file):
-                entries.extend(_zip_entries(str(file), lambda file=file: file.open("rb"), 0))  # type: ignore[misc]
+                entries.extend(_zip_entries(str(file), file, 0))
             else:
                 entries.append(_file_entry(file, rel))
             if len(entries) > MAX_ENTRIES:
                 raise ExportError(str(path), f"holds more than the {MAX_ENTRIES} files an export can have")
         return entries
     if path.suffix.lower() == ".zip" or _looks_like_zip(path):
-        return list(_zip_entries(str(path), lambda: path.open("rb"), 0))
+        return list(_zip_entries(str(path), path, 0))
     return [_file_entry(path, path.name)]

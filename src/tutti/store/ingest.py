@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -212,15 +212,18 @@ def _next_import_id(store: Store) -> int:
     return int(row[0]) if row else 1
 
 
-def _import_one(store: Store, profile: str, path: Path, options: ReadOptions, progress: Progress) -> ImportReport:
-    report = ImportReport(path=str(path))
-    detected = detect(open_export(path))
-    report.unread = detected.unread
+def insert_items(
+    store: Store,
+    profile: str,
+    label: str,
+    items: Iterable[ImportItem],
+    progress: Progress | None = None,
+    report: ImportReport | None = None,
+) -> ImportReport:
+    """Store what importers yielded for one export (call inside ``store.transaction()``)."""
+    report = report or ImportReport(path=label)
     collected = _Collected()
-    for importer, entries in detected.claims:
-        report.formats[importer.NAME] = len(entries)
-        _collect(importer.read(entries, options), report, collected, progress)
-
+    _collect(items, report, collected, progress or (lambda _f, _n: None))
     import_id = _next_import_id(store)
     staged = pa.concat_tables(collected.tables) if collected.tables else PLAY_SCHEMA.empty_table()
     con = store.con
@@ -229,16 +232,16 @@ def _import_one(store: Store, profile: str, path: Path, options: ReadOptions, pr
         run(con, _KEY_STAGED_SQL)
     finally:
         con.unregister("staged")
-    keyed_rows = con.execute("SELECT count(*) FROM keyed").fetchall()[0]
-    distinct = int(keyed_rows[0]) if keyed_rows else 0
+    distinct = int(con.execute("SELECT count(*) FROM keyed").fetchall()[0][0])
     report.exact_duplicates = report.plays_read - distinct
     run(con, _INSERT_NEW_SQL, {"profile": profile, "import_id": import_id})
-    added_row = con.execute(
-        "SELECT count(*) FROM plays WHERE profile = ? AND import_id = ?", [profile, import_id]
-    ).fetchall()[0]
-    report.added = int(added_row[0]) if added_row else 0
-    report.already_stored = distinct - report.added
     run(con, "DROP TABLE keyed")
+    report.added = int(
+        con.execute("SELECT count(*) FROM plays WHERE profile = ? AND import_id = ?", [profile, import_id]).fetchall()[
+            0
+        ][0]
+    )
+    report.already_stored = distinct - report.added
 
     _store_library(store, profile, collected)
     report.library_items = len(collected.library)
@@ -253,13 +256,25 @@ def _import_one(store: Store, profile: str, path: Path, options: ReadOptions, pr
         [
             import_id,
             profile,
-            str(path),
+            label,
             report.plays_read,
             report.added,
             orjson.dumps(report.to_json(), default=str).decode(),
         ],
     )
     return report
+
+
+def _import_one(store: Store, profile: str, path: Path, options: ReadOptions, progress: Progress) -> ImportReport:
+    detected = detect(open_export(path))
+    report = ImportReport(path=str(path), unread=detected.unread)
+
+    def items() -> Iterator[ImportItem]:
+        for importer, entries in detected.claims:
+            report.formats[importer.NAME] = len(entries)
+            yield from importer.read(entries, options)
+
+    return insert_items(store, profile, str(path), items(), progress, report)
 
 
 def import_paths(

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA
+from tutti.errors import ExportError
+from tutti.importers._archive import open_export
+from tutti.importers.detect import detect
+
+FIXTURES = DATA / "spotify_extended"
+
+
+def _zip_folder(folder: Path, out: Path, prefix: str = "") -> Path:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                archive.write(file, prefix + file.relative_to(folder).as_posix())
+        archive.writestr("__MACOSX/._junk.json", b"\x00\x05")
+    return out
+
+
+def test_zip_folder_and_file_give_the_same_entries(tmp_path: Path) -> None:
+    archive = _zip_folder(FIXTURES, tmp_path / "my_spotify_data.zip", prefix="MyData/")
+    from_zip = {e.basename: e.read_bytes() for e in open_export(archive)}
+    from_folder = {e.basename: e.read_bytes() for e in open_export(FIXTURES)}
+    assert from_zip == from_folder
+    assert all(e.path.startswith(f"{archive}!MyData/") for e in open_export(archive))
+    single = FIXTURES / "Streaming_History_Audio_2024_1_v2_offline_seconds.json"
+    [entry] = open_export(single)
+    assert entry.read_bytes() == single.read_bytes()
+
+
+def test_a_zip_inside_a_folder_or_zip_is_opened(tmp_path: Path) -> None:
+    inner = _zip_folder(FIXTURES, tmp_path / "inner.zip")
+    outer = tmp_path / "outer.zip"
+    with zipfile.ZipFile(outer, "w") as archive:
+        archive.write(inner, "download/my_spotify_data.zip")
+    entries = open_export(outer)
+    assert len(entries) == len(list(FIXTURES.iterdir()))
+    assert all("!download/my_spotify_data.zip!" in e.path for e in entries)
+
+
+def test_corrupt_zip_names_the_file() -> None:
+    with pytest.raises(ExportError, match="my_spotify_data_corrupt.zip: is not a readable zip archive"):
+        open_export(DATA / "bad" / "my_spotify_data_corrupt.zip")
+
+
+def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="does not exist"):
+        open_export(tmp_path / "nope.zip")
+
+
+def test_detect_never_reads_personal_files_and_explains_the_rest(tmp_path: Path) -> None:
+    folder = tmp_path / "MyData"
+    folder.mkdir()
+    (folder / "Userdata.json").write_text('{"username": "someone", "email": "a@example.org"}')
+    (folder / "UserAddress.json").write_text("List(Map(street -> x))")
+    (folder / "notes.txt").write_text("hello")
+    good = FIXTURES / "Streaming_History_Audio_2024_1_v2_offline_seconds.json"
+    (folder / good.name).write_bytes(good.read_bytes())
+    found = detect(open_export(folder))
+    assert [(imp.NAME, [e.basename for e in entries]) for imp, entries in found.claims] == [
+        ("spotify_extended", [good.name])
+    ]
+    reasons = {Path(u.path).name: u.reason for u in found.unread}
+    assert reasons["Userdata.json"] == "personal data, never read"
+    assert reasons["UserAddress.json"] == "personal data, never read"
+    assert "not a listening-history file" in reasons["notes.txt"]
+
+
+def test_damaged_member_is_named(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Streaming_History_Audio_2024_0.json", b"[" + b'{"ts": "x"},' * 2000 + b"{}]")
+    data = bytearray(buffer.getvalue())
+    data[70:90] = b"\xff" * 20  # damage the compressed stream, not the directory
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(ExportError, match="damaged.zip!Streaming_History_Audio_2024_0.json"):
+        for entry in open_export(damaged):
+            entry.read_bytes()

@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import DATA, samples_path
+from tutti.errors import ExportError, UsageError
+from tutti.insights.summary import summary
+from tutti.model import (
+    PLAY_COLUMNS,
+    ContentKind,
+    Platform,
+    Play,
+    PlayBatch,
+    Source,
+    TimePrecision,
+    table_to_plays,
+)
+from tutti.store import Store, open_store
+from tutti.store.ingest import import_paths, insert_items
+
+FIXTURES = DATA / "spotify_extended"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(tmp_path / "home") as opened:
+        yield opened
+
+
+def _table_counts(store: Store) -> dict[str, int]:
+    tables = ("plays", "merges", "imports", "library_items", "playlists", "playlist_entries", "service_recaps")
+    return {t: store.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
+
+
+def _independent_extended(paths: list[Path]) -> tuple[int, int, int]:
+    """Events, ms and default-rule plays computed straight from raw extended-history files."""
+    distinct: dict[str, dict[str, object]] = {}
+    for path in paths:
+        for r in json.loads(path.read_text(encoding="utf-8")):
+            if not r.get("incognito_mode"):
+                distinct.setdefault(json.dumps(r, sort_keys=True), r)
+    records = list(distinct.values())
+    plays = sum(
+        1
+        for r in records
+        if r["ms_played"] >= 30_000 and not (r["skipped"] or r["reason_end"] in ("fwdbtn", "backbtn"))
+    )
+    return len(records), sum(int(r["ms_played"]) for r in records), plays  # type: ignore[call-overload]
+
+
+def test_reimport_adds_nothing(store: Store) -> None:
+    first = import_paths(store, "me", [FIXTURES])[0]
+    again = import_paths(store, "me", [FIXTURES])[0]
+    # 13 records: 2 incognito plays left out, two exact duplicate pairs (cast rows, Video file) folded
+    assert (first.plays_read, first.exact_duplicates, first.added) == (11, 2, 9)
+    assert again.added == 0
+    assert again.already_stored == 9
+    assert summary(store, "me").events == 9
+
+
+def test_extended_samples_match_an_independent_count(store: Store) -> None:
+    folder = samples_path("spotify-extended")
+    files = sorted(folder.rglob("*.json"))
+    events, ms, plays = _independent_extended(files)
+    import_paths(store, "me", [folder])
+    result = summary(store, "me")
+    assert (result.events, result.ms_played, result.plays) == (events, ms, plays)
+    assert import_paths(store, "me", [folder])[0].added == 0
+
+
+def test_failed_import_leaves_the_store_exactly_as_it_was(store: Store) -> None:
+    import_paths(store, "me", [FIXTURES / "endsong_0_v1_unordered_null_content_cast_duplicate.json"])
+    before = _table_counts(store)
+    with pytest.raises(ExportError) as info:
+        import_paths(
+            store,
+            "me",
+            [
+                FIXTURES / "Streaming_History_Audio_2024_1_v2_offline_seconds.json",
+                DATA / "bad" / "my_spotify_data_corrupt.zip",
+            ],
+        )
+    assert "my_spotify_data_corrupt.zip" in str(info.value)
+    assert _table_counts(store) == before
+
+
+def test_truncated_file_inside_a_folder_fails_whole_and_names_the_file(store: Store, tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    good = FIXTURES / "Streaming_History_Audio_2024_1_v2_offline_seconds.json"
+    (export / good.name).write_bytes(good.read_bytes())
+    (export / "Streaming_History_Audio_2024_2.json").write_bytes(good.read_bytes()[:-30])
+    with pytest.raises(ExportError, match=r"Streaming_History_Audio_2024_2\.json.*truncated"):
+        import_paths(store, "me", [export])
+    assert _table_counts(store)["plays"] == 0
+
+
+def test_profiles_are_separate(store: Store) -> None:
+    import_paths(store, "alice", [FIXTURES])
+    import_paths(store, "bob", [FIXTURES / "Streaming_History_Audio_2024_1_v2_offline_seconds.json"])
+    counts = {p.name: p.events for p in store.profiles()}
+    assert counts == {"alice": 9, "bob": 2}
+    with pytest.raises(UsageError):
+        summary(store, "carol")
+    with pytest.raises(UsageError):
+        import_paths(store, "no spaces please", [FIXTURES])
+
+
+_names = st.one_of(st.none(), st.text(min_size=1, max_size=20))
+_times = st.datetimes(min_value=datetime(2005, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC))
+
+
+@st.composite
+def _plays(draw: st.DrawFn) -> Play:
+    precision = draw(st.sampled_from(TimePrecision))
+    when = draw(_times).replace(microsecond=0)
+    if precision is TimePrecision.MINUTE:
+        when = when.replace(second=0)
+    ms = draw(st.one_of(st.none(), st.integers(min_value=0, max_value=5_000_000)))
+    return Play(
+        source=draw(st.sampled_from(Source)),
+        source_file="generated.json",
+        record_index=draw(st.integers(min_value=0, max_value=10**6)),
+        end_utc=when if ms is not None else None,
+        start_utc=None if ms is not None else when,
+        ms_played=ms,
+        time_precision=precision,
+        track=draw(_names),
+        artist=draw(_names),
+        album=draw(_names),
+        content_kind=draw(st.sampled_from(ContentKind)),
+        duration_ms=draw(st.one_of(st.none(), st.integers(min_value=0, max_value=10**7))),
+        spotify_uri=draw(st.one_of(st.none(), st.just("spotify:track:abc"))),
+        platform=draw(st.sampled_from(Platform)),
+        platform_raw=draw(_names),
+        country=draw(st.one_of(st.none(), st.sampled_from(["DE", "ZZ"]))),
+        reason_end=draw(st.one_of(st.none(), st.sampled_from(["fwdbtn", "trackdone", ""]))),
+        shuffle=draw(st.one_of(st.none(), st.booleans())),
+        skipped=draw(st.one_of(st.none(), st.booleans())),
+        offline=draw(st.one_of(st.none(), st.booleans())),
+        offline_utc=draw(st.one_of(st.none(), _times)),
+        incognito=draw(st.one_of(st.none(), st.booleans())),
+    )
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(_plays(), min_size=1, max_size=15, unique_by=lambda p: p.record_index))
+def test_a_play_survives_store_and_read_unchanged(plays: list[Play]) -> None:
+    with open_store(memory=True) as store, store.transaction():
+        store.ensure_profile("me")
+        report = insert_items(store, "me", "generated", [PlayBatch.from_plays("generated.json", plays)])
+        stored = store.con.sql(f"SELECT {', '.join(PLAY_COLUMNS)} FROM plays ORDER BY record_index").to_arrow_table()
+    distinct = {tuple(getattr(p, c) for c in PLAY_COLUMNS if c not in {"record_index"}) for p in plays}
+    assert report.added <= len(plays)
+    back = table_to_plays(stored)
+    expected = [p for p in sorted(plays, key=lambda p: p.record_index) if any(p == b for b in back)]
+    assert back == expected
+    # Only exact second-precision twins may fold; minute-precision repeats are all kept.
+    if all(p.time_precision is TimePrecision.MINUTE for p in plays):
+        assert report.added == len(plays)
+    assert report.added >= min(len(distinct), 1)
+
+
+def test_minute_precision_repeats_are_kept_and_overlap_merges_to_the_union() -> None:
+    minute = datetime(2020, 3, 24, 0, 59, tzinfo=UTC)
+
+    def play(i: int, ms: int) -> Play:
+        return Play(
+            Source.SPOTIFY_ACCOUNT,
+            "f.json",
+            i,
+            end_utc=minute,
+            ms_played=ms,
+            track="T",
+            artist="A",
+            time_precision=TimePrecision.MINUTE,
+        )
+
+    first = [play(0, 1000), play(1, 1000), play(2, 5000)]  # a real repeat inside one minute
+    second = [play(0, 1000), play(1, 1000), play(2, 1000), play(3, 7000)]  # the next export saw one more repeat
+    with open_store(memory=True) as store, store.transaction():
+        store.ensure_profile("me")
+        a = insert_items(store, "me", "export 1", [PlayBatch.from_plays("f.json", first)])
+        b = insert_items(store, "me", "export 2", [PlayBatch.from_plays("f.json", second)])
+        assert (a.added, b.added, b.already_stored) == (3, 2, 2)
+        assert summary(store, "me").events == 5  # multiset union: 3 x 1000 ms, 5000, 7000
+
+
+def test_start_is_derived_from_end_and_back() -> None:
+    end = datetime(2024, 1, 1, 12, tzinfo=UTC)
+    assert Play(Source.SPOTIFY_EXTENDED, "f", 0, end_utc=end, ms_played=60_000).start_utc == end - timedelta(minutes=1)
+    assert Play(Source.LASTFM, "f", 0, start_utc=end).end_utc is None
