@@ -45,7 +45,7 @@ def test_a_zip_inside_a_folder_or_zip_is_opened(tmp_path: Path) -> None:
 
 
 def test_corrupt_zip_names_the_file() -> None:
-    with pytest.raises(ExportError, match="my_spotify_data_corrupt.zip: is not a readable zip archive"):
+    with pytest.raises(ExportError, match=r"my_spotify_data_corrupt\.zip: is not a readable zip archive"):
         open_export(DATA / "bad" / "my_spotify_data_corrupt.zip")
 
 
@@ -80,6 +80,6 @@ def test_damaged_member_is_named(tmp_path: Path) -> None:
     data[70:90] = b"\xff" * 20  # damage the compressed stream, not the directory
     damaged = tmp_path / "damaged.zip"
     damaged.write_bytes(bytes(data))
-    with pytest.raises(ExportError, match="damaged.zip!Streaming_History_Audio_2024_0.json"):
+    with pytest.raises(ExportError, match=r"damaged\.zip!Streaming_History_Audio_2024_0\.json"):
         for entry in open_export(damaged):
             entry.read_bytes()

@@ -7,28 +7,7 @@ from dataclasses import dataclass, field
 
 from tutti.importers import IMPORTERS, Importer
 from tutti.importers._archive import Entry
-
-# Files that hold who the listener is, what they pay with or searched for: never opened.
-PERSONAL_FILES = frozenset(
-    name.lower()
-    for name in (
-        "Userdata.json",
-        "Identity.json",
-        "Identifiers.json",
-        "Payments.json",
-        "UserAddress.json",
-        "FamilyPlan.json",
-        "Inferences.json",
-        "Marquee.json",
-        "SearchQueries.json",
-        "Follow.json",
-        "user.json",
-        "MessageData.json",
-        "VoiceInput.json",
-        "UserAttributes.json",
-        "CustomerServiceHistoryAndSurveyData.json",
-    )
-)
+from tutti.importers._personal import PERSONAL_FILES
 
 
 @dataclass(frozen=True)

@@ -106,21 +106,27 @@ def _identity_sql() -> str:
     return f"concat_ws(chr(31), {parts})"
 
 
+# Minute-precision repeats get their order among identical records; second-precision twins share one id.
 _KEY_STAGED_SQL = f"""
 CREATE OR REPLACE TEMP TABLE keyed AS
 WITH identified AS (
     SELECT *, {_identity_sql()} AS identity FROM staged
-),
-numbered AS (
-    SELECT *,
-        CASE WHEN time_precision = 'minute'
-             THEN md5(identity || chr(30) || row_number() OVER (
-                    PARTITION BY identity ORDER BY source_file, record_index)::VARCHAR)
-             ELSE md5(identity) END AS play_id
-    FROM identified
 )
-SELECT * EXCLUDE (identity) FROM numbered
-QUALIFY row_number() OVER (PARTITION BY play_id ORDER BY source_file, record_index) = 1
+SELECT * EXCLUDE (identity), md5(identity) AS play_id FROM identified WHERE time_precision <> 'minute'
+UNION ALL
+SELECT * EXCLUDE (identity),
+       md5(identity || chr(30) || row_number() OVER (
+           PARTITION BY identity ORDER BY source_file, record_index)::VARCHAR) AS play_id
+FROM identified WHERE time_precision = 'minute'
+"""
+
+# Exact twins are rare: find them with a cheap aggregate, then drop all but the first of each.
+_DROP_TWINS_SQL = """
+DELETE FROM keyed WHERE (play_id, source_file, record_index) IN (
+    SELECT (play_id, source_file, record_index) FROM keyed
+    WHERE play_id IN (SELECT play_id FROM keyed GROUP BY play_id HAVING count(*) > 1)
+    QUALIFY row_number() OVER (PARTITION BY play_id ORDER BY source_file, record_index) > 1
+)
 """
 
 _INSERT_NEW_SQL = f"""
@@ -232,6 +238,7 @@ def insert_items(
         run(con, _KEY_STAGED_SQL)
     finally:
         con.unregister("staged")
+    run(con, _DROP_TWINS_SQL)
     distinct = int(con.execute("SELECT count(*) FROM keyed").fetchall()[0][0])
     report.exact_duplicates = report.plays_read - distinct
     run(con, _INSERT_NEW_SQL, {"profile": profile, "import_id": import_id})
