@@ -103,3 +103,19 @@ def test_profiles_lists_each_profile(run) -> None:  # type: ignore[no-untyped-de
     code, out, _ = run("profiles", "--json")
     assert code == 0
     assert {p["name"]: p["events"] for p in json.loads(out)} == {"ana": 9, "ben": 2}
+
+
+def test_demo_imports_a_generated_history_and_merges_its_scrobbles(run) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run("demo")
+    assert code == 0
+    assert "merged as copies of plays from another source" in out
+    assert "Listening history of demo" in out
+    code, out, _ = run("duplicates", "--profile", "demo", "--json")
+    merges = json.loads(out)
+    assert code == 0 and len(merges) > 1000
+    events = json.loads(run("summary", "-p", "demo", "--json")[1])["events"]
+    code, out, _ = run("duplicates", "-p", "demo", "--undo", str(merges[0]["merge_id"]))
+    assert code == 0 and "undone" in out
+    assert json.loads(run("summary", "-p", "demo", "--json")[1])["events"] == events + 1
+    code, _, err = run("duplicates", "-p", "demo", "--undo", "999999")
+    assert code == 1 and "no merge number 999999" in err

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 from tutti.errors import UsageError
 from tutti.model import Source
@@ -43,45 +44,90 @@ class Merge:
     duplicate: str
 
 
-def _pair_sql(kept_source: str, dup_source: str) -> tuple[str, str]:
-    """The query proposing merges of ``dup_source`` copies into ``kept_source`` plays, and its rule text."""
+@dataclass(frozen=True)
+class _PairRule:
+    """How copies of ``dup_source`` are matched to plays of ``kept_source``."""
+
+    exact_key: str  # SQL over one play; equal keys (and names) make a certain match
+    delta: str  # SQL over plays a (kept) and b (copy): their distance in ms
+    certain: str  # SQL over delta_ms, same_id, a_ms, b_ms
+    probable: str
+    text: str
+
+
+def _rule(kept_source: str, dup_source: str) -> _PairRule:
     if {kept_source, dup_source} == {Source.SPOTIFY_EXTENDED.value, Source.SPOTIFY_ACCOUNT.value}:
         # Both record the end; account data truncates it to the minute and repeats ms_played exactly.
-        delta = "abs(epoch_ms(date_trunc('minute', a.end_utc)) - epoch_ms(b.end_utc))"
-        certain = "a_ms = b_ms AND delta_ms = 0"
-        probable = "abs(a_ms - b_ms) <= 2000 AND delta_ms <= 60000"
-        rule = "spotify account-data copy of an extended-history play"
-    else:
-        delta = "abs(a.t_ms - b.t_ms)"
-        certain = "delta_ms <= 1000 OR (same_id AND delta_ms <= 60000)"
-        probable = f"delta_ms <= {WINDOW_MS}"
-        rule = f"{dup_source} copy of a {kept_source} play (same artist and title, start times close)"
-    sql = f"""
-    WITH candidates AS (
+        return _PairRule(
+            exact_key="epoch_ms(date_trunc('minute', p.end_utc))::VARCHAR || ':' || coalesce(p.ms_played, -1)",
+            delta="abs(epoch_ms(date_trunc('minute', a.end_utc)) - epoch_ms(date_trunc('minute', b.end_utc)))",
+            certain="a_ms = b_ms AND delta_ms = 0",
+            probable="abs(a_ms - b_ms) <= 2000 AND delta_ms <= 60000",
+            text="spotify account-data copy of an extended-history play",
+        )
+    return _PairRule(
+        exact_key="(epoch_ms(coalesce(p.start_utc, p.end_utc)) // 1000)::VARCHAR",
+        delta="abs(a.t_ms - b.t_ms)",
+        certain="delta_ms <= 5000 OR (same_id AND delta_ms <= 60000)",
+        probable=f"delta_ms <= {WINDOW_MS}",
+        text=f"{dup_source} copy of a {kept_source} play (same artist and title, start times close)",
+    )
+
+
+def _candidates_sql(kept_source: str, dup_source: str, rule: _PairRule) -> str:
+    """Unmerged plays of both sources with their match keys; a kept play serves one copy per source."""
+    return f"""
+    candidates AS (
         SELECT p.play_id, p.source, p.import_id, p.ms_played, p.end_utc, p.recording_mbid, p.spotify_uri,
-               epoch_ms(coalesce(p.start_utc, p.end_utc)) AS t_ms,
+               epoch_ms(coalesce(p.start_utc, p.end_utc)) AS t_ms, {rule.exact_key} AS exact_key,
                {_NAME_KEY.format(col="p.artist")} || chr(31) || {_NAME_KEY.format(col="p.track")} AS name_key
         FROM plays p
         WHERE p.profile = $profile AND p.source IN ('{kept_source}', '{dup_source}')
           AND p.artist IS NOT NULL AND p.track IS NOT NULL AND {NOT_MERGED_SQL}
-    ),
-    kept AS (SELECT *, t_ms // {_BUCKET_MS} AS bucket FROM candidates WHERE source = '{kept_source}'),
+          AND NOT EXISTS (SELECT 1 FROM merges u WHERE u.profile = p.profile AND u.kept_id = p.play_id
+                          AND u.duplicate_source = '{dup_source}' AND NOT u.undone)
+    )"""
+
+
+_NOT_UNDONE_PAIR = """NOT EXISTS (SELECT 1 FROM merges m WHERE m.profile = $profile
+                          AND m.kept_id = a.play_id AND m.duplicate_id = b.play_id)"""
+
+
+def _exact_sql(kept_source: str, dup_source: str, rule: _PairRule) -> str:
+    """Certain matches: same names and exact key; the n-th of identical copies pairs with the n-th play."""
+    return f"""
+    WITH {_candidates_sql(kept_source, dup_source, rule)},
+    ranked AS (
+        SELECT *, row_number() OVER (PARTITION BY source, name_key, exact_key ORDER BY t_ms, play_id) AS rk
+        FROM candidates
+    )
+    SELECT a.play_id, b.play_id, 'certain', {rule.delta}
+    FROM ranked a JOIN ranked b USING (name_key, exact_key, rk)
+    WHERE a.source = '{kept_source}' AND b.source = '{dup_source}'
+      AND (a.import_id = $import_id OR b.import_id = $import_id) AND {_NOT_UNDONE_PAIR}
+    """
+
+
+def _nearest_sql(kept_source: str, dup_source: str, rule: _PairRule) -> str:
+    """Matches by time: each copy to its nearest play, each play to its nearest copy (run until none are left)."""
+    bucket = f"t_ms // {_BUCKET_MS}"
+    return f"""
+    WITH {_candidates_sql(kept_source, dup_source, rule)},
+    kept AS (SELECT *, {bucket} AS bucket FROM candidates WHERE source = '{kept_source}'),
     dups AS (
-        SELECT *, unnest([t_ms // {_BUCKET_MS} - 1, t_ms // {_BUCKET_MS}, t_ms // {_BUCKET_MS} + 1]) AS bucket
+        SELECT *, unnest([{bucket} - 1, {bucket}, {bucket} + 1]) AS bucket
         FROM candidates WHERE source = '{dup_source}'
     ),
     pairs AS (
-        SELECT a.play_id AS kept_id, b.play_id AS duplicate_id, {delta} AS delta_ms,
+        SELECT a.play_id AS kept_id, b.play_id AS duplicate_id, {rule.delta} AS delta_ms,
                a.ms_played AS a_ms, b.ms_played AS b_ms,
                coalesce(a.recording_mbid = b.recording_mbid OR a.spotify_uri = b.spotify_uri, false) AS same_id
         FROM kept a JOIN dups b USING (name_key, bucket)
-        WHERE (a.import_id = $import_id OR b.import_id = $import_id)
-          AND NOT EXISTS (SELECT 1 FROM merges m WHERE m.profile = $profile
-                          AND m.kept_id = a.play_id AND m.duplicate_id = b.play_id)
+        WHERE (a.import_id = $import_id OR b.import_id = $import_id) AND {_NOT_UNDONE_PAIR}
     ),
     judged AS (
         SELECT kept_id, duplicate_id, delta_ms,
-               CASE WHEN {certain} THEN 'certain' WHEN {probable} THEN 'probable' END AS confidence
+               CASE WHEN {rule.certain} THEN 'certain' WHEN {rule.probable} THEN 'probable' END AS confidence
         FROM pairs
     ),
     best_for_duplicate AS (
@@ -91,7 +137,22 @@ def _pair_sql(kept_source: str, dup_source: str) -> tuple[str, str]:
     SELECT kept_id, duplicate_id, confidence, delta_ms FROM best_for_duplicate
     QUALIFY row_number() OVER (PARTITION BY kept_id ORDER BY delta_ms, duplicate_id) = 1
     """
-    return sql, rule
+
+
+_MAX_ROUNDS = 20
+
+
+def _record(store: Store, profile: str, dup_source: str, rule: _PairRule, import_id: int, rows: list[Any]) -> None:
+    con = store.con
+    first_id = int(con.execute("SELECT coalesce(max(merge_id), 0) + 1 FROM merges").fetchall()[0][0])
+    run_many(
+        con,
+        "INSERT INTO merges VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, false)",
+        [
+            [first_id + i, profile, dup, dup_source, kept, confidence, rule.text, delta, import_id]
+            for i, (kept, dup, confidence, delta) in enumerate(rows)
+        ],
+    )
 
 
 def merge_cross_source_copies(store: Store, profile: str, import_id: int) -> MergeCounts:
@@ -101,25 +162,21 @@ def merge_cross_source_copies(store: Store, profile: str, import_id: int) -> Mer
         row[0] for row in con.execute("SELECT DISTINCT source FROM plays WHERE profile = ?", [profile]).fetchall()
     }
     ordered = [s.value for s in Source if s.value in present]
-    certain = probable = 0
+    params = {"profile": profile, "import_id": import_id}
+    merged: list[Any] = []
     for kept_source, dup_source in combinations(ordered, 2):
-        sql, rule = _pair_sql(kept_source, dup_source)
-        rows = con.execute(sql, {"profile": profile, "import_id": import_id}).fetchall()
-        if not rows:
-            continue
-        start = con.execute("SELECT coalesce(max(merge_id), 0) FROM merges").fetchall()[0]
-        first_id = (int(start[0]) if start else 0) + 1
-        run_many(
-            con,
-            "INSERT INTO merges VALUES (?, ?, ?, ?, ?, ?, ?, ?, false)",
-            [
-                [first_id + i, profile, dup, kept, confidence, rule, delta, import_id]
-                for i, (kept, dup, confidence, delta) in enumerate(rows)
-            ],
-        )
-        certain += sum(1 for r in rows if r[2] == "certain")
-        probable += sum(1 for r in rows if r[2] == "probable")
-    return MergeCounts(certain, probable)
+        rule = _rule(kept_source, dup_source)
+        rows = con.execute(_exact_sql(kept_source, dup_source, rule), params).fetchall()
+        for _ in range(_MAX_ROUNDS):
+            if rows:
+                _record(store, profile, dup_source, rule, import_id, rows)
+                merged.extend(rows)
+            rows = con.execute(_nearest_sql(kept_source, dup_source, rule), params).fetchall()
+            if not rows:
+                break
+    return MergeCounts(
+        certain=sum(1 for r in merged if r[2] == "certain"), probable=sum(1 for r in merged if r[2] == "probable")
+    )
 
 
 def list_merges(store: Store, profile: str, *, include_undone: bool = False) -> list[Merge]:

@@ -60,6 +60,7 @@ MIGRATIONS: tuple[str, ...] = (
         merge_id INTEGER PRIMARY KEY,
         profile VARCHAR NOT NULL,
         duplicate_id VARCHAR NOT NULL,
+        duplicate_source VARCHAR NOT NULL,
         kept_id VARCHAR NOT NULL,
         confidence VARCHAR NOT NULL,
         rule VARCHAR NOT NULL,
