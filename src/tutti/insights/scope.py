@@ -1,0 +1,93 @@
+"""What every insight works on: one profile's plays, one period, one play rule, one time-zone plan.
+
+``open_scope`` materialises two temporary tables once, so each insight is a single small query:
+
+* ``scope.history``: every play of the profile after de-duplication (the full history, for "first ever"
+  questions such as discoveries and comebacks);
+* ``scope.plays``: the same rows restricted to the period.
+
+Columns of both: play_id, source, start_utc, end_utc, local_ts (TIMESTAMP, the listener's wall clock at the
+start), local_date (DATE), hour (0-23), weekday (1 = Monday .. 7 = Sunday), ms (ms_played, 0 when unknown),
+ms_known (bool), counts (bool: the play rule says this event is a play), kind (music/podcast/audiobook/
+video/unknown), artist, track, album, skipped, shuffle, offline, platform, country, reason_start, reason_end.
+Insights never read ``plays`` of the store directly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date
+
+from tutti.insights.period import Period
+from tutti.insights.rules import DEFAULT_RULE, PlayRule
+from tutti.insights.zones import ZonePlan
+from tutti.store import Store
+from tutti.store._sql import run
+
+_counter = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Scope:
+    store: Store
+    profile: str
+    period: Period
+    rule: PlayRule
+    zones: ZonePlan
+    history: str  # name of the temp table holding the whole history
+    plays: str  # name of the temp table holding the period's events
+
+    def query(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+        """Run ``sql``; ``{plays}`` and ``{history}`` in it name this scope's tables."""
+        return self.store.con.execute(sql.format(plays=self.plays, history=self.history), params).fetchall()
+
+    def close(self) -> None:
+        run(self.store.con, f"DROP TABLE IF EXISTS {self.plays}")
+        run(self.store.con, f"DROP TABLE IF EXISTS {self.history}")
+
+
+def _date_literal(day: date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+def open_scope(
+    store: Store,
+    profile: str,
+    period: Period,
+    rule: PlayRule = DEFAULT_RULE,
+    zones: ZonePlan | None = None,
+) -> Scope:
+    """Prepare the tables every insight reads (a few hundred ms for a million plays)."""
+    store.require_profile(profile)
+    zones = zones or ZonePlan.single("UTC")
+    n = next(_counter)
+    history, plays = f"scope_history_{n}", f"scope_plays_{n}"
+    local = zones.sql_local("coalesce(p.start_utc, p.end_utc)")
+    run(
+        store.con,
+        f"""
+        CREATE TEMP TABLE {history} AS
+        WITH located AS (
+            SELECT p.*, {local} AS local_ts FROM ({store.active_plays_sql(profile)}) p
+            WHERE coalesce(p.start_utc, p.end_utc) IS NOT NULL
+        )
+        SELECT play_id, source, start_utc, end_utc, local_ts,
+               CAST(local_ts AS DATE) AS local_date,
+               CAST(hour(local_ts) AS INTEGER) AS hour,
+               CAST(isodow(local_ts) AS INTEGER) AS weekday,
+               coalesce(ms_played, 0) AS ms, ms_played IS NOT NULL AS ms_known,
+               {rule.sql("located")} AS counts,
+               content_kind AS kind, artist, track, album, skipped, shuffle, offline, platform, country,
+               reason_start, reason_end
+        FROM located
+        ORDER BY local_ts
+        """,
+    )
+    conditions = ["true"]
+    if period.start:
+        conditions.append(f"local_date >= {_date_literal(period.start)}")
+    if period.end:
+        conditions.append(f"local_date < {_date_literal(period.end)}")
+    run(store.con, f"CREATE TEMP TABLE {plays} AS SELECT * FROM {history} WHERE {' AND '.join(conditions)}")
+    return Scope(store, profile, period, rule, zones, history, plays)
