@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from tutti.errors import UsageError
+from tutti.store import Store
+from tutti.store.profile import recorded_zones
 
 
 def system_zone() -> str:
@@ -62,9 +64,18 @@ class ZonePlan:
 
     @property
     def label(self) -> str:
-        return " → ".join(
-            c.zone + (f" (from {c.since_utc:%Y-%m-%d})" if c.since_utc else "") for c in self.changes
-        )
+        return " → ".join(c.zone + (f" (from {c.since_utc:%Y-%m-%d})" if c.since_utc else "") for c in self.changes)
+
+    @classmethod
+    def from_changes(cls, changes: list[tuple[datetime | None, str]], default: str) -> ZonePlan:
+        """A plan from recorded changes; before the first recorded change, ``default`` applies."""
+        plan = [ZoneChange(None, checked_zone(default))]
+        for since, zone in changes:
+            if since is None:
+                plan[0] = ZoneChange(None, checked_zone(zone))
+            else:
+                plan.append(ZoneChange(since, checked_zone(zone)))
+        return cls(tuple(plan))
 
     def sql_local(self, instant: str) -> str:
         """SQL turning the TIMESTAMPTZ expression ``instant`` into local wall-clock time (TIMESTAMP)."""
@@ -77,3 +88,10 @@ class ZonePlan:
                 f"ELSE {expression} END"
             )
         return expression
+
+
+def zone_plan_for(store: Store, profile: str, override: str | None = None) -> ZonePlan:
+    """``--tz`` when given; else the zones the profile recorded (``tutti timezone``); else the system zone."""
+    if override:
+        return ZonePlan.single(override)
+    return ZonePlan.from_changes(recorded_zones(store, profile), system_zone())

@@ -109,6 +109,13 @@ MIGRATIONS: tuple[str, ...] = (
         raw_json VARCHAR NOT NULL
     );
     """,
+    """
+    CREATE TABLE profile_zones (
+        profile VARCHAR NOT NULL,
+        since_utc TIMESTAMPTZ,
+        zone VARCHAR NOT NULL
+    );
+    """,
 )
 
 
