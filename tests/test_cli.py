@@ -119,3 +119,15 @@ def test_demo_imports_a_generated_history_and_merges_its_scrobbles(run) -> None:
     assert json.loads(run("summary", "-p", "demo", "--json")[1])["events"] == events + 1
     code, _, err = run("duplicates", "-p", "demo", "--undo", "999999")
     assert code == 1 and "no merge number 999999" in err
+
+
+def test_timezone_records_changes_and_rejects_unknown_zones(run) -> None:  # type: ignore[no-untyped-def]
+    run("import", str(FIXTURES))
+    code, out, _ = run("timezone", "Europe/Madrid")
+    assert code == 0 and "Europe/Madrid" in out
+    code, out, _ = run("timezone", "America/Argentina/Buenos_Aires", "--since", "2020-06-01")
+    assert "Europe/Madrid → America/Argentina/Buenos_Aires (from 2020-06-01)" in out
+    code, _, err = run("timezone", "Mars/Base")
+    assert code == 1 and "unknown time zone 'Mars/Base'" in err
+    code, _, err = run("timezone", "UTC", "--since", "yesterday")
+    assert code == 1 and "is not a day" in err

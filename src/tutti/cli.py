@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -22,11 +23,13 @@ from tutti.errors import TuttiError, UsageError
 from tutti.importers import ReadOptions, formats
 from tutti.insights.rules import rule_named
 from tutti.insights.summary import Summary, summary
+from tutti.insights.zones import checked_zone, zone_plan_for
 from tutti.settings import default_profile
 from tutti.store import Store, open_store
 from tutti.store.dedupe import list_merges, undo_merge
 from tutti.store.export import export_jsonl, export_parquet
 from tutti.store.ingest import ImportReport, import_paths
+from tutti.store.profile import record_zone
 
 app = typer.Typer(
     help="Tutti: your listening history back. Import exports, see what you listened to, keep it yours.",
@@ -235,6 +238,37 @@ def export_command(
 
         count = _run(write)
     console.print(f"wrote {count:,} plays of {who} to {out}")
+
+
+@app.command("timezone")
+def timezone_command(
+    zone: Annotated[str | None, typer.Argument(help="IANA zone, e.g. Europe/Berlin; omit to list.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Day (YYYY-MM-DD, UTC midnight) from which the zone applies.")
+    ] = None,
+    profile: ProfileOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Record where the listener lived (time zones can change over the years); recaps use it for local time."""
+    who = profile or default_profile()
+    with _store(home) as store:
+
+        def change() -> None:
+            assert zone is not None
+            start = _run(lambda: _utc_day(since)) if since else None
+            record_zone(store, who, checked_zone(zone), start)
+
+        if zone is not None:
+            _run(change)
+        plan = _run(lambda: zone_plan_for(store, who))
+    console.print(f"time zones of {who}: {plan.label}")
+
+
+def _utc_day(text: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+    except ValueError:
+        raise UsageError(f"{text!r} is not a day like 2021-06-30") from None
 
 
 @app.command("formats")
