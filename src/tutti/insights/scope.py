@@ -36,14 +36,16 @@ class Scope:
     rule: PlayRule
     zones: ZonePlan
     history: str  # name of the temp table holding the whole history
-    plays: str  # name of the temp table holding the period's events
+    plays: str  # name of the temp table (or view) holding the period's events
+    plays_kind: str = "TABLE"
 
     def query(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
         """Run ``sql``; ``{plays}`` and ``{history}`` in it name this scope's tables."""
         return self.store.con.execute(sql.format(plays=self.plays, history=self.history), params).fetchall()
 
     def close(self) -> None:
-        run(self.store.con, f"DROP TABLE IF EXISTS {self.plays}")
+        run(self.store.con, f"DROP TABLE IF EXISTS {self.plays}_named")  # built on demand by top.named_items
+        run(self.store.con, f"DROP {self.plays_kind} IF EXISTS {self.plays}")
         run(self.store.con, f"DROP TABLE IF EXISTS {self.history}")
 
 
@@ -81,7 +83,6 @@ def open_scope(
                content_kind AS kind, artist, track, album, skipped, shuffle, offline, platform, country,
                reason_start, reason_end
         FROM located
-        ORDER BY local_ts
         """,
     )
     conditions = ["true"]
@@ -89,5 +90,7 @@ def open_scope(
         conditions.append(f"local_date >= {_date_literal(period.start)}")
     if period.end:
         conditions.append(f"local_date < {_date_literal(period.end)}")
-    run(store.con, f"CREATE TEMP TABLE {plays} AS SELECT * FROM {history} WHERE {' AND '.join(conditions)}")
-    return Scope(store, profile, period, rule, zones, history, plays)
+    # An unbounded period is the whole history: a view, not a second copy of every row.
+    kind = "VIEW" if len(conditions) == 1 else "TABLE"
+    run(store.con, f"CREATE TEMP {kind} {plays} AS SELECT * FROM {history} WHERE {' AND '.join(conditions)}")
+    return Scope(store, profile, period, rule, zones, history, plays, kind)

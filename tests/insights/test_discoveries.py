@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from tests.conftest import samples_path
+from tests.insights.deep_fixtures import (
+    RawPlay,
+    in_period,
+    lastfm_no_header,
+    sample_store,
+    scoped,
+    song,
+    spotify_account,
+    synthetic_store,
+    utc,
+)
+from tutti.insights.discoveries import Discoveries, Discovery, discoveries
+from tutti.model import ContentKind
+
+
+def _expected(raw: list[RawPlay], period: str, tracks: bool) -> list[Discovery]:
+    """Discoveries recomputed in plain Python: first event ever in the period, ranked by plays in it."""
+    music = [p for p in raw if p.kind == "music" and p.artist and (p.track or not tracks)]
+    firsts: dict[tuple[str, str], datetime] = {}
+    names: dict[tuple[str, str], tuple[str, str]] = {}
+    totals: dict[tuple[str, str], list[int]] = {}
+    for p in music:
+        key = (p.artist.lower(), p.track.lower() if tracks else "")
+        firsts[key] = min(firsts.get(key, p.local), p.local)
+        artist, track = names.get(key, (p.artist, p.track or ""))
+        names[key] = (min(artist, p.artist), min(track, p.track or ""))
+        if in_period(p.day, period):
+            plays_ms = totals.setdefault(key, [0, 0])
+            plays_ms[0] += p.counts
+            plays_ms[1] += p.ms or 0
+    found = [
+        Discovery(
+            names[key][1] if tracks else names[key][0],
+            names[key][0] if tracks else None,
+            first,
+            *totals[key],
+        )
+        for key, first in firsts.items()
+        if in_period(first.date(), period)
+    ]
+    return sorted(found, key=lambda d: (-d.plays, -d.ms_played, d.name, d.artist or ""))
+
+
+@pytest.mark.samples
+@pytest.mark.parametrize(
+    ("sample", "reader", "zone", "period"),
+    [
+        (("lastfm", "pingw33n"), "lastfm", "Europe/Berlin", "2015"),
+        (("lastfm", "pingw33n"), "lastfm", "Europe/Berlin", "2020-Q2"),
+        (("spotify-account", "romainleclair"), "account", "Europe/Paris", "2020"),
+        (("spotify-account", "romainleclair"), "account", "Europe/Paris", "all"),
+    ],
+)
+def test_discoveries_match_an_independent_count_from_the_raw_files(
+    sample: tuple[str, str], reader: str, zone: str, period: str
+) -> None:
+    store = sample_store(*sample)
+    folder = samples_path(*sample)
+    raw = (
+        lastfm_no_header(folder / "lastfm_scrobbles.csv", zone) if reader == "lastfm" else spotify_account(folder, zone)
+    )
+    artists, tracks = _expected(raw, period, tracks=False), _expected(raw, period, tracks=True)
+    with scoped(store, period, zone) as scope:
+        result = discoveries(scope)
+        top = discoveries(scope, n=5)
+    assert (result.artist_count, result.track_count) == (len(artists), len(tracks))
+    assert result.artists == artists
+    assert result.tracks == tracks
+    assert (top.artists, top.tracks) == (artists[:5], tracks[:5])
+    assert top.artist_count == len(artists)
+    assert result.history_starts == min(p.day for p in raw)
+    assert artists, "the sample should discover something in this period"
+
+
+def test_only_what_was_first_heard_in_the_period_is_new() -> None:
+    store = synthetic_store(
+        [
+            song("Radiohead", "Airbag", utc(2023, 5, 1)),
+            song("radiohead", "Airbag", utc(2024, 2, 1)),  # same artist and track, other spelling: not new
+            song("Radiohead", "Nude", utc(2024, 2, 2)),  # a new track by a known artist
+            song("Björk", "Joga", utc(2024, 3, 1), ms=10_000),  # first heard in 2024, skipped quickly
+            song("Björk", "Joga", utc(2024, 3, 2)),
+            song("Björk", "Hyperballad", utc(2024, 3, 3), skipped=True),
+            song("Portishead", "Roads", utc(2024, 12, 31, 23, 30)),  # 2025 in Berlin
+            song("Some Show", "Episode 1", utc(2024, 4, 1), kind=ContentKind.PODCAST),
+            song(None, None, utc(2024, 4, 2)),
+        ]
+    )
+    with scoped(store, "2024", "Europe/Berlin") as scope:
+        result = discoveries(scope)
+    berlin = datetime(2024, 3, 1, 13, 0)
+    assert result == Discoveries(
+        artists=[Discovery("Björk", None, berlin, 1, 410_000)],
+        tracks=[
+            Discovery("Joga", "Björk", berlin, 1, 210_000),
+            Discovery("Nude", "Radiohead", datetime(2024, 2, 2, 13, 0), 1, 200_000),
+            Discovery("Hyperballad", "Björk", datetime(2024, 3, 3, 13, 0), 0, 200_000),
+        ],
+        artist_count=1,
+        track_count=3,
+        history_starts=date(2023, 5, 1),
+    )
+    with scoped(store, "2025", "Europe/Berlin") as scope:
+        assert [d.name for d in discoveries(scope).artists] == ["Portishead"]
+    with scoped(store, "2022", "Europe/Berlin") as scope:
+        empty = discoveries(scope)
+    assert (empty.artists, empty.tracks, empty.artist_count) == ([], [], 0)

@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from tests.conftest import samples_path
+from tests.insights.deep_fixtures import RawPlay, sample_store, scoped, song, spotify_account, synthetic_store, utc
+from tutti.insights.service_recap import RecapFigure, ServiceComparison, compare_service_recaps
+from tutti.model import ContentKind, LibraryItem, LibraryKind, ServiceRecap, Source
+from tutti.store.ingest import insert_items
+
+ERIN = ("spotify-account", "hobbies-w-erin")
+ZONE = "America/New_York"
+START, END = date(2023, 1, 1), date(2023, 11, 15)  # Spotify's window as assumed: 1 Jan to mid-November
+
+
+def _names_from_raw_library(folder: str) -> dict[str, str]:
+    """URI -> how the comparison shows it, read straight from YourLibrary.json and Playlist1.json."""
+    root = samples_path(*ERIN, folder)
+    library = json.loads((root / "YourLibrary.json").read_text("utf-8"))
+    pairs: dict[str, set[tuple[str, str | None]]] = {}
+    for item in library["tracks"]:
+        pairs.setdefault(item["uri"], set()).add((item["track"], item["artist"]))
+    for item in library["artists"]:
+        pairs.setdefault(item["uri"], set()).add((item["name"], None))
+    for playlist in json.loads((root / "Playlist1.json").read_text("utf-8"))["playlists"]:
+        for entry in playlist["items"]:
+            if entry.get("track") and entry["track"].get("trackUri"):
+                track = entry["track"]
+                pairs.setdefault(track["trackUri"], set()).add((track["trackName"], track["artistName"]))
+    shown = {}
+    for uri, found in pairs.items():
+        name = min(n for n, _ in found)
+        artists = [a for _, a in found if a]
+        shown[uri] = f"{name} ({min(artists)})" if artists else name
+    return shown
+
+
+def _top(music: list[RawPlay], tracks: bool) -> str:
+    groups: dict[tuple[str, str], list[RawPlay]] = {}
+    for p in music:
+        if p.track or not tracks:
+            groups.setdefault((p.artist.lower(), p.track.lower() if tracks else ""), []).append(p)
+    ranked = []
+    for plays in groups.values():
+        artist = min(p.artist for p in plays)
+        name = f"{min(p.track for p in plays)} ({artist})" if tracks else artist
+        ranked.append((-len(plays), -sum(p.ms for p in plays), name))
+    return ", ".join(name for _, _, name in sorted(ranked)[:5])
+
+
+@pytest.mark.samples
+def test_wrapped_2023_beside_our_figures_recomputed_from_the_raw_files() -> None:
+    folder = samples_path(*ERIN)
+    wrapped = json.loads((folder / "Spotify Account Data" / "Wrapped2023.json").read_text("utf-8"))
+    shown = _names_from_raw_library("Spotify Account Data")
+    raw = spotify_account(folder, ZONE)
+    window = [p for p in raw if START <= p.day <= END]
+    music = [p for p in window if p.kind == "music" and p.counts and p.artist]
+    first, last = min(p.day for p in raw), max(p.day for p in raw)
+    with scoped(sample_store(*ERIN), "2023", ZONE) as scope:
+        [comparison] = compare_service_recaps(scope)
+    assert (comparison.source, comparison.year) == ("spotify_account", 2023)
+    assert (comparison.window_start, comparison.window_end) == (START, END)
+    assert (comparison.compared_start, comparison.compared_end) == (first, min(END, last))
+    figures = {f.name: f for f in comparison.figures}
+    metrics, artists, tracks = wrapped["yearlyMetrics"], wrapped["topArtists"], wrapped["topTracks"]
+
+    def minutes(ms: int) -> str:
+        return f"{ms // 60_000:,} min"
+
+    assert (figures["minutes listened"].theirs, figures["minutes listened"].ours) == (
+        minutes(metrics["totalMsListened"]),
+        minutes(sum(p.ms for p in window)),
+    )
+    assert (figures["podcast minutes"].theirs, figures["podcast minutes"].ours) == (
+        minutes(wrapped["topPodcasts"]["totalPodcastMilliseconds"]),
+        minutes(sum(p.ms for p in window if p.kind == "podcast")),
+    )
+    assert (figures["different artists"].theirs, figures["different artists"].ours) == (
+        f"{artists['numUniqueArtists']:,}",
+        f"{len({p.artist.lower() for p in music}):,}",
+    )
+    assert (figures["different tracks"].theirs, figures["different tracks"].ours) == (
+        f"{tracks['distinctTracksPlayed']:,}",
+        f"{len({(p.artist.lower(), p.track.lower()) for p in music if p.track}):,}",
+    )
+    top_artist_uris = [a["artistUri"] for a in artists["topArtists"]]
+    assert figures["top artists"].theirs == ", ".join(shown.get(u, u) for u in top_artist_uris)
+    assert figures["top tracks"].theirs == ", ".join(shown.get(u, u) for u in tracks["topTracks"])
+    assert figures["top artists"].ours == _top(music, tracks=False)
+    assert figures["top tracks"].ours == _top(music, tracks=True)
+
+    # Streams by half-month for the top artists the library names, over the halves our history wholly covers
+    halves = [(10, 2), (11, 1)]
+    assert first == date(2023, 10, 2)  # so the first half of October is not wholly covered
+    named = [(u, shown[u]) for u in top_artist_uris if u in shown]
+    assert [n for _, n in named] == ["SZA", "Summer Walker"]
+    for uri, name in named:
+        [artist] = [a for a in artists["topArtists"] if a["artistUri"] == uri]
+        theirs = sum(
+            b["numStreams"]
+            for m in artist["monthlyStreams"]
+            for b in m["biweeklyStreams"]
+            if (m["month"], b["period"]) in halves
+        )
+        ours = sum(1 for p in music if p.artist.lower() == name.lower() and date(2023, 10, 16) <= p.day <= END)
+        figure = figures[f"streams of {name}"]
+        assert (figure.theirs, figure.ours) == (str(theirs), str(ours))
+        assert "2023-10-16..2023-11-15" in figure.note
+
+    top_track = figures[f"plays of the top track, {shown[tracks['topTracks'][0]]}"]
+    assert top_track.theirs == str(tracks["topTrackPlayCount"])
+    assert top_track.ours == str(sum(1 for p in music if (p.artist, p.track) == ("Summer Walker", "Baby")))
+    day = date.fromisoformat(metrics["mostListenedDay"])
+    busiest = figures[f"minutes on the most listened day, {day}"]
+    assert busiest.theirs == f"{metrics['mostListenedDayMinutes']:,.0f} min"
+    assert busiest.ours == f"{sum(p.ms for p in raw if p.day == day) / 60_000:,.0f} min"
+
+    text = " ".join(comparison.explanation)
+    assert "Different windows" in text and "1 Jan to mid-November; the file does not give the cut-off" in text
+    assert "covers only 2023-10-02..2023-11-15" in text
+    unresolved = [u for u in [*top_artist_uris, *tracks["topTracks"]] if u not in shown]
+    assert "default-v1" in text and f"{len(unresolved)} of Spotify's top artists and tracks" in text
+
+
+@pytest.mark.samples
+def test_only_recaps_of_years_overlapping_the_period_are_compared() -> None:
+    store = sample_store(*ERIN)
+    for period, years in (("2023-Q4", [2023]), ("2024", []), ("2022-12-31..2023-01-01", [2023])):
+        with scoped(store, period, ZONE) as scope:
+            assert [c.year for c in compare_service_recaps(scope)] == years
+    with scoped(store, "2023-01-01..2023-11-15", ZONE) as scope:
+        [same_window] = compare_service_recaps(scope)
+    assert not any("Different windows" in line for line in same_window.explanation)
+
+
+WRAPPED = {
+    "topArtists": {
+        "numUniqueArtists": 2,
+        "topArtists": [
+            {
+                "artistUri": "spotify:artist:air",
+                "monthlyStreams": [{"month": 3, "biweeklyStreams": [{"period": 1, "numStreams": 3}]}],
+            },
+            {"artistUri": "spotify:artist:unknown", "monthlyStreams": []},
+        ],
+    },
+    "topTracks": {"topTracks": ["spotify:track:sexyboy"], "topTrackPlayCount": 3, "distinctTracksPlayed": 2},
+    "yearlyMetrics": {"totalMsListened": 1_200_000, "mostListenedDay": "2022-03-02", "mostListenedDayMinutes": 6.5},
+}
+
+
+def test_a_synthetic_recap_is_compared_over_spotifys_window() -> None:
+    plays = [song("Air", "Sexy Boy", utc(2022, 3, d)) for d in (1, 2, 3)]
+    plays += [song("Air", "Sexy Boy", utc(2022, 3, 2, 18), ms=100_000), song("Justice", "Genesis", utc(2022, 1, 1, 8))]
+    plays += [song("Air", "Kelly", utc(2022, 12, 1)), song("Pod", "Ep", utc(2022, 3, 4), kind=ContentKind.PODCAST)]
+    store = synthetic_store(plays)
+    items = [
+        ServiceRecap(Source.SPOTIFY_ACCOUNT, "Wrapped2022.json", 2022, json.dumps(WRAPPED)),
+        LibraryItem(Source.SPOTIFY_ACCOUNT, "YourLibrary.json", LibraryKind.ARTIST, "Air", uri="spotify:artist:air"),
+        LibraryItem(
+            Source.SPOTIFY_ACCOUNT,
+            "YourLibrary.json",
+            LibraryKind.TRACK,
+            "Sexy Boy",
+            "Air",
+            uri="spotify:track:sexyboy",
+        ),
+    ]
+    with store.transaction():
+        insert_items(store, "me", "wrapped", items)
+    with scoped(store, "2022") as scope:
+        [comparison] = compare_service_recaps(scope)
+    assert comparison == ServiceComparison(
+        source="spotify_account",
+        year=2022,
+        window_start=date(2022, 1, 1),
+        window_end=date(2022, 11, 15),
+        figures=[
+            RecapFigure("minutes listened", "20 min", "18 min", "same window"),
+            RecapFigure("podcast minutes", "not in the file", "3 min", "same window"),
+            RecapFigure("different artists", "2", "2", "same window; music"),
+            RecapFigure("different tracks", "2", "2", "same window; music"),
+            RecapFigure("top artists", "Air, spotify:artist:unknown", "Air, Justice", "same window; ours by plays"),
+            RecapFigure(
+                "top tracks", "Sexy Boy (Air)", "Sexy Boy (Air), Genesis (Justice)", "same window; ours by plays"
+            ),
+            RecapFigure("streams of Air", "3", "4", "the half-months wholly in our history, 2022-01-01..2022-11-15"),
+            RecapFigure("plays of the top track, Sexy Boy (Air)", "3", "4", "same window"),
+            RecapFigure("minutes on the most listened day, 2022-03-02", "6 min", "5 min", ""),
+        ],
+        explanation=comparison.explanation,
+        source_file="Wrapped2022.json",
+        compared_start=date(2022, 1, 1),
+        compared_end=date(2022, 11, 15),
+    )
+    assert comparison.explanation[0].startswith("Different windows: Spotify's window (1 Jan to mid-November")
+    assert any("1 of Spotify's top artists and tracks" in line for line in comparison.explanation)
+
+
+def test_an_unreadable_recap_of_a_year_without_plays_says_so() -> None:
+    store = synthetic_store([song("Air", "Sexy Boy", utc(2022, 3, 1))])
+    with store.transaction():
+        insert_items(store, "me", "wrapped", [ServiceRecap(Source.SPOTIFY_ACCOUNT, "Wrapped2021.json", 2021, "{oops")])
+    with scoped(store, "all") as scope:
+        [comparison] = compare_service_recaps(scope)
+    assert (comparison.year, comparison.compared_start, comparison.compared_end) == (2021, None, None)
+    minutes = comparison.figures[0]
+    assert (minutes.theirs, minutes.ours) == ("not in the file", "0 min")
+    assert "Spotify: 2021-01-01..2021-11-15; ours: no plays" in minutes.note
+    assert any("no plays in 2021-01-01..2021-11-15" in line for line in comparison.explanation)
