@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import orjson
 import typer
@@ -21,7 +21,10 @@ from tutti import __version__
 from tutti.demo import write_demo_export
 from tutti.errors import TuttiError, UsageError
 from tutti.importers import ReadOptions, formats
+from tutti.insights.period import Period
+from tutti.insights.recap import Recap, build_recap
 from tutti.insights.rules import rule_named
+from tutti.insights.scope import open_scope
 from tutti.insights.summary import Summary, summary
 from tutti.insights.zones import checked_zone, zone_plan_for
 from tutti.settings import default_profile
@@ -30,6 +33,9 @@ from tutti.store.dedupe import list_merges, undo_merge
 from tutti.store.export import export_jsonl, export_parquet
 from tutti.store.ingest import ImportReport, import_paths
 from tutti.store.profile import record_zone
+
+if TYPE_CHECKING:
+    from tutti.web.schemas import ContributionReportPublic
 
 app = typer.Typer(
     help="Tutti: your listening history back. Import exports, see what you listened to, keep it yours.",
@@ -280,6 +286,91 @@ def formats_command() -> None:
     console.print(table)
 
 
+@app.command("recap")
+def recap_command(
+    period: Annotated[str, typer.Argument(help="all, 2024, 2024-03, 2024-Q2, 2024-summer or 2024-01-01..2024-06-30.")],
+    profile: ProfileOption = None,
+    home: HomeOption = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="Time zone (default: the profile's, else this machine's).")
+    ] = None,
+    rule: Annotated[str, typer.Option(help="Play rule: 'default' (>= 30 s, no skips) or 'any'.")] = "default",
+    top: Annotated[int, typer.Option("--top", min=1, help="Entries per top list.")] = 10,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="HTML file to write (default: recaps/ in the store folder).")
+    ] = None,
+    open_page: Annotated[bool, typer.Option("--open", help="Open the page in the web browser.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print the recap as JSON instead of writing the page.")] = False,
+) -> None:
+    """A period's story as one self-contained HTML page that opens offline; or its figures as JSON."""
+    import re
+    import webbrowser
+
+    from tutti.insights.recap import recap_to_json
+    from tutti.report.html import write_recap_html  # Altair and the chart bundle load only for this command
+
+    who = profile or default_profile()
+    with _store(home) as store, err_console.status("building the recap"):
+
+        def build() -> Recap:
+            zones = zone_plan_for(store, who, tz)
+            scope = open_scope(store, who, Period.parse(period), rule_named(rule), zones)
+            try:
+                return build_recap(scope, top)
+            finally:
+                scope.close()
+
+        recap = _run(build)
+        folder = store.path.parent if store.path else Path.cwd()
+    if json:
+        _print_json(recap_to_json(recap))
+        return
+    target = out or folder / "recaps" / f"{who}-{re.sub(r'[^0-9A-Za-z_-]+', '_', recap.period)}.html"
+    with err_console.status("drawing the page"):
+        written = write_recap_html(recap, target)
+    console.print(str(written), highlight=False)
+    err_console.print(f"[dim]play rule {recap.rule}; time zone {recap.zone}[/]", highlight=False)
+    if open_page:
+        webbrowser.open(written.resolve().as_uri())
+
+
+@app.command("cards")
+def cards_command(
+    period: Annotated[str, typer.Argument(help="all, 2024, 2024-03, 2024-Q2, 2024-summer or 2024-01-01..2024-06-30.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the cards to.")],
+    profile: ProfileOption = None,
+    home: HomeOption = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="Time zone (default: the profile's, else this machine's).")
+    ] = None,
+    rule: Annotated[str, typer.Option(help="Play rule: 'default' (>= 30 s, no skips) or 'any'.")] = "default",
+) -> None:
+    """Draw a period's recap as shareable story-sized cards (1080x1920 PNG); print the files written."""
+    from tutti.report.cards import draw_cards, write_cards  # Pillow and fonts load only for this command
+
+    who = profile or default_profile()
+    with _store(home) as store:
+
+        def build() -> Recap:
+            zones = zone_plan_for(store, who, tz)
+            scope = open_scope(store, who, Period.parse(period), rule_named(rule), zones)
+            try:
+                return build_recap(scope)
+            finally:
+                scope.close()
+
+        recap = _run(build)
+    cards = draw_cards(recap)
+    for path in _run(lambda: write_cards(cards, recap.period, out)):
+        console.print(str(path), highlight=False)
+    missing = sorted(set().union(*(card.missing for card in cards)))
+    if missing:
+        err_console.print(
+            f"[yellow]no font found for {' '.join(missing)}: drawn as \ufffd; install a font that has them[/]",
+            highlight=False,
+        )
+
+
 @app.command("demo")
 def demo_command(
     home: HomeOption = None,
@@ -294,6 +385,126 @@ def demo_command(
             for report in reports:
                 _draw_report(report)
             _draw_summary(_run(lambda: summary(store, profile)))
+
+
+coop_app = typer.Typer(
+    help="Run a listeners' cooperative: members, contributions, votes and a signed audit log.",
+    no_args_is_help=True,
+)
+app.add_typer(coop_app, name="coop")
+
+
+@coop_app.command("init")
+def coop_init_command(
+    name: Annotated[str, typer.Option("--name", help="Name of the cooperative.")],
+    steward_email: Annotated[str, typer.Option("--steward-email", help="Email of the first steward's account.")],
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="sqlite:///PATH or postgresql+psycopg://... (default: $TUTTI_DATABASE_URL)."
+        ),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Found a cooperative: database, master key, log signing key and the first steward (runs once)."""
+    # Imported here so that the listener's commands never load the cooperative's database stack.
+    from tutti.coop.bootstrap import init_cooperative
+
+    def password() -> str:
+        return str(typer.prompt("Steward password", hide_input=True, confirmation_prompt=True))
+
+    founded = _run(
+        lambda: init_cooperative(home, database_url, name=name, steward_email=steward_email, password=password)
+    )
+    console.print(f"founded the cooperative [bold]{founded.name}[/]", highlight=False)
+    console.print(f"  database: {founded.database}", highlight=False)
+    console.print(f"  master key: {founded.master_key} (keep a copy offline: without it no data can be read)")
+    console.print(f"  first steward: {steward_email.strip().lower()} (active)", highlight=False)
+
+
+@coop_app.command("serve")
+def coop_serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="sqlite:///PATH or postgresql+psycopg://... (default: $TUTTI_DATABASE_URL)."
+        ),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Run the cooperative's web server (pages and JSON API); applies pending migrations first."""
+    from tutti.web.server import serve
+
+    _run(lambda: serve(home, database_url, host=host, port=port, announce=lambda m: console.print(m, highlight=False)))
+
+
+@coop_app.command("contribute")
+def coop_contribute_command(
+    path: Annotated[Path, typer.Argument(help="The export: its zip, its folder, or one of its files.")],
+    server: Annotated[str, typer.Option("--server", help="The cooperative's address, e.g. https://coop.example.org.")],
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="TUTTI_COOP_TOKEN", help="API token (made on the server).")
+    ] = None,
+) -> None:
+    """Check an export locally with Tutti's importers, upload it to a cooperative and print its validation report."""
+    from tutti.coop.errors import ValidationRejected
+    from tutti.web.client import read_locally, upload
+
+    local = _run(lambda: read_locally(path))
+    console.print(
+        f"read {local.plays:,} plays ({', '.join(local.formats)}) locally; uploading {len(local.files)} file(s)",
+        highlight=False,
+    )
+    with Progress(
+        TextColumn("uploading"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f} %"),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("upload", total=local.size or 1)
+        report = _run(lambda: upload(server, token, local, progress=lambda n: progress.update(task, completed=n)))
+    _draw_contribution(report)
+    if report.status != "accepted":
+
+        def rejected() -> None:
+            raise ValidationRejected(report.reasons)
+
+        _run(rejected)
+
+
+def _draw_contribution(report: ContributionReportPublic) -> None:
+    """The validation report as the member sees it on the web page: verdict, files, checks, copy check, score."""
+    if report.status == "accepted":
+        console.print(
+            f"[bold green]accepted[/]: {report.points:,} points, {report.plays_added:,} new plays in the pool"
+        )
+    else:
+        console.print("[bold red]rejected[/]: nothing of this upload entered the pool")
+    files = Table("file", "read as", "plays", "problems", "notes", title="files", title_justify="left")
+    for f in report.files:
+        notes = [f.unread_reason or "", *(f"{n:,} {why}" for why, n in f.skipped.items()), *f.problem_examples]
+        files.add_row(
+            f.name, f.format or "not read", f"{f.plays:,}", f"{f.problems:,}", "\n".join(n for n in notes if n)
+        )
+    console.print(files)
+    if report.plausibility is not None:
+        title = f"plausibility: score {report.plausibility.score}/100"
+        checks = Table("check", "verdict", "measured", "limit", title=title, title_justify="left")
+        for c in report.plausibility.checks:
+            verdict = "n/a" if not c.applicable else ("[green]pass[/]" if c.passed else "[red]fail[/]")
+            checks.add_row(c.name, verdict, "" if c.value is None else f"{c.value:.3g}", c.threshold)
+        console.print(checks)
+    for label, part in (("copy check", report.copy_check), ("consistency", report.consistency)):
+        if part is not None:
+            console.print(f"{label}: {part.reason}", highlight=False)
+    if report.score is not None:
+        score = Table("part", "points", "how", title=f"score: {report.points:,} points", title_justify="left")
+        for item in report.score.items:
+            score.add_row(item.name, f"{item.points:,}", item.explanation)
+        console.print(score)
 
 
 @app.callback(invoke_without_command=True)

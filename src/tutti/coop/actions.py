@@ -1,0 +1,93 @@
+"""What members can do in the cooperative, declared as data: who may act, and what the audit log records.
+
+Every governed function starts with ``require(ACTION, member)``; the web layer asks ``allowed`` to decide
+what to show. New actions (propose-sale, cast-vote, approve-release, issue-payout) are added here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tutti.coop import audit
+from tutti.coop.errors import NotAllowed
+from tutti.coop.models import Member, Role, Status
+
+EVERY_ROLE = frozenset(Role)
+MEMBERS_WITH_DATA = frozenset({Role.MEMBER, Role.STEWARD})
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a member (or a visitor, for signup) can do."""
+
+    name: str
+    description: str
+    # Roles that may take the action; empty means no account is needed.
+    roles: frozenset[Role]
+    # Statuses the actor must be in (withdrawn members can do nothing; waitlisted ones only a few things).
+    statuses: frozenset[Status]
+    events: tuple[type[audit.Event], ...]
+
+
+SIGNUP = Action(
+    "signup",
+    "Ask to join: admitted at once while today's capacity lasts, otherwise placed on the waitlist.",
+    roles=frozenset(),
+    statuses=frozenset(),
+    events=(audit.MemberJoined, audit.MemberAdmitted),
+)
+CHANGE_CAPACITY = Action(
+    "change-capacity",
+    "Set how many new members are admitted per day.",
+    roles=frozenset({Role.STEWARD}),
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.CapacityChanged,),
+)
+SET_ROLE = Action(
+    "set-role",
+    "Make a member a steward, a buyer or a plain member again.",
+    roles=frozenset({Role.STEWARD}),
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.RoleChanged,),
+)
+CONTRIBUTE = Action(
+    "contribute",
+    "Upload an export; validated plays join the pool under the member's pseudonym.",
+    roles=MEMBERS_WITH_DATA,
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.ContributionAccepted, audit.ContributionRejected),
+)
+EXPORT_DATA = Action(
+    "export-data",
+    "Download everything the cooperative holds about oneself.",
+    roles=EVERY_ROLE,
+    statuses=frozenset({Status.ACTIVE, Status.WAITLISTED}),
+    events=(audit.MemberExported,),
+)
+WITHDRAW = Action(
+    "withdraw",
+    "Leave the cooperative: the member's data key is destroyed and their data erased.",
+    roles=EVERY_ROLE,
+    statuses=frozenset({Status.ACTIVE, Status.WAITLISTED}),
+    events=(audit.MemberWithdrew, audit.KeyDestroyed),
+)
+
+ACTIONS: tuple[Action, ...] = (SIGNUP, CHANGE_CAPACITY, SET_ROLE, CONTRIBUTE, EXPORT_DATA, WITHDRAW)
+ACTIONS_BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}
+
+
+def allowed(action: Action, member: Member | None) -> bool:
+    if not action.roles:
+        return member is None
+    return member is not None and member.role in action.roles and member.status in action.statuses
+
+
+def require(action: Action, member: Member | None) -> None:
+    """Nothing if ``member`` (None: a visitor) may take ``action``; NotAllowed saying who may, otherwise."""
+    if allowed(action, member):
+        return
+    if not action.roles:
+        raise NotAllowed(f"{action.name} is for people without an account")
+    who = " or ".join(sorted(role.value for role in action.roles))
+    states = " or ".join(sorted(status.value for status in action.statuses))
+    raise NotAllowed(f"{action.name} needs an account that is {states}, with the role {who}")

@@ -1,0 +1,244 @@
+"""The audit log: events declared as data, appended to a SHA-256 hash chain, each link signed with Ed25519.
+
+Only the event types in ``EVENTS`` can be recorded, and the log stores exactly their fields as canonical JSON.
+No event may carry an email, password, token, key or client address: field names are checked when this module
+loads, values when an event is recorded.
+
+A link's hash covers its sequence number, kind, time, member id, payload and the previous link's hash; the
+cooperative row keeps the head of the chain, so removing the newest links is detected too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tutti.coop._keywrap import load_signing_key
+from tutti.coop.db import settings_of
+from tutti.coop.errors import CoopError
+from tutti.coop.models import GENESIS_HASH, AuditEvent, Cooperative, utcnow
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every audit event; ``kind`` names it in the log, ``member_id`` (when a field) is whom it concerns."""
+
+    kind: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def subject(self) -> str | None:
+        value = getattr(self, "member_id", None)
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class CooperativeFounded(Event):
+    kind: ClassVar[str] = "cooperative-founded"
+    description: ClassVar[str] = "The cooperative was created; the log starts here."
+    name: str
+
+
+@dataclass(frozen=True)
+class MemberJoined(Event):
+    kind: ClassVar[str] = "member-joined"
+    description: ClassVar[str] = "Someone signed up; either admitted at once or placed on the waitlist."
+    member_id: str
+    waitlisted: bool
+
+
+@dataclass(frozen=True)
+class MemberAdmitted(Event):
+    kind: ClassVar[str] = "member-admitted"
+    description: ClassVar[str] = "A member became active (at signup, or from the waitlist)."
+    member_id: str
+
+
+@dataclass(frozen=True)
+class RoleChanged(Event):
+    kind: ClassVar[str] = "role-changed"
+    description: ClassVar[str] = "A member's role was set; ``changed_by`` is the steward (None at founding)."
+    member_id: str
+    role: str
+    changed_by: str | None
+
+
+@dataclass(frozen=True)
+class CapacityChanged(Event):
+    kind: ClassVar[str] = "capacity-changed"
+    description: ClassVar[str] = "A steward changed how many members are admitted per day."
+    member_id: str
+    capacity: int
+    previous: int
+
+
+@dataclass(frozen=True)
+class ContributionAccepted(Event):
+    kind: ClassVar[str] = "contribution-accepted"
+    description: ClassVar[str] = "An upload passed validation; its plays joined the pool."
+    member_id: str
+    contribution_id: str
+    plays_added: int
+    score: int
+
+
+@dataclass(frozen=True)
+class ContributionRejected(Event):
+    kind: ClassVar[str] = "contribution-rejected"
+    description: ClassVar[str] = "An upload failed validation; the reasons are what the member was told."
+    member_id: str
+    contribution_id: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MemberExported(Event):
+    kind: ClassVar[str] = "member-exported"
+    description: ClassVar[str] = "A member downloaded everything the cooperative holds about them."
+    member_id: str
+    contributions: int
+
+
+@dataclass(frozen=True)
+class MemberWithdrew(Event):
+    kind: ClassVar[str] = "member-withdrew"
+    description: ClassVar[str] = "A member left; their data is erased."
+    member_id: str
+
+
+@dataclass(frozen=True)
+class KeyDestroyed(Event):
+    kind: ClassVar[str] = "key-destroyed"
+    description: ClassVar[str] = "A member's data key was destroyed: every copy of their data is unreadable."
+    member_id: str
+
+
+EVENTS: tuple[type[Event], ...] = (
+    CooperativeFounded,
+    MemberJoined,
+    MemberAdmitted,
+    RoleChanged,
+    CapacityChanged,
+    ContributionAccepted,
+    ContributionRejected,
+    MemberExported,
+    MemberWithdrew,
+    KeyDestroyed,
+)
+EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in EVENTS}
+
+# Parts of a field name that would mean personal data or a secret in a public log.
+FORBIDDEN_NAME_PARTS = frozenset({"email", "password", "token", "secret", "key", "ip", "agent", "csrf", "username"})
+
+
+def _check_declaration(cls: type[Event]) -> None:
+    for f in dataclasses.fields(cls):
+        if FORBIDDEN_NAME_PARTS & set(f.name.lower().split("_")):
+            raise TypeError(f"audit event {cls.__name__} may not carry a field named {f.name!r}")
+
+
+for _cls in EVENTS:
+    _check_declaration(_cls)
+
+
+def _canonical_payload(event: Event) -> str:
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        items = value if isinstance(value, tuple) else (value,)
+        if not all(item is None or isinstance(item, str | int | bool) for item in items):
+            raise TypeError(f"{type(event).__name__}.{f.name} must hold plain strings, numbers or flags")
+        values[f.name] = value
+    return orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def link_hash(seq: int, kind: str, created_utc: datetime, member_id: str | None, payload: str, prev_hash: str) -> str:
+    """The SHA-256 (hex) a link of the chain carries; anyone holding the rows can recompute it."""
+    text = "\n".join(
+        (str(seq), kind, created_utc.astimezone(UTC).isoformat(timespec="microseconds"), member_id or "", prev_hash)
+    )
+    return hashlib.sha256(text.encode() + b"\n" + payload.encode()).hexdigest()
+
+
+def record(session: Session, event: Event, *, now: datetime | None = None) -> AuditEvent:
+    """Append ``event`` to the log inside the caller's transaction; it is final when the caller commits."""
+    if EVENT_TYPES.get(event.kind) is not type(event):
+        raise TypeError(f"{type(event).__name__} is not a declared audit event")
+    payload = _canonical_payload(event)
+    # The update takes the cooperative row's lock (the write lock on SQLite): concurrent writers append in turn.
+    head = session.execute(
+        update(Cooperative)
+        .where(Cooperative.id == 1)
+        .values(audit_seq=Cooperative.audit_seq + 1)
+        .returning(Cooperative.audit_seq, Cooperative.audit_head, Cooperative.signing_key_wrapped),
+        execution_options={"synchronize_session": False},
+    ).one_or_none()
+    if head is None:
+        raise CoopError("the cooperative is not set up yet: run `tutti coop init`")
+    seq, prev_hash, wrapped = head
+    created = (now or utcnow()).astimezone(UTC)
+    digest = link_hash(seq, event.kind, created, event.subject(), payload, prev_hash)
+    signature = load_signing_key(settings_of(session).master_key, wrapped).sign(bytes.fromhex(digest))
+    row = AuditEvent(
+        seq=seq,
+        kind=event.kind,
+        member_id=event.subject(),
+        created_utc=created,
+        payload=payload,
+        prev_hash=prev_hash,
+        hash=digest,
+        signature=signature,
+    )
+    session.add(row)
+    session.execute(
+        update(Cooperative).where(Cooperative.id == 1).values(audit_head=digest),
+        execution_options={"synchronize_session": False},
+    )
+    session.flush()
+    return row
+
+
+def verify_chain(session: Session) -> tuple[bool, int | None]:
+    """(True, None) when every link is intact, signed and the chain ends at the recorded head; else (False, the
+    sequence number of the first link that is altered, missing or out of place)."""
+    coop = session.execute(select(Cooperative.signing_public_key, Cooperative.audit_seq, Cooperative.audit_head)).one()
+    public = Ed25519PublicKey.from_public_bytes(coop.signing_public_key)
+    prev_hash, expected = GENESIS_HASH, 1
+    # Streamed in batches (a server-side cursor on PostgreSQL): the log grows with every action.
+    rows = session.scalars(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000))
+    try:
+        for row in rows:
+            if row.seq != expected or row.prev_hash != prev_hash:
+                return False, expected
+            if link_hash(row.seq, row.kind, row.created_utc, row.member_id, row.payload, row.prev_hash) != row.hash:
+                return False, row.seq
+            try:
+                public.verify(row.signature, bytes.fromhex(row.hash))
+            except InvalidSignature:
+                return False, row.seq
+            prev_hash, expected = row.hash, expected + 1
+    finally:
+        rows.close()
+    if coop.audit_seq != expected - 1 or coop.audit_head != prev_hash:
+        return False, min(coop.audit_seq, expected - 1) + 1
+    return True, None
+
+
+def load_event(row: AuditEvent) -> Event:
+    """The typed event a log row holds."""
+    cls = EVENT_TYPES[row.kind]
+    values = orjson.loads(row.payload)
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def events_about(session: Session, member_id: str) -> list[AuditEvent]:
+    """Every link that concerns one member, oldest first: what they see under "every use of my data"."""
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.member_id == member_id).order_by(AuditEvent.seq)))

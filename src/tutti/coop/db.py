@@ -1,0 +1,103 @@
+"""The cooperative's database: engines for SQLite and PostgreSQL, sessions, and migrations applied from code."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from tutti.coop.errors import ConfigError
+from tutti.coop.settings import CoopSettings
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SETTINGS_KEY = "coop_settings"
+# Seconds a writer waits for another process's write to finish before SQLite gives up.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def make_engine(url: str, *, schema: str | None = None) -> Engine:
+    """An engine for ``url``: SQLite with foreign keys, WAL and secure delete; PostgreSQL through psycopg 3.
+
+    ``schema`` (PostgreSQL only) puts every table in that schema through the search path: tests isolate
+    themselves this way.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        connect_args: dict[str, Any] = {}
+        if schema is not None:
+            connect_args["options"] = f"-csearch_path={schema}"
+        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+    raise ConfigError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://...")
+
+
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    # WAL lets page readers go on while one process writes; secure_delete zeroes erased key bytes on disk.
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA secure_delete = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def session_factory(engine: Engine, settings: CoopSettings) -> sessionmaker[Session]:
+    """Sessions that carry ``settings`` (``settings_of``), so the audit log can sign without extra arguments."""
+    return sessionmaker(engine, expire_on_commit=False, info={SETTINGS_KEY: settings})
+
+
+def settings_of(session: Session) -> CoopSettings:
+    settings = session.info.get(SETTINGS_KEY)
+    if not isinstance(settings, CoopSettings):
+        raise RuntimeError("this session was not made by tutti.coop.db.session_factory")
+    return settings
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision`` (all of them by default); a no-op when already there."""
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Undo migrations down to ``revision``; ``base`` drops every table of the cooperative."""
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def display_url(url: str) -> str:
+    """The URL with any password masked, fit for messages."""
+    return make_url(url).render_as_string(hide_password=True)

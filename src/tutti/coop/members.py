@@ -1,0 +1,200 @@
+"""Accounts: signup, login sessions (with a CSRF secret each), logout and roles.
+
+Passwords are hashed with Argon2id; session tokens are stored as SHA-256 hashes only, so a copy of the
+database lets nobody log in. Every login failure reads the same, and takes about as long, whether the email
+exists or not.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tutti.coop import audit, ratelimit, waitlist
+from tutti.coop.actions import SET_ROLE, SIGNUP, require
+from tutti.coop.db import settings_of
+from tutti.coop.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from tutti.coop.models import LoginSession, Member, Role, Status, utcnow
+
+MIN_PASSWORD = 10
+# Long enough for any passphrase, short enough that hashing it is not a way to load the server.
+MAX_PASSWORD = 1024
+MAX_EMAIL = 254
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+WRONG_CREDENTIALS = "email or password is wrong"
+
+_hasher = PasswordHasher()
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    # Verified against when the email is unknown, so that case costs as much time as a wrong password.
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 of a high-entropy token: enough to look it up, useless to log in with."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    address = email.strip().lower()
+    if len(address) > MAX_EMAIL or not _EMAIL.match(address):
+        raise InvalidInput("that is not an email address")
+    return address
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"the password is too weak: use at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"the password is too long: at most {MAX_PASSWORD} characters")
+
+
+def create_member(
+    session: Session, email: str, password: str, *, role: Role = Role.MEMBER, now: datetime | None = None
+) -> Member:
+    """A new waitlisted member (not yet placed, not yet audited): the shared first step of signup and init."""
+    address = normalise_email(email)
+    check_password(password)
+    if session.scalars(select(Member.id).where(Member.email == address)).first() is not None:
+        raise Conflict("an account with this email already exists")
+    member = Member(email=address, password_hash=_hasher.hash(password), role=role, created_utc=now or utcnow())
+    session.add(member)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another signup with the same address won the race; the caller rolls back, as after any refusal.
+        raise Conflict("an account with this email already exists") from None
+    return member
+
+
+def signup(
+    session: Session, email: str, password: str, *, client: str | None = None, now: datetime | None = None
+) -> Member:
+    """Create an account: active at once while today's capacity lasts, otherwise waitlisted (FIFO).
+
+    ``client`` (the web layer's client address) is only used, keyed and hashed, for rate limiting.
+    """
+    require(SIGNUP, None)
+    when = now or utcnow()
+    if client is not None:
+        ratelimit.hit(session, "signup-client", client, now=when)
+    member = create_member(session, email, password, now=when)
+    waitlist.place(session, member, now=when)
+    return member
+
+
+def login(
+    session: Session, email: str, password: str, *, client: str | None = None, now: datetime | None = None
+) -> tuple[Member, str, str]:
+    """(member, session token, CSRF token) for a right email and password; Unauthenticated otherwise.
+
+    Attempts are rate limited per email and, when ``client`` is given, per client.
+    """
+    when = now or utcnow()
+    address = email.strip().lower()
+    ratelimit.hit(session, "login-email", address, now=when)
+    if client is not None:
+        ratelimit.hit(session, "login-client", client, now=when)
+    member = session.scalars(select(Member).where(Member.email == address)).one_or_none()
+    stored = member.password_hash if member is not None and member.password_hash else None
+    try:
+        _hasher.verify(stored or _decoy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthenticated(WRONG_CREDENTIALS) from None
+    if member is None or stored is None or member.status is Status.WITHDRAWN:
+        raise Unauthenticated(WRONG_CREDENTIALS)
+    if _hasher.check_needs_rehash(stored):
+        member.password_hash = _hasher.hash(password)
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    hours = settings_of(session).session_hours
+    session.add(
+        LoginSession(
+            token_hash=token_hash(token),
+            member_id=member.id,
+            created_utc=when,
+            expires_utc=when + timedelta(hours=hours),
+            csrf_secret=csrf,
+        )
+    )
+    session.flush()
+    return member, token, csrf
+
+
+def login_session(session: Session, token: str, *, now: datetime | None = None) -> LoginSession:
+    """The live login session of ``token``; Unauthenticated if there is none or it expired.
+
+    Only reads, so a request can still count rate limits afterwards (``purge_expired_sessions`` tidies up).
+    """
+    row = session.scalars(select(LoginSession).where(LoginSession.token_hash == token_hash(token))).one_or_none()
+    if row is None:
+        raise Unauthenticated("not logged in")
+    if row.expires_utc <= (now or utcnow()):
+        raise Unauthenticated("the login has expired; log in again")
+    return row
+
+
+def member_for_session(session: Session, token: str, *, now: datetime | None = None) -> Member:
+    row = login_session(session, token, now=now)
+    member = session.get(Member, row.member_id)
+    if member is None or member.status is Status.WITHDRAWN:
+        raise Unauthenticated("not logged in")
+    return member
+
+
+def check_csrf(session: Session, token: str, csrf: str, *, now: datetime | None = None) -> Member:
+    """The member of a state-changing form post whose CSRF token matches its login session."""
+    row = login_session(session, token, now=now)
+    if not hmac.compare_digest(row.csrf_secret.encode(), csrf.encode()):
+        raise Unauthenticated("the form has expired; reload the page and try again")
+    return member_for_session(session, token, now=now)
+
+
+def logout(session: Session, token: str) -> None:
+    """End one login session (a no-op for an unknown token)."""
+    session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+
+
+def logout_everywhere(session: Session, member: Member) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.member_id == member.id))
+
+
+def purge_expired_sessions(session: Session, *, now: datetime | None = None) -> int:
+    result = session.execute(delete(LoginSession).where(LoginSession.expires_utc <= (now or utcnow())))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def get_member(session: Session, member_id: str) -> Member:
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound("no such member")
+    return member
+
+
+def set_role(session: Session, actor: Member, member: Member, role: Role, *, now: datetime | None = None) -> None:
+    """A steward sets ``member``'s role; the last active steward cannot step down."""
+    require(SET_ROLE, actor)
+    if member.status is Status.WITHDRAWN:
+        raise Conflict("that member has withdrawn")
+    if member.role is role:
+        return
+    if member.role is Role.STEWARD:
+        stewards = session.scalar(
+            select(func.count()).select_from(Member).where(Member.role == Role.STEWARD, Member.status == Status.ACTIVE)
+        )
+        if (stewards or 0) <= 1:
+            raise Conflict("the cooperative needs at least one steward; appoint another first")
+    member.role = role
+    session.flush()
+    audit.record(session, audit.RoleChanged(member_id=member.id, role=role.value, changed_by=actor.id), now=now)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the cooperative's database, applied by ``tutti.coop.db.upgrade``."""

@@ -1,0 +1,247 @@
+"""The cooperative's tables, typed. The schema itself changes only through ``tutti.coop.migrations``.
+
+Emails live in ``member`` and nowhere else; the pool and the audit log know a member by ``id`` (a random UUID)
+and the pool by ``pseudonym`` (128 random bits, never derived from the email). Times are UTC, timezone-aware.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints, so migrations can refer to them on both SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+GENESIS_HASH = "0" * 64
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_pseudonym() -> str:
+    return secrets.token_hex(16)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite keeps no offset, so UTC is implied there)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    STEWARD = "steward"
+    BUYER = "buyer"
+
+
+class Status(StrEnum):
+    WAITLISTED = "waitlisted"
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class ContributionStatus(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+def _enum(cls: type[StrEnum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK: no PostgreSQL enum type to migrate when a value is added.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Cooperative(Base):
+    """The one cooperative this database serves, its log signing key and the head of its audit chain."""
+
+    __tablename__ = "cooperative"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=1)
+    name: Mapped[str] = mapped_column(String(200))
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    signing_public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    signing_key_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+
+
+class Member(Base):
+    __tablename__ = "member"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # None once the member withdrew: erasure removes the address too.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.MEMBER)
+    status: Mapped[Status] = mapped_column(_enum(Status, "status"), default=Status.WAITLISTED)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    activated_utc: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    withdrawn_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pseudonym: Mapped[str] = mapped_column(String(32), unique=True, default=new_pseudonym)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is Status.ACTIVE
+
+
+class LoginSession(Base):
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_utc is not None
+
+
+class MemberKey(Base):
+    """A member's data key, wrapped by the master key; ``wrapped_key`` is None once destroyed."""
+
+    __tablename__ = "member_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), unique=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    destroyed_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WaitlistEntry(Base):
+    """A member waiting for admission; the queue is ordered by ``created_utc`` then ``id``."""
+
+    __tablename__ = "waitlist_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), unique=True)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class OnboardingPolicy(Base):
+    """One row per change of the daily capacity; the latest row is in force."""
+
+    __tablename__ = "onboarding_policy"
+    __table_args__ = (CheckConstraint("capacity_per_day >= 0", name="capacity_not_negative"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    capacity_per_day: Mapped[int] = mapped_column(Integer)
+    # None for the founding policy, set from the server's settings.
+    changed_by: Mapped[str | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    changed_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEvent(Base):
+    """One link of the signed hash chain; ``payload`` is the canonical JSON the hash covers, kept verbatim."""
+
+    __tablename__ = "audit_event"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(64))
+    # No foreign key: the log outlives every row it mentions.
+    member_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Contribution(Base):
+    """One uploaded export and what validation made of it; the accepted plays live encrypted at ``blob_path``."""
+
+    __tablename__ = "contribution"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[ContributionStatus] = mapped_column(_enum(ContributionStatus, "contribution_status"))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    blob_path: Mapped[str | None] = mapped_column(String(500))
+    plays_added: Mapped[int] = mapped_column(Integer, default=0)
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
+    export_label: Mapped[str | None] = mapped_column(String(200))
+
+
+class RateLimitWindow(Base):
+    """Attempts of one action by one subject in the current fixed window; ``key`` is a keyed hash, never the
+    subject itself (which may be an email or a client address)."""
+
+    __tablename__ = "rate_limit"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    hits: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,208 @@
+"""The pool: accepted plays as Parquet, one folder per member, each file encrypted under that member's key.
+
+Layout: ``<data dir>/pool/member=<pseudonym>/part-<contribution id>.parquet``. Every column is encrypted with
+Parquet modular encryption (pyarrow) under a key derived from the member's data key; the file's own data keys
+are wrapped by it through a small in-process key client, so destroying the member's key shreds every copy of
+their pool files, wherever backups went. The footer stays in plain text (signed): row counts can be read without
+any key, which is how ``counts`` proves an erasure. Engines read the pool through pyarrow, which decrypts
+(``connect`` gives DuckDB a view ``pool`` over a streaming, hive-partitioned pyarrow dataset).
+
+Columns are ``validation.POOL_SCHEMA``: a play's identity and the recorded fields, never a file path, raw device
+text, IP address, user agent, username or email.
+
+A play's identity (``play_identity``) is the local store's: an MD5 over the recorded fields (derived labels left
+out), with repeats in minute-precision exports told apart by their order among identical records, and identical
+second-precision records counted once. A newer export of the same person therefore matches the plays already
+pooled, and only the rest are added.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pyarrow.parquet.encryption as pe
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from tutti.coop.validation import POOL_PLAY_COLUMNS, POOL_SCHEMA
+from tutti.model import PLAY_COLUMNS
+
+POOL_DIR = "pool"
+_PARTITION = "member="
+_NONCE = 12
+# The recorded fields that make a play's identity: those of tutti.store.ingest, in the same order.
+IDENTITY_COLUMNS = tuple(
+    c for c in PLAY_COLUMNS if c not in {"source_file", "record_index", "platform", "skipped", "content_kind"}
+)
+
+
+def _identity_sql() -> str:
+    parts = ", ".join(
+        f"coalesce(epoch_us({c})::VARCHAR, chr(0))" if c.endswith("_utc") else f"coalesce({c}::VARCHAR, chr(0))"
+        for c in IDENTITY_COLUMNS
+    )
+    return f"concat_ws(chr(31), {parts})"
+
+
+_IDENTIFY_SQL = f"""
+WITH identified AS (SELECT *, {_identity_sql()} AS identity FROM upload),
+numbered AS (
+    SELECT * EXCLUDE (identity), md5(identity) AS play_id,
+           row_number() OVER (PARTITION BY identity ORDER BY source_file, record_index) AS copy
+    FROM identified WHERE time_precision <> 'minute'
+    UNION ALL
+    SELECT * EXCLUDE (identity),
+           md5(identity || chr(30) || row_number() OVER (
+               PARTITION BY identity ORDER BY source_file, record_index)::VARCHAR) AS play_id, 1 AS copy
+    FROM identified WHERE time_precision = 'minute'
+)
+SELECT play_id, {", ".join(POOL_PLAY_COLUMNS)} FROM numbered WHERE copy = 1
+ORDER BY coalesce(start_utc, end_utc), play_id
+"""
+
+
+def play_identity(table: pa.Table) -> pa.Table:
+    """The plays of an upload (``PLAY_SCHEMA``) as pool rows (``POOL_SCHEMA``), keyed like the local store keys
+    them, exact second-precision twins counted once."""
+    con = duckdb.connect()
+    try:
+        con.register("upload", table)
+        result = con.sql(_IDENTIFY_SQL).to_arrow_table()
+    finally:
+        con.close()
+    return result.cast(POOL_SCHEMA)
+
+
+def _kek(member_key: bytes) -> bytes:
+    # A key of its own for the pool, so the member's data key is never used for two purposes.
+    return hmac.new(member_key, b"tutti-coop pool key", hashlib.sha256).digest()
+
+
+class _MemberKeys(pe.KmsClient):  # type: ignore[misc]
+    """Wraps and unwraps Parquet file keys with members' pool keys; a missing or wrong key opens nothing."""
+
+    def __init__(self, keys: Mapping[str, bytes]) -> None:
+        super().__init__()
+        self._keys = {pseudonym: _kek(key) for pseudonym, key in keys.items()}
+
+    def _aead(self, pseudonym: str) -> AESGCM:
+        key = self._keys.get(pseudonym)
+        if key is None:
+            raise KeyError("no key for this member's pool files (withdrawn?)")
+        return AESGCM(key)
+
+    def wrap_key(self, key_bytes: bytes, master_key_identifier: str) -> str:
+        nonce = os.urandom(_NONCE)
+        sealed = self._aead(master_key_identifier).encrypt(nonce, key_bytes, master_key_identifier.encode())
+        return base64.b64encode(nonce + sealed).decode("ascii")
+
+    def unwrap_key(self, wrapped_key: str, master_key_identifier: str) -> bytes:
+        raw = base64.b64decode(wrapped_key)
+        try:
+            return self._aead(master_key_identifier).decrypt(raw[:_NONCE], raw[_NONCE:], master_key_identifier.encode())
+        except InvalidTag:
+            raise KeyError("this key does not open the member's pool files") from None
+
+
+def _factory(keys: Mapping[str, bytes]) -> pe.CryptoFactory:
+    return pe.CryptoFactory(lambda _config: _MemberKeys(keys))
+
+
+def _decryption(keys: Mapping[str, bytes]) -> pe.FileDecryptionProperties:
+    # A cache lifetime of zero seconds is refused; a fresh factory per read keeps no key beyond the call.
+    return _factory(keys).file_decryption_properties(pe.KmsConnectionConfig())
+
+
+@dataclass(frozen=True)
+class PoolCounts:
+    """Rows per member pseudonym and in total, read from the files' plain footers (no key needed)."""
+
+    per_member: dict[str, int]
+    total: int
+
+
+class Pool:
+    """The pool folder of one cooperative."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def member_dir(self, pseudonym: str) -> Path:
+        if not pseudonym.isalnum():
+            raise ValueError("a pseudonym is letters and digits only")
+        return self.root / f"{_PARTITION}{pseudonym}"
+
+    def files(self, pseudonym: str) -> list[Path]:
+        return sorted(self.member_dir(pseudonym).glob("part-*.parquet"))
+
+    def write(self, pseudonym: str, contribution_id: str, plays: pa.Table, member_key: bytes) -> Path:
+        """Add a contribution's plays (``POOL_SCHEMA``) as one encrypted file; written whole or not at all."""
+        folder = self.member_dir(pseudonym)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / f"part-{contribution_id}.parquet"
+        config = pe.EncryptionConfiguration(
+            footer_key=pseudonym, column_keys={pseudonym: list(POOL_SCHEMA.names)}, plaintext_footer=True
+        )
+        props = _factory({pseudonym: member_key}).file_encryption_properties(pe.KmsConnectionConfig(), config)
+        partial = path.with_suffix(".partial")
+        pq.write_table(plays.cast(POOL_SCHEMA), partial, encryption_properties=props, compression="zstd")
+        partial.replace(path)
+        return path
+
+    def member_table(self, pseudonym: str, member_key: bytes, columns: list[str] | None = None) -> pa.Table:
+        """Every pooled play of one member (decrypted with their key)."""
+        files = self.files(pseudonym)
+        if not files:
+            return POOL_SCHEMA.empty_table().select(columns or POOL_SCHEMA.names)
+        props = _decryption({pseudonym: member_key})
+        tables = [pq.read_table(f, columns=columns, decryption_properties=props) for f in files]
+        return pa.concat_tables(tables)
+
+    def remove_member(self, pseudonym: str) -> int:
+        """Delete the member's folder; returns how many files were removed."""
+        files = self.files(pseudonym)
+        for path in files:
+            path.unlink()
+        folder = self.member_dir(pseudonym)
+        for leftover in folder.glob("*") if folder.exists() else ():
+            leftover.unlink()
+        if folder.exists():
+            folder.rmdir()
+        return len(files)
+
+    def counts(self) -> PoolCounts:
+        per_member: dict[str, int] = {}
+        for path in sorted(self.root.glob(f"{_PARTITION}*/part-*.parquet")):
+            pseudonym = path.parent.name.removeprefix(_PARTITION)
+            per_member[pseudonym] = per_member.get(pseudonym, 0) + pq.read_metadata(path).num_rows
+        return PoolCounts(per_member, sum(per_member.values()))
+
+    def dataset(self, keys: Mapping[str, bytes]) -> ds.Dataset:
+        """The members' files (those whose keys are given) as one hive-partitioned dataset with a ``member``
+        column; decrypted batch by batch as an engine reads it."""
+        files = [str(f) for pseudonym in sorted(keys) for f in self.files(pseudonym)]
+        decryption = ds.ParquetDecryptionConfig(_factory(keys), pe.KmsConnectionConfig(), pe.DecryptionConfiguration())
+        fmt = ds.ParquetFileFormat(
+            default_fragment_scan_options=ds.ParquetFragmentScanOptions(decryption_config=decryption)
+        )
+        partitioning = ds.partitioning(pa.schema([pa.field("member", pa.string())]), flavor="hive")
+        schema = POOL_SCHEMA.append(pa.field("member", pa.string()))
+        return ds.dataset(
+            files, schema=schema, format=fmt, partitioning=partitioning, partition_base_dir=str(self.root)
+        )
+
+    def connect(self, keys: Mapping[str, bytes]) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with a view ``pool`` over the given members' plays."""
+        con = duckdb.connect()
+        con.register("pool", self.dataset(keys))
+        return con

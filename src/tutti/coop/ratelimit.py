@@ -1,0 +1,99 @@
+"""Fixed-window rate limits kept in the database, so every server process counts the same attempts.
+
+Limits are declared once in ``LIMITS``. A subject (an email, a client address, a member id) is never stored:
+the row's key is an HMAC of action and subject under the server's session secret.
+
+Each hit is counted in its own short transaction and committed at once, so a failed login still counts even
+though the caller rolls its own work back. Call ``hit`` before the caller's session writes anything: on SQLite
+a second writer would wait for the caller's open write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, case, delete, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tutti.coop.db import settings_of
+from tutti.coop.errors import RateLimited
+from tutti.coop.models import RateLimitWindow, utcnow
+
+
+@dataclass(frozen=True)
+class Limit:
+    action: str
+    attempts: int
+    window_seconds: int
+    description: str
+
+
+LIMITS: tuple[Limit, ...] = (
+    Limit("login-email", 10, 15 * 60, "Login attempts per account"),
+    Limit("login-client", 50, 15 * 60, "Login attempts per client"),
+    Limit("signup-client", 10, 60 * 60, "Signups per client"),
+    Limit("upload", 20, 24 * 60 * 60, "Uploads per member"),
+)
+LIMITS_BY_ACTION: dict[str, Limit] = {limit.action: limit for limit in LIMITS}
+
+
+def _key(secret: bytes, action: str, subject: str) -> str:
+    return hmac.new(secret, f"{action}\x00{subject}".encode(), hashlib.sha256).hexdigest()
+
+
+def _count(connection: Connection, key: str, window: int) -> int | None:
+    hits = connection.execute(
+        update(RateLimitWindow)
+        .where(RateLimitWindow.key == key)
+        .values(
+            # Both expressions read the row as it was: a new window restarts the count at 1.
+            hits=case((RateLimitWindow.window_start == window, RateLimitWindow.hits + 1), else_=1),
+            window_start=window,
+        )
+        .returning(RateLimitWindow.hits)
+    ).scalar_one_or_none()
+    return hits
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    if engine.dialect.name == "sqlite" and session.in_transaction():
+        dbapi = session.connection().connection.dbapi_connection
+        # The stdlib driver opens a transaction at the first write; past it, a second writer (ours) would wait
+        # out the busy timeout and fail.
+        if dbapi is not None and getattr(dbapi, "in_transaction", False):
+            raise RuntimeError("ratelimit.hit must be called before the session writes anything")
+    return engine
+
+
+def hit(session: Session, action: str, subject: str, *, now: datetime | None = None) -> None:
+    """Count one attempt of ``action`` by ``subject``; RateLimited (with seconds to wait) once over the limit."""
+    limit = LIMITS_BY_ACTION[action]
+    moment = int((now or utcnow()).timestamp())
+    window = moment - moment % limit.window_seconds
+    key = _key(settings_of(session).session_secret, action, subject)
+    engine = _engine_of(session)
+    with engine.begin() as connection:
+        hits = _count(connection, key, window)
+        if hits is None:
+            try:
+                with connection.begin_nested():
+                    connection.execute(insert(RateLimitWindow).values(key=key, window_start=window, hits=1))
+                hits = 1
+            except IntegrityError:
+                # Another process made the row between our update and insert: count on it.
+                hits = _count(connection, key, window) or 1
+    if hits > limit.attempts:
+        raise RateLimited(action, retry_after=max(1, window + limit.window_seconds - moment))
+
+
+def purge(session: Session, *, now: datetime | None = None) -> int:
+    """Forget windows older than the longest limit."""
+    oldest = int((now or utcnow()).timestamp()) - max(limit.window_seconds for limit in LIMITS)
+    result = session.execute(delete(RateLimitWindow).where(RateLimitWindow.window_start < oldest))
+    return int(getattr(result, "rowcount", 0) or 0)

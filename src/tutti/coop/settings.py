@@ -1,0 +1,212 @@
+"""The cooperative server's settings, declared once (and documented in the README; a test checks that)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tutti.coop.errors import ConfigError
+from tutti.settings import Setting, home_dir
+
+DATA_DIR = Setting(
+    "TUTTI_COOP_DIR",
+    "Folder of the cooperative's data: database, master key file, contributions (default: `coop` in the Tutti home; "
+    "`--home` puts it under that home).",
+)
+DATABASE_URL = Setting(
+    "TUTTI_DATABASE_URL",
+    "Database of the cooperative: `sqlite:///PATH` or `postgresql+psycopg://USER@HOST/DB` (default: the SQLite file "
+    "`coop.sqlite` in the data folder); `--database-url` overrides it.",
+)
+MASTER_KEY = Setting(
+    "TUTTI_COOP_MASTER_KEY",
+    "Server master key: base64 of 32 random bytes. It wraps every member's data key and the audit log's signing key. "
+    "Default: the file `master.key` (mode 0600) that `tutti coop init` writes in the data folder. Empty or "
+    "placeholder keys are refused.",
+)
+SESSION_SECRET = Setting(
+    "TUTTI_COOP_SESSION_SECRET",
+    "Secret of at least 32 characters keying login cookies and rate-limit counters (default: derived from the "
+    "master key).",
+)
+SESSION_HOURS = Setting("TUTTI_COOP_SESSION_HOURS", "How long a login lasts, in hours (default: 12).")
+CAPACITY = Setting(
+    "TUTTI_COOP_CAPACITY",
+    "Members admitted per day when the cooperative is founded (default: 100); later the stewards change it, and "
+    "every change is in the audit log.",
+)
+STEWARD_PASSWORD = Setting(
+    "TUTTI_STEWARD_PASSWORD",
+    "Password of the first steward for `tutti coop init` run from scripts (otherwise it is asked for).",
+)
+
+COOP_SETTINGS: tuple[Setting, ...] = (
+    DATA_DIR,
+    DATABASE_URL,
+    MASTER_KEY,
+    SESSION_SECRET,
+    SESSION_HOURS,
+    CAPACITY,
+    STEWARD_PASSWORD,
+)
+
+MASTER_KEY_FILE = "master.key"
+DATABASE_FILE = "coop.sqlite"
+DEFAULT_SESSION_HOURS = 12
+DEFAULT_CAPACITY = 100
+KEY_BYTES = 32
+
+# A key everyone can read in the tests; refused everywhere else, like all-zero and other low-entropy keys.
+TEST_MASTER_KEY = b"tutti-test-master-key-not-secret"
+_PLACEHOLDER_WORDS = frozenset({"changethis", "changeme", "change-me", "secret", "placeholder", "xxx", "todo"})
+
+
+@dataclass(frozen=True)
+class CoopSettings:
+    """Resolved settings of one cooperative server; secrets stay out of ``repr`` (and so out of tracebacks)."""
+
+    data_dir: Path
+    database_url: str
+    master_key: bytes = field(repr=False)
+    session_secret: bytes = field(repr=False)
+    session_hours: int = DEFAULT_SESSION_HOURS
+    onboarding_capacity: int = DEFAULT_CAPACITY
+
+    @classmethod
+    def for_tests(
+        cls, data_dir: Path, database_url: str, *, onboarding_capacity: int = DEFAULT_CAPACITY
+    ) -> CoopSettings:
+        """Settings with the well-known test master key (which ``load_coop_settings`` refuses)."""
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            master_key=TEST_MASTER_KEY,
+            session_secret=_derive(TEST_MASTER_KEY, b"session secret"),
+            onboarding_capacity=onboarding_capacity,
+        )
+
+
+def data_dir_for(home: Path | None = None) -> Path:
+    """``--home``/coop, else TUTTI_COOP_DIR, else <Tutti home>/coop."""
+    if home is not None:
+        return home / "coop"
+    env = os.environ.get(DATA_DIR.env)
+    if env:
+        return Path(env).expanduser()
+    return home_dir() / "coop"
+
+
+def database_url_for(data_dir: Path, override: str | None = None) -> str:
+    """``--database-url``, else TUTTI_DATABASE_URL, else the SQLite file in the data folder."""
+    url = override or os.environ.get(DATABASE_URL.env) or f"sqlite:///{data_dir.resolve() / DATABASE_FILE}"
+    # Plain postgresql:// would make SQLAlchemy look for psycopg2; psycopg 3 is what we ship.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def load_coop_settings(
+    home: Path | None = None, database_url: str | None = None, *, create_key: bool = False
+) -> CoopSettings:
+    """Read the settings from the environment and the data folder.
+
+    ``create_key`` (used by ``tutti coop init`` only) writes a fresh master key file when neither the environment
+    nor the data folder holds one.
+    """
+    data_dir = data_dir_for(home)
+    master = _master_key(data_dir, create=create_key)
+    return CoopSettings(
+        data_dir=data_dir,
+        database_url=database_url_for(data_dir, database_url),
+        master_key=master,
+        session_secret=_session_secret(master),
+        session_hours=_positive_int(SESSION_HOURS, DEFAULT_SESSION_HOURS, minimum=1),
+        onboarding_capacity=_positive_int(CAPACITY, DEFAULT_CAPACITY, minimum=0),
+    )
+
+
+def check_existing_master_key(home: Path | None = None) -> None:
+    """Refuse an unusable master key (in the environment or the key file) before anything is asked or made."""
+    data_dir = data_dir_for(home)
+    if MASTER_KEY.env in os.environ or (data_dir / MASTER_KEY_FILE).exists():
+        _master_key(data_dir, create=False)
+
+
+def check_master_key(key: bytes, origin: str) -> bytes:
+    """The key if it is 32 bytes that look random; a ConfigError naming ``origin`` otherwise."""
+    if len(key) != KEY_BYTES:
+        raise ConfigError(f"{origin} must hold base64 of {KEY_BYTES} random bytes")
+    # 32 random bytes have ~31 distinct values; fewer than 16 means a typed-in or zeroed placeholder.
+    if key == TEST_MASTER_KEY or len(set(key)) < 16:
+        raise ConfigError(f"{origin} holds a placeholder, not a random key; generate one with `tutti coop init`")
+    return key
+
+
+def create_master_key_file(data_dir: Path) -> Path:
+    """Write a new random master key readable by its owner only; refuses to replace an existing one."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = data_dir / MASTER_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ConfigError(f"{path} already exists; it is never overwritten") from None
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(base64.b64encode(os.urandom(KEY_BYTES)).decode("ascii") + "\n")
+    return path
+
+
+def _master_key(data_dir: Path, *, create: bool) -> bytes:
+    env = os.environ.get(MASTER_KEY.env)
+    if env is not None:
+        if env.strip().lower() in _PLACEHOLDER_WORDS or not env.strip():
+            raise ConfigError(f"{MASTER_KEY.env} is empty or a placeholder; set base64 of {KEY_BYTES} random bytes")
+        return check_master_key(_b64(env, MASTER_KEY.env), MASTER_KEY.env)
+    path = data_dir / MASTER_KEY_FILE
+    if not path.exists():
+        if not create:
+            raise ConfigError(f"no master key: set {MASTER_KEY.env} or run `tutti coop init` (expected {path})")
+        create_master_key_file(data_dir)
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"{path} is readable by other users; restrict it with `chmod 600`")
+    return check_master_key(_b64(path.read_text(encoding="ascii"), str(path)), str(path))
+
+
+def _b64(text: str, origin: str) -> bytes:
+    try:
+        return base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{origin} is not valid base64") from None
+
+
+def _session_secret(master: bytes) -> bytes:
+    env = os.environ.get(SESSION_SECRET.env)
+    if env is None:
+        return _derive(master, b"session secret")
+    if len(env) < 32 or env.strip().lower() in _PLACEHOLDER_WORDS:
+        raise ConfigError(f"{SESSION_SECRET.env} must be a random secret of at least 32 characters")
+    return env.encode()
+
+
+def _derive(master: bytes, purpose: bytes) -> bytes:
+    # Separate secrets per purpose, so a leaked session secret says nothing about the master key.
+    return hmac.new(master, b"tutti-coop " + purpose, hashlib.sha256).digest()
+
+
+def _positive_int(setting: Setting, default: int, *, minimum: int) -> int:
+    raw = os.environ.get(setting.env)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{setting.env} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{setting.env} must be at least {minimum}")
+    return value

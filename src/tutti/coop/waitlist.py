@@ -1,0 +1,130 @@
+"""Onboarding: at most ``capacity`` members are admitted per UTC day; the rest wait in signup order.
+
+The capacity is a cooperative policy: the founding value comes from the server's settings, and after that only
+stewards change it, each change kept (``onboarding_policy``) and audited.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from tutti.coop import audit
+from tutti.coop.actions import CHANGE_CAPACITY, require
+from tutti.coop.db import settings_of
+from tutti.coop.errors import InvalidInput
+from tutti.coop.models import Cooperative, Member, OnboardingPolicy, Status, WaitlistEntry, utcnow
+
+MAX_CAPACITY = 1_000_000
+
+
+def capacity(session: Session) -> int:
+    """Members admitted per day under the policy in force."""
+    latest = session.scalars(select(OnboardingPolicy).order_by(OnboardingPolicy.id.desc()).limit(1)).first()
+    return latest.capacity_per_day if latest is not None else settings_of(session).onboarding_capacity
+
+
+def admitted_on(session: Session, day: date) -> int:
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    count = session.scalar(
+        select(func.count())
+        .select_from(Member)
+        .where(Member.activated_utc >= start, Member.activated_utc < start + timedelta(days=1))
+    )
+    return count or 0
+
+
+def remaining_on(session: Session, day: date) -> int:
+    return max(0, capacity(session) - admitted_on(session, day))
+
+
+def waiting(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(WaitlistEntry)) or 0
+
+
+def waitlist_position(session: Session, member: Member) -> int | None:
+    """1-based place of ``member`` in the queue; None when they are not waiting."""
+    entry = session.scalars(select(WaitlistEntry).where(WaitlistEntry.member_id == member.id)).one_or_none()
+    if entry is None:
+        return None
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(WaitlistEntry)
+        .where(tuple_(WaitlistEntry.created_utc, WaitlistEntry.id) < tuple_(entry.created_utc, entry.id))
+    )
+    return (ahead or 0) + 1
+
+
+def _serialise(session: Session) -> None:
+    # A no-op write on the cooperative row: takes its row lock (PostgreSQL) or the write lock (SQLite), so two
+    # signups cannot both take the last place of the day.
+    session.execute(
+        update(Cooperative).where(Cooperative.id == 1).values(audit_seq=Cooperative.audit_seq),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _activate(session: Session, member: Member, when: datetime) -> None:
+    member.status = Status.ACTIVE
+    member.activated_utc = when
+    session.execute(delete(WaitlistEntry).where(WaitlistEntry.member_id == member.id))
+    session.flush()
+    audit.record(session, audit.MemberAdmitted(member_id=member.id), now=when)
+
+
+def admit_waiting(session: Session, today: date | None = None, *, now: datetime | None = None) -> list[Member]:
+    """Admit the longest-waiting members up to what is left of ``today``'s capacity; returns them in order.
+
+    Admissions are stamped ``now``, or the start of ``today`` when admitting for another day than now's.
+    """
+    _serialise(session)
+    when = now or utcnow()
+    day = today or when.date()
+    if when.date() != day:
+        when = datetime.combine(day, time.min, tzinfo=UTC)
+    room = remaining_on(session, day)
+    if room == 0:
+        return []
+    queue = session.execute(
+        select(Member)
+        .join(WaitlistEntry, WaitlistEntry.member_id == Member.id)
+        .order_by(WaitlistEntry.created_utc, WaitlistEntry.id)
+        .limit(room)
+    ).scalars()
+    admitted = list(queue)
+    for member in admitted:
+        _activate(session, member, when)
+    return admitted
+
+
+def place(session: Session, member: Member, *, now: datetime | None = None) -> bool:
+    """Admit a new member if today has room once those already waiting are admitted; else queue them.
+
+    Records MemberJoined (and MemberAdmitted when admitted); True when the member is active now.
+    """
+    when = now or utcnow()
+    admit_waiting(session, now=when)
+    has_room = remaining_on(session, when.date()) > 0
+    audit.record(session, audit.MemberJoined(member_id=member.id, waitlisted=not has_room), now=when)
+    if has_room:
+        _activate(session, member, when)
+    else:
+        session.add(WaitlistEntry(member_id=member.id, created_utc=when))
+        session.flush()
+    return has_room
+
+
+def set_capacity(session: Session, steward: Member, per_day: int, *, now: datetime | None = None) -> OnboardingPolicy:
+    """A steward sets how many members are admitted per day (0 pauses onboarding)."""
+    require(CHANGE_CAPACITY, steward)
+    if not 0 <= per_day <= MAX_CAPACITY:
+        raise InvalidInput(f"the capacity must be between 0 and {MAX_CAPACITY:,} members per day")
+    when = now or utcnow()
+    previous = capacity(session)
+    policy = OnboardingPolicy(capacity_per_day=per_day, changed_by=steward.id, changed_utc=when)
+    session.add(policy)
+    session.flush()
+    audit.record(session, audit.CapacityChanged(member_id=steward.id, capacity=per_day, previous=previous), now=when)
+    return policy

@@ -1,0 +1,57 @@
+"""The cooperative's web application: ``create_app(settings)`` wires routers, errors, static files and middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from starlette.staticfiles import StaticFiles
+
+from tutti import __version__
+from tutti.coop.db import make_engine, session_factory
+from tutti.coop.settings import CoopSettings
+from tutti.web import errors
+from tutti.web.middleware import BodyLimit, SecurityHeaders
+from tutti.web.routes import ROUTERS
+from tutti.web.uploads import MAX_UPLOAD_BYTES
+
+DESCRIPTION = """
+The API of a Tutti listeners' cooperative. Scripts authenticate with an API token
+(`Authorization: Bearer tutti_...`, made on the *API tokens* page or with `POST /api/tokens`); calls made with
+the login cookie instead send the session's CSRF token in the `X-CSRF-Token` header. Refusals answer
+`{"detail": "<one sentence>"}` with a status code that says which kind (401, 403, 404, 409, 413, 422, 429).
+"""
+
+
+def create_app(settings: CoopSettings, *, engine: Engine | None = None) -> FastAPI:
+    """The application for one cooperative; ``engine`` (tests pass one bound to their schema) defaults to the
+    settings' database, and the migrations must already be applied (``tutti coop serve`` does that)."""
+    bound = engine if engine is not None else make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if engine is None:
+            bound.dispose()
+
+    app = FastAPI(
+        title="Tutti cooperative",
+        version=__version__,
+        description=DESCRIPTION,
+        # The interactive docs pages load their scripts from a CDN: the pages here load nothing from elsewhere.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sessions = session_factory(bound, settings)
+    app.mount("/static", StaticFiles(packages=[("tutti.web", "static")]), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=MAX_UPLOAD_BYTES + 1024**2)
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,49 @@
+"""Cross-site request forgery: every form and every cookie-authenticated API call carries a token.
+
+A logged-in member's token is their login session's CSRF secret. Forms shown before login (signup, login) use a
+random form cookie and, in the form, an HMAC of it under the server's session secret: a site elsewhere can read
+neither, so it cannot post a form in a visitor's name (nor log them in to an account of its choosing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from tutti.coop.errors import NotAllowed
+
+FORM_COOKIE = "tutti_form"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+EXPIRED = "the form has expired; reload the page and try again"
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class CsrfRejected(NotAllowed):
+    """A state-changing request without the right CSRF token."""
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def valid_nonce(nonce: str | None) -> bool:
+    return nonce is not None and bool(_NONCE.match(nonce))
+
+
+def form_token(secret: bytes, nonce: str) -> str:
+    """The token anonymous forms carry for the visitor holding the form cookie ``nonce``."""
+    return hmac.new(secret, b"tutti-coop form " + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def check_session_token(expected: str, sent: str | None) -> None:
+    if not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
+        raise CsrfRejected(EXPIRED)
+
+
+def check_form_token(secret: bytes, nonce: str | None, sent: str | None) -> None:
+    if nonce is None or not valid_nonce(nonce) or not sent:
+        raise CsrfRejected(EXPIRED)
+    check_session_token(form_token(secret, nonce), sent)

@@ -1,0 +1,180 @@
+"""Named dependencies: every route says what it needs (a database session, the member, a checked form) by type.
+
+``CurrentMember`` reads: a login cookie or an API token. ``ActingMember`` changes things: with a login cookie the
+request must also carry the session's CSRF token (form field or ``X-CSRF-Token`` header); API tokens are not
+sent by browsers on their own, so they need none. ``AnonymousForm`` guards the forms shown before login.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, params
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from tutti.coop import actions, bootstrap, members, tokens
+from tutti.coop.errors import NotAllowed, Unauthenticated
+from tutti.coop.models import Member
+from tutti.coop.settings import CoopSettings
+from tutti.web import csrf
+from tutti.web.pages import DEFAULT_NAME, Page, is_https, visitor_page
+
+SESSION_COOKIE = "tutti_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Auth:
+    """Who is asking; ``csrf_token`` is None when they came with an API token."""
+
+    member: Member
+    csrf_token: str | None
+
+
+def get_settings(request: Request) -> CoopSettings:
+    settings: CoopSettings = request.app.state.settings
+    return settings
+
+
+Settings = Annotated[CoopSettings, Depends(get_settings)]
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request; routes commit what they changed, anything else is rolled back on close."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+# scope="function": the session closes before the response leaves, so nothing is answered before it is settled.
+Db = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def client_of(request: Request) -> str | None:
+    """The client's address, only ever used keyed and hashed (rate limits); never stored or logged."""
+    return request.client.host if request.client else None
+
+
+Client = Annotated[str | None, Depends(client_of)]
+
+
+def optional_auth(request: Request, db: Db) -> Auth | None:
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthenticated("send the API token as 'Authorization: Bearer <token>'")
+        return Auth(tokens.member_for_api_token(db, secret.strip()), None)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        login = members.login_session(db, cookie)
+        member = members.member_for_session(db, cookie)
+    except Unauthenticated:
+        return None
+    return Auth(member, login.csrf_secret)
+
+
+MaybeAuth = Annotated[Auth | None, Depends(optional_auth)]
+
+
+def current_auth(auth: MaybeAuth) -> Auth:
+    if auth is None:
+        raise Unauthenticated("not logged in")
+    return auth
+
+
+CurrentAuth = Annotated[Auth, Depends(current_auth)]
+
+
+def current_member(auth: CurrentAuth) -> Member:
+    return auth.member
+
+
+CurrentMember = Annotated[Member, Depends(current_member)]
+
+
+async def _sent_token(request: Request) -> str | None:
+    header = request.headers.get(csrf.CSRF_HEADER)
+    if header:
+        return header
+    value = (await request.form()).get(csrf.CSRF_FIELD)
+    return value if isinstance(value, str) else None
+
+
+async def acting_member(request: Request, auth: CurrentAuth) -> Member:
+    if auth.csrf_token is not None and request.method not in SAFE_METHODS:
+        csrf.check_session_token(auth.csrf_token, await _sent_token(request))
+    return auth.member
+
+
+ActingMember = Annotated[Member, Depends(acting_member)]
+
+
+def _stewards_only(member: Member) -> Member:
+    # Those who may change the onboarding capacity are the ones who see the waitlist and flagged uploads.
+    if not actions.allowed(actions.CHANGE_CAPACITY, member):
+        raise NotAllowed("only stewards may see this")
+    return member
+
+
+def steward(member: CurrentMember) -> Member:
+    return _stewards_only(member)
+
+
+def acting_steward(member: ActingMember) -> Member:
+    return _stewards_only(member)
+
+
+Steward = Annotated[Member, Depends(steward)]
+ActingSteward = Annotated[Member, Depends(acting_steward)]
+
+
+async def anonymous_form(request: Request, settings: Settings) -> None:
+    csrf.check_form_token(settings.session_secret, request.cookies.get(csrf.FORM_COOKIE), await _sent_token(request))
+
+
+AnonymousForm = Annotated[None, Depends(anonymous_form)]
+
+
+def page_context(request: Request, db: Db, auth: MaybeAuth, settings: Settings) -> Page:
+    """The page's context; kept on the request so the error handler can render a page with it too."""
+    page = visitor_page(request, settings.session_secret)
+    page.coop_name = bootstrap.existing_name(db) or DEFAULT_NAME
+    if auth is not None:
+        page.member = auth.member
+        page.csrf_token = auth.csrf_token or ""
+        page.is_steward = actions.allowed(actions.CHANGE_CAPACITY, auth.member)
+    request.state.page = page
+    return page
+
+
+PageContext = Annotated[Page, Depends(page_context)]
+
+
+def form_page(template: str) -> params.Depends:
+    """A route dependency naming the template that shows the form again when the domain refuses it."""
+
+    def mark(request: Request) -> None:
+        request.state.form_template = template
+
+    return params.Depends(mark)
+
+
+def set_login_cookie(response: Response, request: Request, token: str, hours: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        path="/",
+    )
+
+
+def clear_login_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=is_https(request))

@@ -1,0 +1,9 @@
+"""One router per resource; each holds that resource's pages and its API under ``/api``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tutti.web.routes import auth, contributions, members, stewardship, tokens
+
+ROUTERS: tuple[APIRouter, ...] = (auth.router, members.router, contributions.router, tokens.router, stewardship.router)

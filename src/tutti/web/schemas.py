@@ -1,0 +1,238 @@
+"""What the JSON API takes (``*Create``/``*Update``) and gives back (``*Public``), typed once for the server, the
+OpenAPI document and the ``tutti coop contribute`` client.
+
+Plain pydantic, no FastAPI import: the command-line client reads server answers with these same classes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tutti.coop.models import ContributionStatus, Role, Status
+
+# Matches the member table's column and members.MAX_PASSWORD: longer input is refused before any hashing.
+MAX_EMAIL = 320
+MAX_PASSWORD = 1024
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class SignupCreate(BaseModel):
+    email: str = Field(max_length=MAX_EMAIL, examples=["ada@example.org"])
+    password: str = Field(max_length=MAX_PASSWORD, description="At least 10 characters.")
+
+
+class LoginCreate(BaseModel):
+    email: str = Field(max_length=MAX_EMAIL)
+    password: str = Field(max_length=MAX_PASSWORD)
+
+
+class MemberPublic(_Public):
+    id: str
+    email: str | None
+    role: Role
+    status: Status
+    created_utc: datetime
+    activated_utc: datetime | None
+    waitlist_position: int | None = Field(None, description="1-based place in the queue while waitlisted.")
+
+
+class SessionPublic(_Public):
+    """A login: the session itself travels as an HttpOnly cookie; form posts and API calls made with that cookie
+    send ``csrf_token`` back in the ``X-CSRF-Token`` header."""
+
+    member: MemberPublic
+    csrf_token: str
+
+
+class WaitlistPositionPublic(_Public):
+    status: Status
+    position: int | None
+    waiting: int
+    capacity_per_day: int
+
+
+class TokenCreate(BaseModel):
+    name: str = Field("", max_length=100, examples=["laptop uploads"])
+
+
+class TokenPublic(_Public):
+    id: int
+    name: str
+    prefix: str = Field(description="The first characters of the token, to recognise it by.")
+    created_utc: datetime
+    last_used_utc: datetime | None
+    revoked_utc: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    secret: str = Field(description="The token itself: shown this once, never stored.")
+
+
+class FileReportPublic(_Public):
+    name: str
+    format: str | None
+    plays: int
+    problems: int
+    implausible: int
+    problem_examples: list[str]
+    skipped: dict[str, int]
+    unread_reason: str | None
+
+
+class FilePairPublic(_Public):
+    file_a: str
+    file_b: str
+    shared: int
+    disagreeing: int
+
+
+class ConsistencyPublic(_Public):
+    pairs: list[FilePairPublic]
+    shared: int
+    disagreeing: int
+    passed: bool
+    reason: str
+
+
+class CheckPublic(_Public):
+    name: str
+    value: float | None
+    threshold: str
+    applicable: bool
+    passed: bool
+    critical: bool
+    penalty: int
+    reason: str
+
+
+class PlausibilityPublic(_Public):
+    checks: list[CheckPublic]
+    score: int
+    passed: bool
+    reasons: list[str]
+
+
+class CopyCheckPublic(_Public):
+    """How close the upload is to another member's history (never whose)."""
+
+    similarity: float
+    method: str
+    near_copy: bool
+    compared_members: int
+    reason: str
+
+
+class ScoreItemPublic(_Public):
+    name: str
+    points: int
+    explanation: str
+
+
+class ScorePublic(_Public):
+    items: list[ScoreItemPublic]
+
+
+class ContributionReportPublic(_Public):
+    """The validation report of one upload, itemised: files, checks with measured values, copy check, score."""
+
+    contribution_id: str
+    status: ContributionStatus
+    created_utc: datetime | None = None
+    reasons: list[str]
+    files: list[FileReportPublic]
+    problems: int
+    plays_read: int
+    plays_distinct: int
+    plays_added: int
+    consistency: ConsistencyPublic | None
+    plausibility: PlausibilityPublic | None
+    # Named copy_check: ``copy`` would shadow a pydantic method.
+    copy_check: CopyCheckPublic | None
+    score: ScorePublic | None
+    points: int
+
+
+class ContributionSummaryPublic(_Public):
+    id: str
+    created_utc: datetime
+    status: ContributionStatus
+    formats: str | None
+    plays_added: int
+    points: int
+    reasons: list[str]
+
+
+class PoolSharePublic(_Public):
+    """The member's plays in the pool, counted from the pool files themselves."""
+
+    plays: int
+    files: int
+    by_source: dict[str, int]
+    first_play_utc: datetime | None
+    last_play_utc: datetime | None
+
+
+class DataUsePublic(_Public):
+    description: str
+    when_utc: datetime
+
+
+class DataUsesPublic(_Public):
+    uses: list[DataUsePublic]
+    note: str
+
+
+class WithdrawalCreate(BaseModel):
+    confirm: Literal["withdraw"] = Field(description='The word "withdraw": erasure cannot be undone.')
+
+
+class WithdrawalProofPublic(_Public):
+    member_id: str
+    member_rows_before: int
+    member_rows_after: int
+    pool_rows_before: int
+    pool_rows_after: int
+    pool_files_removed: int
+    blobs_destroyed: int
+    key_destroyed: bool
+    status: str
+    withdrawn_utc: datetime
+    excluded_from_sales: bool
+    erased: bool
+
+
+class OnboardingPublic(_Public):
+    capacity_per_day: int
+    admitted_today: int
+    remaining_today: int
+    waiting: int
+
+
+class OnboardingUpdate(BaseModel):
+    capacity_per_day: int = Field(ge=0, le=1_000_000)
+
+
+class WaitlistEntryPublic(_Public):
+    position: int
+    member_id: str
+    created_utc: datetime
+
+
+class FlaggedContributionPublic(_Public):
+    contribution_id: str
+    created_utc: datetime
+    member_id: str
+    matched_member_id: str | None
+    similarity: float | None
+    method: str | None
+    reasons: list[str]
+
+
+class ErrorPublic(BaseModel):
+    detail: str

@@ -1,0 +1,107 @@
+"""The cooperative's database on both engines: every test using ``coop_db`` runs on SQLite and on PostgreSQL.
+
+PostgreSQL is expected at 127.0.0.1:5432 (database ``test``, user ``postgres``, trust auth); each test gets a
+fresh schema with a random name, dropped afterwards. If PostgreSQL is down those variants fail, not skip.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tutti.coop.bootstrap import create_cooperative, found_cooperative
+from tutti.coop.db import make_engine, session_factory, upgrade
+from tutti.coop.models import Member
+from tutti.coop.settings import CoopSettings
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+STEWARD_EMAIL = "steward@example.org"
+STEWARD_PASSWORD = "founding steward passphrase"
+ENGINES = ["sqlite", "postgresql"]
+
+
+@dataclass
+class EmptyDb:
+    """A database with no tables yet: a SQLite file, or a fresh PostgreSQL schema."""
+
+    kind: str
+    engine: Engine
+    url: str
+    schema: str | None
+
+
+@dataclass
+class CoopDb:
+    """A migrated database holding a founded cooperative (no members yet), with settings and sessions."""
+
+    kind: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+    settings: CoopSettings
+
+
+@pytest.fixture(params=ENGINES)
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EmptyDb]:
+    kind: str = request.param
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'coop.sqlite'}"
+        engine = make_engine(url)
+        yield EmptyDb(kind, engine, url, None)
+        engine.dispose()
+        return
+    schema = f"test_coop_{secrets.token_hex(6)}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine = make_engine(POSTGRES_URL, schema=schema)
+        try:
+            yield EmptyDb(kind, engine, POSTGRES_URL, schema)
+        finally:
+            engine.dispose()
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def coop_settings(empty_db: EmptyDb, tmp_path: Path) -> CoopSettings:
+    return CoopSettings.for_tests(tmp_path / "coop", empty_db.url)
+
+
+@pytest.fixture
+def coop_db(empty_db: EmptyDb, coop_settings: CoopSettings) -> CoopDb:
+    """Migrated, with the cooperative row (signing key, founding policy, first log link) but no members."""
+    upgrade(empty_db.engine)
+    sessions = session_factory(empty_db.engine, coop_settings)
+    with sessions.begin() as session:
+        create_cooperative(session, coop_settings, "Test cooperative")
+    return CoopDb(empty_db.kind, empty_db.engine, sessions, coop_settings)
+
+
+@pytest.fixture
+def founded_db(empty_db: EmptyDb, coop_settings: CoopSettings) -> CoopDb:
+    """Like ``coop_db`` but founded the way ``tutti coop init`` does it: with an active steward."""
+    upgrade(empty_db.engine)
+    sessions = session_factory(empty_db.engine, coop_settings)
+    with sessions.begin() as session:
+        found_cooperative(
+            session,
+            coop_settings,
+            name="Test cooperative",
+            steward_email=STEWARD_EMAIL,
+            steward_password=STEWARD_PASSWORD,
+        )
+    return CoopDb(empty_db.kind, empty_db.engine, sessions, coop_settings)
+
+
+def steward_of(session: Session) -> Member:
+    """The founding steward of a ``founded_db``."""
+    return session.scalars(select(Member).where(Member.email == STEWARD_EMAIL)).one()

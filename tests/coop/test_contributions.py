@@ -1,0 +1,174 @@
+"""Contributing exports on SQLite and PostgreSQL: real exports accepted, copies and fabrications rejected, refreshes."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import samples_path
+from tests.coop.conftest import CoopDb
+from tests.coop.test_plausibility import doctored_overlaps, mica_records, write_records
+from tests.coop.test_validation import zip_folder
+from tutti.coop import audit, crypto, members
+from tutti.coop.contributions import ContributionReport, contribute, flagged_for_stewards, pool_of
+from tutti.coop.errors import NotAllowed
+from tutti.coop.models import AuditEvent, Contribution, ContributionStatus, Member, Status
+from tutti.model import PLAY_SCHEMA
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def join(db: CoopDb, email: str) -> str:
+    with db.sessions.begin() as session:
+        return members.signup(session, email, "a long enough passphrase", now=NOW).id
+
+
+def give(db: CoopDb, member_id: str, upload: list[Path] | bytes, filename: str | None = None) -> ContributionReport:
+    with db.sessions.begin() as session:
+        member = session.get_one(Member, member_id)
+        return contribute(session, db.settings, member, upload, filename, now=NOW)
+
+
+def events(session: Session, kind: str) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.seq)))
+
+
+def test_real_exports_are_accepted_and_pooled(coop_db: CoopDb, tmp_path: Path) -> None:
+    mica, erin, ping = (
+        join(coop_db, "mica@example.org"),
+        join(coop_db, "erin@example.org"),
+        join(coop_db, "p@example.org"),
+    )
+    zipped = zip_folder(samples_path("spotify-account", "hobbies-w-erin", "Spotify Account Data"), tmp_path / "e.zip")
+    reports = {
+        mica: give(coop_db, mica, [samples_path("spotify-extended", "mica-92")]),
+        erin: give(coop_db, erin, zipped.read_bytes(), "my_spotify_data.zip"),
+        ping: give(coop_db, ping, [samples_path("lastfm", "pingw33n", "lastfm_scrobbles.csv")]),
+    }
+    for report in reports.values():
+        assert report.accepted, report.reasons
+        assert report.reasons == [] and report.plausibility is not None and report.plausibility.passed
+        assert report.plays_added == report.plays_distinct > 0 and report.points > 0
+    assert reports[erin].files[0].name.startswith("my_spotify_data.zip!Spotify Account Data/")
+    with coop_db.sessions() as session:
+        counts = pool_of(coop_db.settings).counts()
+        for member_id, report in reports.items():
+            member = session.get_one(Member, member_id)
+            assert counts.per_member[member.pseudonym] == report.plays_added
+            row = session.get_one(Contribution, report.contribution_id)
+            assert row.status is ContributionStatus.ACCEPTED and row.plays_added == report.plays_added
+            assert row.score == report.points and row.fingerprint is not None
+            # The kept copy opens with the member's key and holds the plays as read, nothing identifying.
+            assert row.blob_path is not None
+            sealed = (coop_db.settings.data_dir / row.blob_path).read_bytes()
+            as_read = pq.read_table(
+                io.BytesIO(crypto.decrypt_blob(crypto.member_key(session, member, coop_db.settings), sealed))
+            )
+            assert as_read.num_rows == report.plays_read and as_read.schema == PLAY_SCHEMA
+        accepted = [audit.load_event(e) for e in events(session, "contribution-accepted")]
+        assert all(isinstance(e, audit.ContributionAccepted) for e in accepted)
+        logged = {(e.member_id, e.plays_added) for e in accepted if isinstance(e, audit.ContributionAccepted)}
+        assert logged == {(m, r.plays_added) for m, r in reports.items()}
+        assert audit.verify_chain(session) == (True, None)
+
+
+def test_a_copy_of_another_members_export_is_rejected_and_flagged(coop_db: CoopDb) -> None:
+    owner, copier = join(coop_db, "owner@example.org"), join(coop_db, "copier@example.org")
+    export = samples_path("spotify-extended", "mica-92")
+    assert give(coop_db, owner, [export]).accepted
+    report = give(coop_db, copier, [export])
+    assert report.status is ContributionStatus.REJECTED and report.plays_added == 0
+    assert report.copy is not None and report.copy.near_copy and report.copy.similarity == 1.0
+    assert report.copy.matched_member_id == owner
+    assert any(reason.startswith("near-copy, flagged for the stewards") for reason in report.reasons)
+    assert "matched_member_id" not in report.to_json(for_member=True)["copy"]
+    with coop_db.sessions() as session:
+        copier_row = session.get_one(Member, copier)
+        assert copier_row.pseudonym not in pool_of(coop_db.settings).counts().per_member
+        assert [c.id for c in flagged_for_stewards(session)] == [report.contribution_id]
+        [rejected] = [audit.load_event(e) for e in events(session, "contribution-rejected")]
+        assert isinstance(rejected, audit.ContributionRejected) and rejected.reasons == tuple(report.reasons)
+
+
+def test_a_copy_of_a_small_export_is_measured_exactly(coop_db: CoopDb) -> None:
+    owner, copier = join(coop_db, "small@example.org"), join(coop_db, "smaller@example.org")
+    export = [samples_path("spotify-extended", "efrrowini")]
+    assert give(coop_db, owner, export).accepted
+    report = give(coop_db, copier, export)
+    assert report.copy is not None and report.copy.method == "exact"
+    assert report.copy.near_copy and report.copy.similarity == 1.0 and not report.accepted
+
+
+def test_the_same_member_uploading_again_adds_nothing(coop_db: CoopDb) -> None:
+    member = join(coop_db, "twice@example.org")
+    export = [samples_path("spotify-extended", "mica-92")]
+    first, second = give(coop_db, member, export), give(coop_db, member, export)
+    assert first.accepted and second.accepted
+    assert second.plays_added == 0 and second.points == 0
+    assert pool_of(coop_db.settings).counts().total == first.plays_added
+
+
+def test_a_doctored_export_with_impossible_overlaps_never_enters_the_pool(coop_db: CoopDb, tmp_path: Path) -> None:
+    member = join(coop_db, "doctor@example.org")
+    folder = write_records(
+        tmp_path / "upload", "Streaming_History_Audio_2024_4.json", doctored_overlaps(mica_records())
+    )
+    report = give(coop_db, member, [folder])
+    assert report.status is ContributionStatus.REJECTED
+    assert any(r.startswith("implausible: overfull_hours:") for r in report.reasons)
+    assert any(r.startswith("implausible: overlapping_playback:") for r in report.reasons)
+    assert pool_of(coop_db.settings).counts().total == 0
+    with coop_db.sessions() as session:
+        row = session.get_one(Contribution, report.contribution_id)
+        assert row.status is ContributionStatus.REJECTED and row.blob_path is None
+        assert row.reasons == report.reasons
+
+
+def raw_records(folder: Path) -> Counter[tuple[str, str, str, int]]:
+    """Account-data records counted by their recorded fields, straight from the JSON files."""
+    counted: Counter[tuple[str, str, str, int]] = Counter()
+    for path in folder.glob("StreamingHistory*.json"):
+        for r in orjson.loads(path.read_bytes()):
+            counted[(r["endTime"], r["artistName"], r["trackName"], r["msPlayed"])] += 1
+    return counted
+
+
+def test_a_refresh_adds_and_scores_only_its_new_plays(coop_db: CoopDb) -> None:
+    member = join(coop_db, "fede@example.org")
+    older = samples_path("spotify-account", "fedecalendino-2020-11")
+    newer = samples_path("spotify-account", "fedecalendino-2021-01")
+    first, refresh = give(coop_db, member, [older]), give(coop_db, member, [newer])
+    assert first.accepted and refresh.accepted, refresh.reasons
+    # Independently: records of the newer export beyond the same records of the older one, counted in the JSON.
+    increment = sum((raw_records(newer / "MyData") - raw_records(older / "MyData")).values())
+    assert refresh.plays_added == increment == 7_388
+    assert refresh.plays_distinct == 84_630 > refresh.plays_added
+    assert refresh.score is not None
+    volume = next(item for item in refresh.score.items if item.name == "volume")
+    assert volume.points == increment // 100
+    assert pool_of(coop_db.settings).counts().total == first.plays_added + increment
+
+
+def test_unreadable_and_empty_uploads_are_rejected_with_the_reason(coop_db: CoopDb) -> None:
+    member = join(coop_db, "broken@example.org")
+    damaged = give(coop_db, member, b"PK\x03\x04" + b"\x00" * 64, "my_spotify_data.zip")
+    assert damaged.status is ContributionStatus.REJECTED
+    assert damaged.reasons[0].startswith("the upload cannot be read: my_spotify_data.zip: is not a readable zip")
+    empty = give(coop_db, member, b"[]", "StreamingHistory0.json")
+    assert empty.reasons == ["the upload holds no plays Tutti can read"]
+
+
+def test_only_active_members_contribute(coop_db: CoopDb) -> None:
+    member = join(coop_db, "late@example.org")
+    with coop_db.sessions.begin() as session:
+        session.get_one(Member, member).status = Status.WAITLISTED
+    with pytest.raises(NotAllowed):
+        give(coop_db, member, [samples_path("spotify-extended", "efrrowini")])

@@ -1,0 +1,96 @@
+"""Fingerprints: MinHash estimates of Jaccard similarity, unions per member, and a fast comparison with everyone."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from tests.conftest import samples_path
+from tests.coop.test_plausibility import PADDING
+from tutti.coop import fingerprint as fp
+from tutti.coop.pool import play_identity
+from tutti.coop.validation import read_upload
+
+
+def plays(*parts: str) -> pa.Table:
+    return play_identity(read_upload([samples_path(*parts)]).table)
+
+
+def test_a_history_is_identical_to_itself_and_unlike_anothers() -> None:
+    mica, pingw = plays("spotify-extended", "mica-92"), plays("lastfm", "pingw33n")
+    a, b = fp.fingerprint(mica), fp.fingerprint(pingw)
+    assert fp.similarity(a, fp.fingerprint(mica)) == 1.0
+    assert fp.similarity(a, b) < 0.05
+    assert fp.exact_similarity(mica, pingw) == 0.0
+
+
+def test_the_estimate_is_close_to_the_exact_jaccard_similarity() -> None:
+    # Two successive exports of one person: most plays are in both.
+    older, newer = plays("spotify-account", "fedecalendino-2020-11"), plays("spotify-account", "fedecalendino-2021-01")
+    estimate = fp.similarity(fp.fingerprint(older), fp.fingerprint(newer))
+    exact = fp.exact_similarity(older, newer)
+    assert 0.7 < exact < 0.9
+    assert abs(estimate - exact) < 0.1
+
+
+def test_the_minimum_of_signatures_is_the_signature_of_the_union() -> None:
+    rng = np.random.default_rng(5)
+    a, b = rng.integers(0, 2**63, 3000, dtype=np.uint64), rng.integers(0, 2**63, 2000, dtype=np.uint64)
+    union = fp.union(np.vstack([fp.signature(a), fp.signature(b)]))
+    assert (union == fp.signature(np.concatenate([a, b]))).all()
+
+
+def test_fingerprints_survive_storage_and_empty_sets_match_nothing() -> None:
+    print_ = fp.fingerprint(play_identity(read_upload([PADDING]).table))
+    again = fp.Fingerprint.from_bytes(print_.to_bytes())
+    assert again.size == print_.size == 150 and (again.signature == print_.signature).all()
+    assert len(print_.to_bytes()) == 8 * (fp.PERMUTATIONS + 1)
+    empty = fp.signature(np.zeros(0, dtype=np.uint64))
+    assert fp.similarity(empty, empty) == 0.0
+    with pytest.raises(ValueError):
+        fp.Fingerprint.from_bytes(b"\x00" * 16)
+
+
+def test_rows_of_one_owner_are_merged_and_the_best_match_is_found() -> None:
+    rng = np.random.default_rng(9)
+    sets = {name: rng.integers(0, 2**63, 500, dtype=np.uint64) for name in ("x", "y")}
+    half = sets["y"][:250]
+    rows = [
+        ("x", fp.Fingerprint(fp.signature(sets["x"]), 500).to_bytes()),
+        ("y", fp.Fingerprint(fp.signature(half), 250).to_bytes()),
+        ("y", fp.Fingerprint(fp.signature(sets["y"][250:]), 250).to_bytes()),
+    ]
+    owners, matrix = fp.member_matrix(rows)
+    assert owners == ["x", "y"] and matrix.shape == (2, fp.PERMUTATIONS)
+    match = fp.best_match(fp.signature(sets["y"]), owners, matrix)
+    assert match is not None and match.owner == "y" and match.similarity == 1.0
+    assert fp.best_match(fp.signature(sets["y"]), [], matrix[:0]) is None
+
+
+def test_comparing_with_twenty_thousand_members_takes_well_under_a_second(capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(1)
+    rows = [
+        (f"member-{i:05d}", fp.Fingerprint(rng.integers(0, 2**63, fp.PERMUTATIONS, dtype=np.uint64), 1).to_bytes())
+        for i in range(20_000)
+    ]
+    upload = fp.signature(rng.integers(0, 2**63, 10_000, dtype=np.uint64))
+    started = time.perf_counter()
+    owners, matrix = fp.member_matrix(rows)
+    match = fp.best_match(upload, owners, matrix)
+    elapsed = time.perf_counter() - started
+    with capsys.disabled():
+        print(f"\ncompared one upload with 20,000 members' fingerprints in {elapsed * 1000:.0f} ms")
+    assert match is not None and match.similarity < 0.1
+    assert elapsed < 0.5
+
+
+def test_shingles_ignore_case_accents_and_decorations(tmp_path: Path) -> None:
+    base = play_identity(read_upload([PADDING]).table)
+    decorated = base.set_column(
+        base.schema.get_field_index("track"), "track", pa.array(["VÉLKARO SUNRI (feat. Ny) - Remastered 2011"] * 150)
+    )
+    assert (fp.shingles(base) == fp.shingles(decorated)).all()

@@ -1,0 +1,139 @@
+"""Onboarding capacity and the FIFO waitlist, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.coop.conftest import CoopDb, steward_of
+from tutti.coop import audit, members, waitlist
+from tutti.coop.errors import InvalidInput, NotAllowed
+from tutti.coop.models import Member, OnboardingPolicy, Status
+
+PASSWORD = "a long enough password"
+DAY = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+
+
+def _signups(db: CoopDb, names: list[str], when: datetime = DAY) -> list[Member]:
+    joined = []
+    for n, name in enumerate(names):
+        with db.sessions.begin() as session:
+            joined.append(members.signup(session, f"{name}@example.org", PASSWORD, now=when + timedelta(minutes=n)))
+    return joined
+
+
+def _set_capacity(db: CoopDb, per_day: int, when: datetime = DAY) -> None:
+    with db.sessions.begin() as session:
+        waitlist.set_capacity(session, steward_of(session), per_day, now=when)
+
+
+def test_signups_beyond_the_days_capacity_wait_in_order(founded_db: CoopDb) -> None:
+    _set_capacity(founded_db, 2, DAY - timedelta(days=1))
+    joined = _signups(founded_db, ["ana", "ben", "cy", "dee", "eve"])
+    assert [m.status for m in joined] == [Status.ACTIVE] * 2 + [Status.WAITLISTED] * 3
+    with founded_db.sessions() as session:
+        positions = [waitlist.waitlist_position(session, m) for m in joined]
+        assert positions == [None, None, 1, 2, 3]
+        assert waitlist.waiting(session) == 3
+        assert waitlist.remaining_on(session, DAY.date()) == 0
+
+
+def test_the_next_day_admits_the_oldest_first(founded_db: CoopDb) -> None:
+    _set_capacity(founded_db, 1, DAY - timedelta(days=1))
+    ana, ben, cy, dee = _signups(founded_db, ["ana", "ben", "cy", "dee"])
+    tomorrow = DAY.date() + timedelta(days=1)
+    with founded_db.sessions.begin() as session:
+        admitted = waitlist.admit_waiting(session, tomorrow)
+        assert [m.id for m in admitted] == [ben.id]
+        assert admitted[0].activated_utc == datetime(2025, 6, 3, tzinfo=UTC)
+        assert waitlist.admit_waiting(session, tomorrow) == []
+    with founded_db.sessions() as session:
+        assert [waitlist.waitlist_position(session, m) for m in (ana, ben, cy, dee)] == [None, None, 1, 2]
+
+
+def test_a_signup_on_a_new_day_lets_those_waiting_go_first(founded_db: CoopDb) -> None:
+    _set_capacity(founded_db, 1, DAY - timedelta(days=1))
+    _, ben = _signups(founded_db, ["ana", "ben"])
+    (cy,) = _signups(founded_db, ["cy"], when=DAY + timedelta(days=1))
+    with founded_db.sessions() as session:
+        assert session.get_one(Member, ben.id).status is Status.ACTIVE
+        assert cy.status is Status.WAITLISTED
+        assert waitlist.waitlist_position(session, cy) == 1
+
+
+def test_a_steward_raising_the_capacity_lets_more_in_today(founded_db: CoopDb) -> None:
+    _set_capacity(founded_db, 0, DAY - timedelta(days=1))
+    waiting = _signups(founded_db, ["ana", "ben", "cy"])
+    assert all(m.status is Status.WAITLISTED for m in waiting)
+    _set_capacity(founded_db, 2, DAY + timedelta(hours=1))
+    with founded_db.sessions.begin() as session:
+        admitted = waitlist.admit_waiting(session, now=DAY + timedelta(hours=1))
+    assert [m.id for m in admitted] == [waiting[0].id, waiting[1].id]
+    with founded_db.sessions() as session:
+        assert waitlist.capacity(session) == 2
+        assert waitlist.waitlist_position(session, waiting[2]) == 1
+        policies = session.scalars(select(OnboardingPolicy).order_by(OnboardingPolicy.id)).all()
+        steward = steward_of(session)
+        assert [(p.capacity_per_day, p.changed_by) for p in policies] == [(100, None), (0, steward.id), (2, steward.id)]
+        changes = [audit.load_event(row) for row in audit.events_about(session, steward.id)]
+        assert [e for e in changes if isinstance(e, audit.CapacityChanged)] == [
+            audit.CapacityChanged(member_id=steward.id, capacity=0, previous=100),
+            audit.CapacityChanged(member_id=steward.id, capacity=2, previous=0),
+        ]
+
+
+def test_only_active_stewards_change_the_capacity(founded_db: CoopDb) -> None:
+    (member,) = _signups(founded_db, ["ana"])
+    with founded_db.sessions() as session:
+        with pytest.raises(NotAllowed, match="steward"):
+            waitlist.set_capacity(session, session.get_one(Member, member.id), 500)
+        with pytest.raises(InvalidInput, match="between 0 and"):
+            waitlist.set_capacity(session, steward_of(session), -1)
+
+
+def test_admissions_are_counted_per_utc_day(founded_db: CoopDb) -> None:
+    _set_capacity(founded_db, 3, DAY - timedelta(days=2))
+    late = datetime(2025, 6, 2, 23, 59, tzinfo=UTC)
+    _signups(founded_db, ["ana", "ben"], when=late - timedelta(minutes=5))
+    with founded_db.sessions() as session:
+        assert waitlist.admitted_on(session, date(2025, 6, 2)) == 2
+        assert waitlist.admitted_on(session, date(2025, 6, 3)) == 0
+        assert waitlist.remaining_on(session, date(2025, 6, 2)) == 1
+
+
+def test_joining_and_admission_are_in_the_audit_log(founded_db: CoopDb) -> None:
+    _set_capacity(founded_db, 0, DAY - timedelta(days=1))
+    (ana,) = _signups(founded_db, ["ana"])
+    _set_capacity(founded_db, 1, DAY + timedelta(hours=1))
+    with founded_db.sessions.begin() as session:
+        waitlist.admit_waiting(session, now=DAY + timedelta(hours=1))
+    with founded_db.sessions() as session:
+        events = [audit.load_event(row) for row in audit.events_about(session, ana.id)]
+        assert events == [audit.MemberJoined(member_id=ana.id, waitlisted=True), audit.MemberAdmitted(member_id=ana.id)]
+        assert audit.verify_chain(session) == (True, None)
+
+
+def test_concurrent_signups_never_exceed_the_days_capacity(founded_db: CoopDb) -> None:
+    _set_capacity(founded_db, 3, DAY - timedelta(days=1))
+
+    def join(n: int) -> Status:
+        with founded_db.sessions.begin() as session:
+            return members.signup(session, f"racer{n}@example.org", PASSWORD, now=DAY).status
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(join, range(6)))
+    assert statuses.count(Status.ACTIVE) == 3
+    with founded_db.sessions() as session:
+        assert waitlist.waiting(session) == 3
+        assert sorted(waitlist.waitlist_position(session, m) or 0 for m in session.scalars(select(Member))) == [
+            0,
+            0,
+            0,
+            0,
+            1,
+            2,
+            3,
+        ]

@@ -1,0 +1,131 @@
+"""The web layer over a founded cooperative on both databases: a TestClient, a live server, and small helpers."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.conftest import samples_path
+from tests.coop import conftest as coop_conftest
+from tests.coop.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, CoopDb
+from tutti.web.app import create_app
+
+PASSWORD = "a long enough passphrase"
+MICA = ("spotify-extended", "mica-92", "Streaming_History_Audio_2024_4.json")
+MICA_PLAYS = 3283
+__all__ = ["STEWARD_EMAIL", "STEWARD_PASSWORD"]
+
+# The cooperative's database fixtures (SQLite and PostgreSQL), shared with tests/coop.
+empty_db = coop_conftest.empty_db
+coop_settings = coop_conftest.coop_settings
+founded_db = coop_conftest.founded_db
+
+
+@pytest.fixture
+def app(founded_db: CoopDb) -> FastAPI:
+    return create_app(founded_db.settings, engine=founded_db.engine)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def new_client(app: FastAPI, *, https: bool = False) -> TestClient:
+    return TestClient(app, base_url="https://testserver" if https else "http://testserver")
+
+
+def sample() -> Path:
+    return samples_path(*MICA)
+
+
+def form_token(client: TestClient, page: str = "/signup", action: str | None = None) -> str:
+    """The CSRF token of the form on ``page`` posting to ``action`` (default: the page itself, else the first)."""
+    html = client.get(page).text
+    marker = f'action="{action or page}"'
+    found = re.search(r'name="csrf_token" value="([^"]*)"', html.split(marker, 1)[-1])
+    assert found is not None, f"no CSRF field on {page}"
+    return found.group(1)
+
+
+def api_signup(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign up through the API (which logs in with a cookie); the session's CSRF token."""
+    response = client.post("/api/signup", json={"email": email, "password": password})
+    assert response.status_code == 201, response.text
+    return str(response.json()["csrf_token"])
+
+
+def api_login(client: TestClient, email: str, password: str) -> str:
+    response = client.post("/api/session", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return str(response.json()["csrf_token"])
+
+
+def api_token(client: TestClient, csrf: str, name: str = "script") -> str:
+    response = client.post("/api/tokens", json={"name": name}, headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 201, response.text
+    return str(response.json()["secret"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def upload(client: TestClient, path: Path, headers: dict[str, str]) -> dict[str, object]:
+    with path.open("rb") as fp:
+        response = client.post(
+            "/api/contributions", files=[("files", (path.name, fp, "application/json"))], headers=headers
+        )
+    assert response.status_code == 201, response.text
+    data: dict[str, object] = response.json()
+    return data
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    db: CoopDb
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(founded_db: CoopDb) -> Iterator[LiveServer]:
+    """The real app under uvicorn on 127.0.0.1 and a free port, in a background thread."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(founded_db.settings, engine=founded_db.engine),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", founded_db)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)

@@ -1,0 +1,282 @@
+"""The JSON API on SQLite and PostgreSQL: accounts, CSRF, tokens, rate limits, the waitlist, a real upload and its
+report, the dashboard's counts, the export, withdrawal and the stewards' views."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import orjson
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import (
+    MICA_PLAYS,
+    PASSWORD,
+    STEWARD_EMAIL,
+    STEWARD_PASSWORD,
+    api_login,
+    api_signup,
+    api_token,
+    bearer,
+    new_client,
+    sample,
+    upload,
+)
+
+
+def test_openapi_describes_the_api_and_no_page_loads_a_cdn(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert schema["info"]["title"] == "Tutti cooperative"
+    upload_op = schema["paths"]["/api/contributions"]["post"]
+    assert "multipart/form-data" in upload_op["requestBody"]["content"]
+    assert "ContributionReportPublic" in str(upload_op["responses"]["201"])
+    assert not any(path.startswith(("/dashboard", "/signup")) for path in schema["paths"])
+    # The interactive docs would fetch their scripts from a CDN.
+    assert client.get("/docs").status_code == 404
+
+
+def test_signup_logs_in_with_a_protected_cookie(app: FastAPI) -> None:
+    with new_client(app) as plain, new_client(app, https=True) as secure:
+        response = plain.post("/api/signup", json={"email": "Ada@Example.org", "password": PASSWORD})
+        assert response.status_code == 201
+        assert response.json()["member"]["status"] == "active"
+        assert response.json()["member"]["email"] == "ada@example.org"
+        cookie = response.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+        over_https = secure.post("/api/signup", json={"email": "bo@example.org", "password": PASSWORD})
+        assert "; secure" in over_https.headers["set-cookie"].lower()
+        assert plain.get("/api/me").json()["email"] == "ada@example.org"
+
+
+def test_signup_refusals_name_the_problem(client: TestClient) -> None:
+    weak = client.post("/api/signup", json={"email": "ada@example.org", "password": "short"})
+    assert weak.status_code == 422 and "at least 10 characters" in weak.json()["detail"]
+    api_signup(client, "ada@example.org")
+    taken = client.post("/api/signup", json={"email": "ADA@example.org", "password": PASSWORD})
+    assert taken.status_code == 409
+
+
+def test_login_failure_reads_the_same_whether_or_not_the_account_exists(client: TestClient) -> None:
+    api_signup(client, "ada@example.org")
+    wrong = client.post("/api/session", json={"email": "ada@example.org", "password": "not the password"})
+    unknown = client.post("/api/session", json={"email": "nobody@example.org", "password": "not the password"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"detail": "email or password is wrong"}
+    assert wrong.headers["www-authenticate"] == "Bearer"
+    assert "not the password" not in wrong.text
+
+
+def test_cookie_requests_that_change_things_need_the_csrf_token(client: TestClient) -> None:
+    csrf = api_signup(client, "ada@example.org")
+    missing = client.post("/api/tokens", json={"name": "x"})
+    forged = client.post("/api/tokens", json={"name": "x"}, headers={"X-CSRF-Token": "forged"})
+    assert missing.status_code == forged.status_code == 403
+    assert missing.json()["detail"] == "the form has expired; reload the page and try again"
+    assert client.get("/api/tokens").json() == []  # nothing was made
+    assert client.post("/api/tokens", json={"name": "x"}, headers={"X-CSRF-Token": csrf}).status_code == 201
+
+
+def test_api_tokens_work_without_cookies_and_stop_when_revoked(app: FastAPI, client: TestClient) -> None:
+    csrf = api_signup(client, "ada@example.org")
+    secret = api_token(client, csrf, "laptop")
+    listed = client.get("/api/tokens").json()
+    assert [t["name"] for t in listed] == ["laptop"] and secret not in str(listed)
+    assert secret.startswith(listed[0]["prefix"])
+    with new_client(app) as script:
+        assert script.get("/api/me", headers=bearer(secret)).json()["email"] == "ada@example.org"
+        # No CSRF token: a bearer token is never sent by a browser on its own.
+        made = script.post("/api/tokens", json={"name": "second"}, headers=bearer(secret))
+        assert made.status_code == 201
+        revoked = client.delete(f"/api/tokens/{listed[0]['id']}", headers={"X-CSRF-Token": csrf})
+        assert revoked.json()["revoked_utc"] is not None
+        refused = script.get("/api/me", headers=bearer(secret))
+        assert refused.status_code == 401 and refused.json()["detail"] == "unknown or revoked API token"
+        assert script.get("/api/me", headers={"Authorization": "Basic abc"}).status_code == 401
+        assert script.get("/api/me").status_code == 401
+
+
+def test_login_attempts_are_rate_limited_with_retry_after(client: TestClient) -> None:
+    api_signup(client, "ada@example.org")  # its login is the first of ten attempts allowed
+    for _ in range(9):
+        assert (
+            client.post("/api/session", json={"email": "ada@example.org", "password": "wrong guess!"}).status_code
+            == 401
+        )
+    limited = client.post("/api/session", json={"email": "ada@example.org", "password": PASSWORD})
+    assert limited.status_code == 429
+    assert 0 < int(limited.headers["retry-after"]) <= 15 * 60
+    assert "too many login-email attempts" in limited.json()["detail"]
+
+
+def test_uploads_are_rate_limited_per_member(client: TestClient) -> None:
+    csrf = api_signup(client, "ada@example.org")
+    tiny = [("files", ("notes.txt", b"not an export", "text/plain"))]
+    for _ in range(20):
+        assert client.post("/api/contributions", files=tiny, headers={"X-CSRF-Token": csrf}).status_code == 201
+    limited = client.post("/api/contributions", files=tiny, headers={"X-CSRF-Token": csrf})
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert len(client.get("/api/contributions").json()) == 20
+
+
+def test_the_waitlist_position_moves_when_the_stewards_make_room(app: FastAPI, client: TestClient) -> None:
+    steward_csrf = api_login(client, STEWARD_EMAIL, STEWARD_PASSWORD)
+    # The founding steward was admitted today, so a capacity of 1 leaves no room.
+    full = client.put("/api/steward/onboarding", json={"capacity_per_day": 1}, headers={"X-CSRF-Token": steward_csrf})
+    assert full.json() == {"capacity_per_day": 1, "admitted_today": 1, "remaining_today": 0, "waiting": 0}
+    with new_client(app) as ada, new_client(app) as bo:
+        api_signup(ada, "ada@example.org")
+        bo_csrf = api_signup(bo, "bo@example.org")
+        assert ada.get("/api/me").json()["waitlist_position"] == 1
+        assert bo.get("/api/me/waitlist").json() == {
+            "status": "waitlisted",
+            "position": 2,
+            "waiting": 2,
+            "capacity_per_day": 1,
+        }
+        assert [e["position"] for e in client.get("/api/steward/waitlist").json()] == [1, 2]
+        # Waitlisted members cannot contribute, and only stewards change the capacity.
+        assert (
+            bo.post(
+                "/api/contributions", files=[("files", ("a.json", b"[]"))], headers={"X-CSRF-Token": bo_csrf}
+            ).status_code
+            == 403
+        )
+        assert (
+            bo.put(
+                "/api/steward/onboarding", json={"capacity_per_day": 9}, headers={"X-CSRF-Token": bo_csrf}
+            ).status_code
+            == 403
+        )
+        assert bo.get("/api/steward/waitlist").status_code == 403
+        more = client.put(
+            "/api/steward/onboarding", json={"capacity_per_day": 2}, headers={"X-CSRF-Token": steward_csrf}
+        )
+        assert more.json()["waiting"] == 1
+        assert ada.get("/api/me").json()["status"] == "active"
+        assert bo.get("/api/me/waitlist").json()["position"] == 1
+
+
+def test_uploading_a_real_export_answers_the_itemised_report(app: FastAPI, client: TestClient) -> None:
+    secret = api_token(client, api_signup(client, "ada@example.org"))
+    report = upload(client, sample(), bearer(secret))
+    assert report["status"] == "accepted" and report["reasons"] == []
+    assert report["plays_read"] == report["plays_added"] == MICA_PLAYS
+    [file] = report["files"]  # type: ignore[misc]
+    assert file["name"] == sample().name and file["format"] == "spotify_extended" and file["plays"] == MICA_PLAYS
+    plausibility = report["plausibility"]
+    assert isinstance(plausibility, dict) and plausibility["passed"] and plausibility["score"] >= 60
+    checks = {c["name"]: c for c in plausibility["checks"]}
+    assert checks["overfull_hours"]["applicable"] and checks["overfull_hours"]["value"] is not None
+    assert checks["scrobble_spacing"]["applicable"] is False
+    copy = report["copy_check"]
+    assert isinstance(copy, dict) and copy["near_copy"] is False and "matched_member_id" not in copy
+    score = report["score"]
+    assert isinstance(score, dict) and [i["name"] for i in score["items"]] == [
+        "volume",
+        "span",
+        "diversity",
+        "richness",
+    ]
+    assert report["points"] == sum(i["points"] for i in score["items"]) > 0
+    listed = client.get("/api/contributions").json()
+    assert [(c["id"], c["status"], c["plays_added"]) for c in listed] == [
+        (report["contribution_id"], "accepted", MICA_PLAYS)
+    ]
+    again = client.get(f"/api/contributions/{report['contribution_id']}").json()
+    assert {k: v for k, v in again.items() if k != "created_utc"} == {
+        k: v for k, v in report.items() if k != "created_utc"
+    }
+    with new_client(app) as other:
+        api_signup(other, "bo@example.org")
+        assert other.get(f"/api/contributions/{report['contribution_id']}").status_code == 404
+
+
+def test_an_unreadable_upload_is_rejected_with_the_reasons(client: TestClient) -> None:
+    csrf = api_signup(client, "ada@example.org")
+    response = client.post(
+        "/api/contributions",
+        files=[("files", ("notes.txt", b"my favourite songs, roughly", "text/plain"))],
+        headers={"X-CSRF-Token": csrf},
+    )
+    report = response.json()
+    assert response.status_code == 201 and report["status"] == "rejected"
+    assert report["reasons"] == ["the upload holds no plays Tutti can read"]
+    assert report["files"][0]["unread_reason"] == "not a listening-history file Tutti knows"
+    assert client.post("/api/contributions", headers={"X-CSRF-Token": csrf}).status_code == 422
+
+
+def test_the_dashboard_counts_what_is_in_the_pool(client: TestClient) -> None:
+    csrf = api_signup(client, "ada@example.org")
+    empty = client.get("/api/me/pool").json()
+    assert empty["plays"] == 0 and empty["by_source"] == {}
+    upload(client, sample(), {"X-CSRF-Token": csrf})
+    pool = client.get("/api/me/pool").json()
+    assert pool["plays"] == MICA_PLAYS and pool["files"] == 1
+    assert pool["by_source"] == {"spotify_extended": MICA_PLAYS}
+    assert pool["first_play_utc"] < pool["last_play_utc"]
+    uses = client.get("/api/me/uses").json()
+    assert uses["uses"] == [] and uses["note"].startswith("No uses yet")
+
+
+def test_export_holds_all_of_the_members_data(client: TestClient) -> None:
+    csrf = api_signup(client, "ada@example.org")
+    upload(client, sample(), {"X-CSRF-Token": csrf})
+    response = client.post("/api/me/export", headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    assert "attachment" in response.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert sorted(archive.namelist()) == [
+            "audit.json",
+            "contributions.json",
+            "member.json",
+            "plays.jsonl",
+            "plays.parquet",
+        ]
+        assert len(archive.read("plays.jsonl").splitlines()) == MICA_PLAYS
+        assert orjson.loads(archive.read("member.json"))["email"] == "ada@example.org"
+        [contribution] = orjson.loads(archive.read("contributions.json"))
+        assert contribution["plays_added"] == MICA_PLAYS
+        kinds = [e["kind"] for e in orjson.loads(archive.read("audit.json"))]
+        assert "contribution-accepted" in kinds or "ContributionAccepted" in kinds
+
+
+def test_withdrawal_answers_the_proof_and_ends_every_credential(app: FastAPI, client: TestClient) -> None:
+    csrf = api_signup(client, "ada@example.org")
+    secret = api_token(client, csrf)
+    upload(client, sample(), bearer(secret))
+    unconfirmed = client.post("/api/me/withdraw", json={"confirm": "yes"}, headers={"X-CSRF-Token": csrf})
+    assert unconfirmed.status_code == 422
+    proof = client.post("/api/me/withdraw", json={"confirm": "withdraw"}, headers={"X-CSRF-Token": csrf}).json()
+    assert proof["member_rows_before"] == MICA_PLAYS and proof["member_rows_after"] == 0
+    assert proof["pool_rows_before"] - proof["pool_rows_after"] == MICA_PLAYS
+    assert proof["key_destroyed"] and proof["erased"] and proof["status"] == "withdrawn"
+    assert proof["excluded_from_sales"] and proof["pool_files_removed"] == 1
+    assert client.get("/api/me").status_code == 401
+    with new_client(app) as script:
+        assert script.get("/api/me", headers=bearer(secret)).status_code == 401
+        login = script.post("/api/session", json={"email": "ada@example.org", "password": PASSWORD})
+        assert login.status_code == 401
+
+
+def test_stewards_see_near_copies_flagged_and_the_uploader_does_not_see_whose(app: FastAPI, client: TestClient) -> None:
+    with new_client(app) as ada, new_client(app) as bo:
+        first = upload(ada, sample(), {"X-CSRF-Token": api_signup(ada, "ada@example.org")})
+        copied = upload(bo, sample(), {"X-CSRF-Token": api_signup(bo, "bo@example.org")})
+        assert first["status"] == "accepted" and copied["status"] == "rejected"
+        assert any("near-copy" in r for r in copied["reasons"])  # type: ignore[attr-defined]
+        assert (
+            "matched_member_id" not in str(copied)
+            and "matched_member_id" not in bo.get(f"/api/contributions/{copied['contribution_id']}").text
+        )
+        ada_id = ada.get("/api/me").json()["id"]
+        bo_id = bo.get("/api/me").json()["id"]
+        assert bo.get("/api/steward/flagged").status_code == 403
+    api_login(client, STEWARD_EMAIL, STEWARD_PASSWORD)
+    [flag] = client.get("/api/steward/flagged").json()
+    assert (flag["contribution_id"], flag["member_id"], flag["matched_member_id"]) == (
+        copied["contribution_id"],
+        bo_id,
+        ada_id,
+    )
+    assert flag["similarity"] >= 0.9
