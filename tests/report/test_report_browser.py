@@ -13,32 +13,11 @@ from typing import Any
 
 import pytest
 
+from tests.browser import DESKTOP, PHONE, require_browser
 from tests.report.conftest import ERIN, ERIN_ZONE, MICA, MICA_ZONE, sample_recap
 from tutti.report.html import write_recap_html
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-
-if not CHROMIUM.exists():
-    pytest.skip("Chromium is not installed at /usr/bin/chromium (CI installs it)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
+require_browser()
 
 
 @pytest.fixture(scope="module", params=["account-with-service-file", "extended-with-skips"])
