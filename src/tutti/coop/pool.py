@@ -10,10 +10,8 @@ any key, which is how ``counts`` proves an erasure. Engines read the pool throug
 Columns are ``validation.POOL_SCHEMA``: a play's identity and the recorded fields, never a file path, raw device
 text, IP address, user agent, username or email.
 
-A play's identity (``play_identity``) is the local store's: an MD5 over the recorded fields (derived labels left
-out), with repeats in minute-precision exports told apart by their order among identical records, and identical
-second-precision records counted once. A newer export of the same person therefore matches the plays already
-pooled, and only the rest are added.
+A play's identity (``play_identity``) is ``tutti.identity``'s, the local store's too, so a newer export of the
+same person matches the plays already pooled, and only the rest are added.
 """
 
 from __future__ import annotations
@@ -35,38 +33,15 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tutti.coop.validation import POOL_PLAY_COLUMNS, POOL_SCHEMA
-from tutti.model import PLAY_COLUMNS
+from tutti.identity import keyed_sql
 
 POOL_DIR = "pool"
 _PARTITION = "member="
 _NONCE = 12
-# The recorded fields that make a play's identity: those of tutti.store.ingest, in the same order.
-IDENTITY_COLUMNS = tuple(
-    c for c in PLAY_COLUMNS if c not in {"source_file", "record_index", "platform", "skipped", "content_kind"}
-)
-
-
-def _identity_sql() -> str:
-    parts = ", ".join(
-        f"coalesce(epoch_us({c})::VARCHAR, chr(0))" if c.endswith("_utc") else f"coalesce({c}::VARCHAR, chr(0))"
-        for c in IDENTITY_COLUMNS
-    )
-    return f"concat_ws(chr(31), {parts})"
-
-
 _IDENTIFY_SQL = f"""
-WITH identified AS (SELECT *, {_identity_sql()} AS identity FROM upload),
-numbered AS (
-    SELECT * EXCLUDE (identity), md5(identity) AS play_id,
-           row_number() OVER (PARTITION BY identity ORDER BY source_file, record_index) AS copy
-    FROM identified WHERE time_precision <> 'minute'
-    UNION ALL
-    SELECT * EXCLUDE (identity),
-           md5(identity || chr(30) || row_number() OVER (
-               PARTITION BY identity ORDER BY source_file, record_index)::VARCHAR) AS play_id, 1 AS copy
-    FROM identified WHERE time_precision = 'minute'
-)
-SELECT play_id, {", ".join(POOL_PLAY_COLUMNS)} FROM numbered WHERE copy = 1
+WITH keyed AS ({keyed_sql("upload")})
+SELECT play_id, {", ".join(POOL_PLAY_COLUMNS)} FROM keyed
+QUALIFY row_number() OVER (PARTITION BY play_id ORDER BY source_file, record_index) = 1
 ORDER BY coalesce(start_utc, end_utc), play_id
 """
 

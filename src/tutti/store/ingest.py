@@ -1,10 +1,8 @@
 """Importing exports into the store: detect, read, key, insert, de-duplicate; all in one transaction.
 
-A play's identity (``play_id``) is a hash of its own recorded fields, so importing the same export again adds
-nothing. Exports that only record the minute (Spotify account data, some Last.fm files) really do repeat
-a play inside one minute; their repeats are told apart by their order among identical records of the same
-export, so an overlapping later export matches them instead of adding them twice. Second-precision exports
-(Spotify extended history) contain a few exact duplicate records; identical records there are one play.
+A play's identity (``play_id``, see ``tutti.identity``) is a hash of its own recorded fields, so importing the same
+export again adds nothing; identical second-precision records (a few exact duplicates in Spotify's extended
+history) are one play.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 
+from tutti.identity import keyed_sql
 from tutti.importers import ReadOptions
 from tutti.importers._archive import open_export
 from tutti.importers.detect import Unread, detect
@@ -35,12 +34,6 @@ from tutti.model import (
 from tutti.store import Store
 from tutti.store._sql import run, run_many
 from tutti.store.dedupe import MergeCounts, merge_cross_source_copies
-
-# The recorded fields that make a play's identity; derived labels (platform, skipped, kind) are left out so
-# that a better interpretation later does not make the same record look new.
-_IDENTITY_COLUMNS = tuple(
-    c for c in PLAY_COLUMNS if c not in {"source_file", "record_index", "platform", "skipped", "content_kind"}
-)
 
 Progress = Callable[[str, int], None]
 
@@ -98,27 +91,7 @@ def _collect(items: Iterable[ImportItem], report: ImportReport, into: _Collected
     report.skipped = dict(skipped)
 
 
-def _identity_sql() -> str:
-    parts = ", ".join(
-        f"coalesce(epoch_us({c})::VARCHAR, chr(0))" if c.endswith("_utc") else f"coalesce({c}::VARCHAR, chr(0))"
-        for c in _IDENTITY_COLUMNS
-    )
-    return f"concat_ws(chr(31), {parts})"
-
-
-# Minute-precision repeats get their order among identical records; second-precision twins share one id.
-_KEY_STAGED_SQL = f"""
-CREATE OR REPLACE TEMP TABLE keyed AS
-WITH identified AS (
-    SELECT *, {_identity_sql()} AS identity FROM staged
-)
-SELECT * EXCLUDE (identity), md5(identity) AS play_id FROM identified WHERE time_precision <> 'minute'
-UNION ALL
-SELECT * EXCLUDE (identity),
-       md5(identity || chr(30) || row_number() OVER (
-           PARTITION BY identity ORDER BY source_file, record_index)::VARCHAR) AS play_id
-FROM identified WHERE time_precision = 'minute'
-"""
+_KEY_STAGED_SQL = f"CREATE OR REPLACE TEMP TABLE keyed AS {keyed_sql('staged')}"
 
 # Exact twins are rare: find them with a cheap aggregate, then drop all but the first of each.
 _DROP_TWINS_SQL = """
