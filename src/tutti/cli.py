@@ -112,7 +112,8 @@ def _draw_report(report: ImportReport) -> None:
             f"{report.merged_probable:,} probable (see `tutti duplicates`)"
         )
     for reason, count in report.skipped.items():
-        console.print(f"  skipped {count:,}: {reason}")
+        hint = " (--include-incognito keeps them)" if "incognito" in reason else ""
+        console.print(f"  skipped {count:,}: {reason}{hint}")
     if report.problems:
         console.print(f"  [yellow]unreadable records skipped: {len(report.problems):,}[/]")
         for problem in report.problems[:10]:

@@ -154,7 +154,7 @@ def read_records(file: str, records: list[Any], options: ReadOptions) -> Iterato
     hidden = pc.sum(incognito).as_py() or 0
     if hidden and not options.include_incognito:
         table = table.filter(pc.invert(incognito))
-        yield Skipped(file, "incognito (private session) plays, kept out unless --include-incognito", hidden)
+        yield Skipped(file, "incognito (private session) plays, left out unless the listener asks to keep them", hidden)
     if table.num_rows:
         yield PlayBatch(file, table)
 
