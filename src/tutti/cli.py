@@ -386,6 +386,7 @@ def demo_command(
             for report in reports:
                 _draw_report(report)
             _draw_summary(_run(lambda: summary(store, profile)))
+    console.print(f"next: tutti recap all --profile {profile} --open   (the story of this history, offline)")
 
 
 coop_app = typer.Typer(
