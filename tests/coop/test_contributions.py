@@ -18,8 +18,16 @@ from tests.coop.conftest import CoopDb
 from tests.coop.test_plausibility import doctored_overlaps, mica_records, write_records
 from tests.coop.test_validation import zip_folder
 from tutti.coop import audit, crypto, members
-from tutti.coop.contributions import ContributionReport, contribute, flagged_for_stewards, pool_of
-from tutti.coop.errors import NotAllowed
+from tutti.coop.contributions import (
+    ContributionReport,
+    contribute,
+    contribution_of,
+    flagged_for_stewards,
+    member_contributions,
+    pool_of,
+    pool_share,
+)
+from tutti.coop.errors import NotAllowed, NotFound
 from tutti.coop.models import AuditEvent, Contribution, ContributionStatus, Member, Status
 from tutti.model import PLAY_SCHEMA
 
@@ -98,6 +106,38 @@ def test_a_copy_of_another_members_export_is_rejected_and_flagged(coop_db: CoopD
         assert isinstance(rejected, audit.ContributionRejected) and rejected.reasons == tuple(report.reasons)
 
 
+def test_a_flagged_near_copy_is_in_the_audit_log_without_whose_history_it_matched(coop_db: CoopDb) -> None:
+    owner, copier = join(coop_db, "original@example.org"), join(coop_db, "mirror@example.org")
+    export = [samples_path("spotify-extended", "efrrowini")]
+    assert give(coop_db, owner, export).accepted
+    report = give(coop_db, copier, export)
+    assert report.copy is not None and report.copy.near_copy
+    with coop_db.sessions() as session:
+        [row] = events(session, "contribution-flagged")
+        assert row.member_id == copier
+        assert audit.load_event(row) == audit.ContributionFlagged(
+            member_id=copier, contribution_id=report.contribution_id, similarity=round(report.copy.similarity, 2)
+        )
+        assert set(orjson.loads(row.payload)) == {"member_id", "contribution_id", "similarity"}
+        assert owner not in row.payload
+        # Logged right after the rejection it explains, and the chain still verifies.
+        [rejected] = events(session, "contribution-rejected")
+        assert row.seq == rejected.seq + 1
+        assert audit.verify_chain(session) == (True, None)
+    # Accepted uploads and other rejections raise no flag.
+    assert give(coop_db, copier, b"[]", "StreamingHistory0.json").status is ContributionStatus.REJECTED
+    with coop_db.sessions() as session:
+        assert len(events(session, "contribution-flagged")) == 1
+
+
+def test_the_audit_log_keeps_a_similarity_as_a_finite_number(coop_db: CoopDb) -> None:
+    with coop_db.sessions() as session:
+        flagged = audit.record(session, audit.ContributionFlagged("m1", "c1", 0.97))
+        assert flagged.payload == '{"contribution_id":"c1","member_id":"m1","similarity":0.97}'
+        with pytest.raises(TypeError, match="similarity"):
+            audit.record(session, audit.ContributionFlagged("m1", "c1", float("nan")))
+
+
 def test_a_copy_of_a_small_export_is_measured_exactly(coop_db: CoopDb) -> None:
     owner, copier = join(coop_db, "small@example.org"), join(coop_db, "smaller@example.org")
     export = [samples_path("spotify-extended", "efrrowini")]
@@ -172,3 +212,27 @@ def test_only_active_members_contribute(coop_db: CoopDb) -> None:
         session.get_one(Member, member).status = Status.WAITLISTED
     with pytest.raises(NotAllowed):
         give(coop_db, member, [samples_path("spotify-extended", "efrrowini")])
+
+
+def test_a_members_own_contributions_and_pool_share(coop_db: CoopDb) -> None:
+    mine, theirs = join(coop_db, "own@example.org"), join(coop_db, "other@example.org")
+    with coop_db.sessions() as session:
+        empty = pool_share(session, coop_db.settings, session.get_one(Member, mine))
+        assert (empty.plays, empty.files, empty.by_source, empty.first_play_utc) == (0, 0, {}, None)
+    first = give(coop_db, mine, [samples_path("spotify-extended", "efrrowini")])
+    second = give(coop_db, mine, b"[]", "StreamingHistory0.json")
+    other = give(coop_db, theirs, [samples_path("lastfm", "pingw33n", "lastfm_scrobbles.csv")])
+    with coop_db.sessions() as session:
+        member = session.get_one(Member, mine)
+        listed = member_contributions(session, member)
+        assert {c.id for c in listed} == {first.contribution_id, second.contribution_id}
+        assert all(c.member_id == mine for c in listed)
+        assert contribution_of(session, member, first.contribution_id).plays_added == first.plays_added
+        for foreign in (other.contribution_id, "no-such-id"):
+            with pytest.raises(NotFound, match="no such contribution"):
+                contribution_of(session, member, foreign)
+        share = pool_share(session, coop_db.settings, member)
+        assert (share.plays, share.files) == (first.plays_added, 1)
+        assert share.by_source == {"spotify_extended": first.plays_added}
+        assert share.first_play_utc is not None and share.last_play_utc is not None
+        assert share.first_play_utc <= share.last_play_utc

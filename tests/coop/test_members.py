@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from tests.coop.conftest import STEWARD_PASSWORD, CoopDb, steward_of
 from tutti.coop import members, ratelimit, tokens
-from tutti.coop.errors import Conflict, InvalidInput, NotAllowed, NotFound, RateLimited, Unauthenticated
+from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotAllowed, NotFound, RateLimited, Unauthenticated
 from tutti.coop.models import ApiToken, LoginSession, Member, RateLimitWindow, Role, Status
 
 PASSWORD = "correct horse battery"
@@ -77,8 +77,13 @@ def test_login_gives_a_session_and_a_csrf_token_stored_only_as_hashes(coop_db: C
         assert token not in everything
         assert members.member_for_session(session, token, now=T0).id == member.id
         assert members.check_csrf(session, token, csrf, now=T0).id == member.id
-        with pytest.raises(Unauthenticated, match="form has expired"):
-            members.check_csrf(session, token, "forged", now=T0)
+        # A wrong or missing token is a refusal (403), not a missing login (401).
+        for sent in ("forged", "", None):
+            with pytest.raises(CsrfMismatch, match="form has expired"):
+                members.check_csrf(session, token, sent, now=T0)
+        with pytest.raises(Unauthenticated):
+            members.check_csrf(session, "not a login", csrf, now=T0)
+    assert issubclass(CsrfMismatch, NotAllowed) and not issubclass(CsrfMismatch, Unauthenticated)
 
 
 def test_wrong_password_and_unknown_email_fail_alike(coop_db: CoopDb) -> None:

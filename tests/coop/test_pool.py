@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import samples_path
 from tests.coop.test_plausibility import PADDING
-from tutti.coop.pool import Pool, play_identity
+from tutti.coop.pool import MemberCounts, Pool, play_identity
 from tutti.coop.validation import POOL_SCHEMA, read_upload
 from tutti.store import open_store
 from tutti.store.ingest import import_paths
@@ -74,6 +74,24 @@ def test_counts_read_plain_footers_and_removal_empties_the_member(pool: Pool) ->
     assert not (pool.root / "member=a1").exists()
     assert pool.counts().per_member == {"b2": 20}
     assert pool.remove_member("a1") == 0
+
+
+def test_a_members_counts_need_no_key_and_read_only_their_files(pool: Pool) -> None:
+    rows, key = rows_of(PADDING), os.urandom(32)
+    assert pool.member_counts("a1") == MemberCounts(plays=0, files=0)
+    pool.write("a1", "c-1", rows, key)
+    pool.write("a1", "c-2", rows.slice(0, 10), key)
+    # Another member's file that no key opens: it is never read for a1's counts.
+    pool.member_dir("b2").mkdir()
+    (pool.member_dir("b2") / "part-c-3.parquet").write_bytes(b"not parquet")
+    assert pool.member_counts("a1") == MemberCounts(plays=160, files=2)
+    share = pool.member_share("a1", key)
+    assert (share.plays, share.files) == (160, 2)
+    assert sum(share.by_source.values()) == 160 and list(share.by_source) == sorted(
+        share.by_source, key=lambda s: -share.by_source[s]
+    )
+    moments = [r["start_utc"] or r["end_utc"] for r in pool.member_table("a1", key).to_pylist()]
+    assert (share.first_play_utc, share.last_play_utc) == (min(moments), max(moments))
 
 
 def test_duckdb_queries_the_decrypted_pool_with_a_member_column(pool: Pool) -> None:

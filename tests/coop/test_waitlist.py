@@ -54,6 +54,30 @@ def test_the_next_day_admits_the_oldest_first(founded_db: CoopDb) -> None:
         assert [waitlist.waitlist_position(session, m) for m in (ana, ben, cy, dee)] == [None, None, 1, 2]
 
 
+def test_a_new_day_admits_without_anyone_signing_up(founded_db: CoopDb) -> None:
+    _set_capacity(founded_db, 1, DAY - timedelta(days=1))
+    ana, ben = _signups(founded_db, ["ana", "ben"])
+    assert (ana.status, ben.status) == (Status.ACTIVE, Status.WAITLISTED)
+    with founded_db.sessions.begin() as session:
+        assert waitlist.admit_waiting(session, now=DAY + timedelta(hours=5)) == []  # the same day: still full
+        [admitted] = waitlist.admit_waiting(session, now=DAY + timedelta(days=1, minutes=1))
+        assert admitted.id == ben.id and admitted.activated_utc == DAY + timedelta(days=1, minutes=1)
+        assert waitlist.waiting(session) == 0
+
+
+def test_the_queue_lists_those_waiting_in_admission_order(founded_db: CoopDb) -> None:
+    _set_capacity(founded_db, 1, DAY - timedelta(days=1))
+    _, ben, cy, dee = _signups(founded_db, ["ana", "ben", "cy", "dee"])
+    with founded_db.sessions() as session:
+        assert waitlist.queue(session) == [
+            waitlist.QueuedMember(1, ben.id, DAY + timedelta(minutes=1)),
+            waitlist.QueuedMember(2, cy.id, DAY + timedelta(minutes=2)),
+            waitlist.QueuedMember(3, dee.id, DAY + timedelta(minutes=3)),
+        ]
+        assert [q.member_id for q in waitlist.queue(session, 2)] == [ben.id, cy.id]
+        assert [waitlist.waitlist_position(session, m) for m in (ben, cy, dee)] == [1, 2, 3]
+
+
 def test_a_signup_on_a_new_day_lets_those_waiting_go_first(founded_db: CoopDb) -> None:
     _set_capacity(founded_db, 1, DAY - timedelta(days=1))
     _, ben = _signups(founded_db, ["ana", "ben"])
@@ -70,8 +94,11 @@ def test_a_steward_raising_the_capacity_lets_more_in_today(founded_db: CoopDb) -
     assert all(m.status is Status.WAITLISTED for m in waiting)
     _set_capacity(founded_db, 2, DAY + timedelta(hours=1))
     with founded_db.sessions.begin() as session:
-        admitted = waitlist.admit_waiting(session, now=DAY + timedelta(hours=1))
-    assert [m.id for m in admitted] == [waiting[0].id, waiting[1].id]
+        # Raising the capacity admitted the two longest waiting by itself: nothing is left for today.
+        statuses = [session.get_one(Member, m.id).status for m in waiting]
+        assert statuses == [Status.ACTIVE, Status.ACTIVE, Status.WAITLISTED]
+        assert [session.get_one(Member, m.id).activated_utc for m in waiting[:2]] == [DAY + timedelta(hours=1)] * 2
+        assert waitlist.admit_waiting(session, now=DAY + timedelta(hours=1)) == []
     with founded_db.sessions() as session:
         assert waitlist.capacity(session) == 2
         assert waitlist.waitlist_position(session, waiting[2]) == 1

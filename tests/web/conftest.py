@@ -33,7 +33,8 @@ founded_db = coop_conftest.founded_db
 
 @pytest.fixture
 def app(founded_db: CoopDb) -> FastAPI:
-    return create_app(founded_db.settings, engine=founded_db.engine)
+    # No periodic admissions: a test's waitlist stays as the test left it (tests/web/test_admissions.py runs them).
+    return create_app(founded_db.settings, engine=founded_db.engine, admit_every=None)
 
 
 @pytest.fixture
@@ -109,7 +110,7 @@ def live_server(founded_db: CoopDb) -> Iterator[LiveServer]:
     """The real app under uvicorn on 127.0.0.1 and a free port, in a background thread."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(founded_db.settings, engine=founded_db.engine),
+        create_app(founded_db.settings, engine=founded_db.engine, admit_every=None),
         host="127.0.0.1",
         port=port,
         log_level="warning",

@@ -32,6 +32,7 @@ def test_every_refusal_has_its_own_status_code() -> None:
     expected = {
         coop_errors.Unauthenticated: 401,
         coop_errors.NotAllowed: 403,
+        coop_errors.CsrfMismatch: 403,
         coop_errors.NotFound: 404,
         coop_errors.Conflict: 409,
         coop_errors.KeyDestroyed: 410,

@@ -41,7 +41,7 @@ CHANGE_CAPACITY = Action(
     "Set how many new members are admitted per day.",
     roles=frozenset({Role.STEWARD}),
     statuses=frozenset({Status.ACTIVE}),
-    events=(audit.CapacityChanged,),
+    events=(audit.CapacityChanged, audit.MemberAdmitted),
 )
 SET_ROLE = Action(
     "set-role",
@@ -55,7 +55,7 @@ CONTRIBUTE = Action(
     "Upload an export; validated plays join the pool under the member's pseudonym.",
     roles=MEMBERS_WITH_DATA,
     statuses=frozenset({Status.ACTIVE}),
-    events=(audit.ContributionAccepted, audit.ContributionRejected),
+    events=(audit.ContributionAccepted, audit.ContributionRejected, audit.ContributionFlagged),
 )
 EXPORT_DATA = Action(
     "export-data",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -100,6 +101,18 @@ class ContributionRejected(Event):
 
 
 @dataclass(frozen=True)
+class ContributionFlagged(Event):
+    kind: ClassVar[str] = "contribution-flagged"
+    description: ClassVar[str] = (
+        "A rejected upload was flagged for the stewards as a near-copy of another member's history; "
+        "``similarity`` is the share of its plays found there. Whose history it matched is for the stewards only."
+    )
+    member_id: str
+    contribution_id: str
+    similarity: float
+
+
+@dataclass(frozen=True)
 class MemberExported(Event):
     kind: ClassVar[str] = "member-exported"
     description: ClassVar[str] = "A member downloaded everything the cooperative holds about them."
@@ -129,6 +142,7 @@ EVENTS: tuple[type[Event], ...] = (
     CapacityChanged,
     ContributionAccepted,
     ContributionRejected,
+    ContributionFlagged,
     MemberExported,
     MemberWithdrew,
     KeyDestroyed,
@@ -149,12 +163,19 @@ for _cls in EVENTS:
     _check_declaration(_cls)
 
 
+def _plain(value: object) -> bool:
+    # Floats only when finite: JSON has no NaN or infinity, and the payload must read back as it was hashed.
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, str | int | bool)
+
+
 def _canonical_payload(event: Event) -> str:
     values: dict[str, Any] = {}
     for f in dataclasses.fields(event):
         value = getattr(event, f.name)
         items = value if isinstance(value, tuple) else (value,)
-        if not all(item is None or isinstance(item, str | int | bool) for item in items):
+        if not all(_plain(item) for item in items):
             raise TypeError(f"{type(event).__name__}.{f.name} must hold plain strings, numbers or flags")
         values[f.name] = value
     return orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode()

@@ -1,10 +1,11 @@
 """Contributing an export: read it, check it, fingerprint it, score it, pool what is new.
 
-``contribute`` runs inside the caller's transaction (the caller commits). An upload is *accepted* when it can
-be read, holds plays, its files agree with each other, it is plausible and it is not a near-copy of another
-member's history; otherwise it is *rejected* with the exact reasons, and nothing of it enters the pool. Either
-way a ``Contribution`` row and an audit event record the outcome, and the member's report says what was
-measured.
+``contribute`` runs inside the caller's transaction (the caller commits); its files (the pool file, the sealed
+upload) follow that transaction too: they appear when it commits and never if it rolls back. An upload is
+*accepted* when it can be read, holds plays, its files agree with each other, it is plausible and it is not a
+near-copy of another member's history; otherwise it is *rejected* with the exact reasons, and nothing of it
+enters the pool. Either way a ``Contribution`` row and an audit event record the outcome, and the member's report
+says what was measured.
 
 What is kept of an upload, sealed with the member's key: the plays as read (``PLAY_SCHEMA`` as Parquet, file
 names inside the upload, every recorded field), not the uploaded bytes. Export files carry IP addresses,
@@ -29,11 +30,11 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tutti.coop import audit, crypto, fingerprint, plausibility, scoring
+from tutti.coop import audit, crypto, fingerprint, plausibility, scoring, staged
 from tutti.coop.actions import CONTRIBUTE, require
-from tutti.coop.errors import KeyDestroyed
+from tutti.coop.errors import KeyDestroyed, NotFound
 from tutti.coop.models import Contribution, ContributionStatus, Member, Status, new_id, utcnow
-from tutti.coop.pool import POOL_DIR, Pool, play_identity
+from tutti.coop.pool import POOL_DIR, MemberShare, Pool, play_identity
 from tutti.coop.settings import CoopSettings
 from tutti.coop.validation import Consistency, FileReport, consistency, read_upload
 
@@ -205,8 +206,8 @@ def contribute(
     keep_blob = accepted or (report.copy is not None and report.copy.near_copy)
     blob = blob_path(settings, member, report.contribution_id) if keep_blob else None
     if blob is not None:
-        blob.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        blob.write_bytes(crypto.encrypt_blob(key, _as_read(read.table)))
+        sealed = crypto.encrypt_blob(key, _as_read(read.table))
+        staged.write_on_commit(session, blob, lambda to: to.write_bytes(sealed))
     session.add(
         Contribution(
             id=report.contribution_id,
@@ -230,12 +231,43 @@ def contribute(
             now=when,
         )
         if new_rows.num_rows:
-            pool.write(member.pseudonym, report.contribution_id, new_rows, key)
+            pool.write(member.pseudonym, report.contribution_id, new_rows, key, session=session)
     else:
         audit.record(
             session, audit.ContributionRejected(member.id, report.contribution_id, tuple(report.reasons)), now=when
         )
+        if report.copy is not None and report.copy.near_copy:
+            flagged = audit.ContributionFlagged(member.id, report.contribution_id, round(report.copy.similarity, 2))
+            audit.record(session, flagged, now=when)
     return report
+
+
+def member_contributions(session: Session, member: Member) -> list[Contribution]:
+    """The member's own contributions, newest first."""
+    return list(
+        session.scalars(
+            select(Contribution)
+            .where(Contribution.member_id == member.id)
+            .order_by(Contribution.created_utc.desc(), Contribution.id)
+        )
+    )
+
+
+def contribution_of(session: Session, member: Member, contribution_id: str) -> Contribution:
+    """One of the member's own contributions; NotFound for anyone else's, as for one that does not exist."""
+    row = session.get(Contribution, contribution_id)
+    if row is None or row.member_id != member.id:
+        raise NotFound("no such contribution")
+    return row
+
+
+def pool_share(session: Session, settings: CoopSettings, member: Member) -> MemberShare:
+    """What the pool holds of the member's plays; their key is only fetched when there is something to open."""
+    pool = pool_of(settings)
+    counts = pool.member_counts(member.pseudonym)
+    if not counts.plays:
+        return MemberShare(0, counts.files, {}, None, None)
+    return pool.member_share(member.pseudonym, crypto.member_key(session, member, settings))
 
 
 def flagged_for_stewards(session: Session) -> list[Contribution]:

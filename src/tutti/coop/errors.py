@@ -4,6 +4,7 @@
      +-- ConfigError           the server's settings are unusable (no master key, a placeholder secret)
      +-- Unauthenticated       no valid login session or API token; a wrong email or password
      +-- NotAllowed            the member's role or status does not permit the action
+     |    +-- CsrfMismatch      a state-changing request without its form's CSRF token (a stale or forged form)
      +-- NotFound              the thing asked for does not exist (or is not the member's)
      +-- Conflict              the action clashes with what exists (an email taken, a second init)
      +-- InvalidInput          a value makes no sense (a weak password, a malformed email, a negative capacity)
@@ -36,6 +37,10 @@ class Unauthenticated(CoopError):
 
 class NotAllowed(CoopError):
     """The member may not do this."""
+
+
+class CsrfMismatch(NotAllowed):
+    """A state-changing request whose CSRF token is missing or not the one its form was given."""
 
 
 class NotFound(CoopError):

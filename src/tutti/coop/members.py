@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from tutti.coop import audit, ratelimit, waitlist
 from tutti.coop.actions import SET_ROLE, SIGNUP, require
 from tutti.coop.db import settings_of
-from tutti.coop.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotFound, Unauthenticated
 from tutti.coop.models import LoginSession, Member, Role, Status, utcnow
 
 MIN_PASSWORD = 10
@@ -32,6 +32,7 @@ MAX_PASSWORD = 1024
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WRONG_CREDENTIALS = "email or password is wrong"
+FORM_EXPIRED = "the form has expired; reload the page and try again"
 
 _hasher = PasswordHasher()
 
@@ -153,11 +154,19 @@ def member_for_session(session: Session, token: str, *, now: datetime | None = N
     return member
 
 
-def check_csrf(session: Session, token: str, csrf: str, *, now: datetime | None = None) -> Member:
-    """The member of a state-changing form post whose CSRF token matches its login session."""
+def check_csrf_token(expected: str, sent: str | None) -> None:
+    """The one CSRF comparison (constant-time): CsrfMismatch when ``sent`` is missing or not ``expected``."""
+    if not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
+        raise CsrfMismatch(FORM_EXPIRED)
+
+
+def check_csrf(session: Session, token: str, csrf: str | None, *, now: datetime | None = None) -> Member:
+    """The member of a state-changing request whose CSRF token matches its login session.
+
+    Unauthenticated without a live login; CsrfMismatch (a refusal, not a missing login) for a wrong token.
+    """
     row = login_session(session, token, now=now)
-    if not hmac.compare_digest(row.csrf_secret.encode(), csrf.encode()):
-        raise Unauthenticated("the form has expired; reload the page and try again")
+    check_csrf_token(row.csrf_secret, csrf)
     return member_for_session(session, token, now=now)
 
 

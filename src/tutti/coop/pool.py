@@ -22,16 +22,20 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pyarrow.parquet.encryption as pe
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.orm import Session
 
+from tutti.coop import staged
 from tutti.coop.validation import POOL_PLAY_COLUMNS, POOL_SCHEMA
 from tutti.identity import keyed_sql
 
@@ -106,6 +110,25 @@ class PoolCounts:
     total: int
 
 
+@dataclass(frozen=True)
+class MemberCounts:
+    """One member's pooled plays and files, read from the plain footers of their files only (no key needed)."""
+
+    plays: int
+    files: int
+
+
+@dataclass(frozen=True)
+class MemberShare:
+    """What one member has in the pool: counts, plays per source and the span of their plays (needs their key)."""
+
+    plays: int
+    files: int
+    by_source: dict[str, int]
+    first_play_utc: datetime | None
+    last_play_utc: datetime | None
+
+
 class Pool:
     """The pool folder of one cooperative."""
 
@@ -120,18 +143,35 @@ class Pool:
     def files(self, pseudonym: str) -> list[Path]:
         return sorted(self.member_dir(pseudonym).glob("part-*.parquet"))
 
-    def write(self, pseudonym: str, contribution_id: str, plays: pa.Table, member_key: bytes) -> Path:
-        """Add a contribution's plays (``POOL_SCHEMA``) as one encrypted file; written whole or not at all."""
-        folder = self.member_dir(pseudonym)
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = folder / f"part-{contribution_id}.parquet"
+    def write(
+        self,
+        pseudonym: str,
+        contribution_id: str,
+        plays: pa.Table,
+        member_key: bytes,
+        *,
+        session: Session | None = None,
+    ) -> Path:
+        """Add a contribution's plays (``POOL_SCHEMA``) as one encrypted file, written whole or not at all.
+
+        With ``session`` the file appears only when that session commits (``tutti.coop.staged``).
+        """
+        path = self.member_dir(pseudonym) / f"part-{contribution_id}.parquet"
         config = pe.EncryptionConfiguration(
             footer_key=pseudonym, column_keys={pseudonym: list(POOL_SCHEMA.names)}, plaintext_footer=True
         )
         props = _factory({pseudonym: member_key}).file_encryption_properties(pe.KmsConnectionConfig(), config)
-        partial = path.with_suffix(".partial")
-        pq.write_table(plays.cast(POOL_SCHEMA), partial, encryption_properties=props, compression="zstd")
-        partial.replace(path)
+
+        def write(to: Path) -> None:
+            pq.write_table(plays.cast(POOL_SCHEMA), to, encryption_properties=props, compression="zstd")
+
+        if session is not None:
+            staged.write_on_commit(session, path, write)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            partial = path.with_suffix(".partial")
+            write(partial)
+            partial.replace(path)
         return path
 
     def member_table(self, pseudonym: str, member_key: bytes, columns: list[str] | None = None) -> pa.Table:
@@ -143,17 +183,27 @@ class Pool:
         tables = [pq.read_table(f, columns=columns, decryption_properties=props) for f in files]
         return pa.concat_tables(tables)
 
-    def remove_member(self, pseudonym: str) -> int:
-        """Delete the member's folder; returns how many files were removed."""
-        files = self.files(pseudonym)
-        for path in files:
-            path.unlink()
+    def remove_member(self, pseudonym: str, *, session: Session | None = None) -> int:
+        """Delete the member's folder; returns how many pool files it held.
+
+        With ``session`` the files leave every listing (and count) at once but are deleted only when that session
+        commits; a rollback puts them back (``tutti.coop.staged``).
+        """
         folder = self.member_dir(pseudonym)
+        parts = self.files(pseudonym)
+        if session is not None:
+            for path in parts:
+                staged.delete_on_commit(session, path)
+            if folder.exists():
+                staged.delete_folder_on_commit(session, folder)
+            return len(parts)
+        for path in parts:
+            path.unlink()
         for leftover in folder.glob("*") if folder.exists() else ():
             leftover.unlink()
         if folder.exists():
             folder.rmdir()
-        return len(files)
+        return len(parts)
 
     def counts(self) -> PoolCounts:
         per_member: dict[str, int] = {}
@@ -161,6 +211,21 @@ class Pool:
             pseudonym = path.parent.name.removeprefix(_PARTITION)
             per_member[pseudonym] = per_member.get(pseudonym, 0) + pq.read_metadata(path).num_rows
         return PoolCounts(per_member, sum(per_member.values()))
+
+    def member_counts(self, pseudonym: str) -> MemberCounts:
+        files = self.files(pseudonym)
+        return MemberCounts(sum(pq.read_metadata(f).num_rows for f in files), len(files))
+
+    def member_share(self, pseudonym: str, member_key: bytes) -> MemberShare:
+        """The member's counts, plays per source (most first) and first and last play, decrypted with their key."""
+        counts = self.member_counts(pseudonym)
+        if not counts.plays:
+            return MemberShare(0, counts.files, {}, None, None)
+        table = self.member_table(pseudonym, member_key, ["source", "start_utc", "end_utc"])
+        counted = pc.value_counts(table.column("source")).to_pylist()
+        by_source = {str(c["values"]): int(c["counts"]) for c in sorted(counted, key=lambda c: -int(c["counts"]))}
+        span = pc.min_max(pc.coalesce(table.column("start_utc"), table.column("end_utc"))).as_py()
+        return MemberShare(counts.plays, counts.files, by_source, span["min"], span["max"])
 
     def dataset(self, keys: Mapping[str, bytes]) -> ds.Dataset:
         """The members' files (those whose keys are given) as one hive-partitioned dataset with a ``member``

@@ -2,10 +2,15 @@
 
 The capacity is a cooperative policy: the founding value comes from the server's settings, and after that only
 stewards change it, each change kept (``onboarding_policy``) and audited.
+
+The queue moves whenever there is room: a signup first admits those waiting, a steward raising the capacity
+admits up to it at once, and a new UTC day is handled by ``admit_waiting``, which the server runs periodically
+(reading the queue never admits anyone).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select, tuple_, update
@@ -55,6 +60,21 @@ def waitlist_position(session: Session, member: Member) -> int | None:
         .where(tuple_(WaitlistEntry.created_utc, WaitlistEntry.id) < tuple_(entry.created_utc, entry.id))
     )
     return (ahead or 0) + 1
+
+
+@dataclass(frozen=True)
+class QueuedMember:
+    """A member waiting: their 1-based place in the queue and since when they wait."""
+
+    position: int
+    member_id: str
+    since_utc: datetime
+
+
+def queue(session: Session, limit: int | None = None) -> list[QueuedMember]:
+    """The members waiting, in the order they will be admitted (the first ``limit`` of them, if given)."""
+    entries = session.scalars(select(WaitlistEntry).order_by(WaitlistEntry.created_utc, WaitlistEntry.id).limit(limit))
+    return [QueuedMember(i, e.member_id, e.created_utc) for i, e in enumerate(entries, start=1)]
 
 
 def _serialise(session: Session) -> None:
@@ -117,7 +137,8 @@ def place(session: Session, member: Member, *, now: datetime | None = None) -> b
 
 
 def set_capacity(session: Session, steward: Member, per_day: int, *, now: datetime | None = None) -> OnboardingPolicy:
-    """A steward sets how many members are admitted per day (0 pauses onboarding)."""
+    """A steward sets how many members are admitted per day (0 pauses onboarding); more room today admits the
+    longest-waiting members at once."""
     require(CHANGE_CAPACITY, steward)
     if not 0 <= per_day <= MAX_CAPACITY:
         raise InvalidInput(f"the capacity must be between 0 and {MAX_CAPACITY:,} members per day")
@@ -127,4 +148,5 @@ def set_capacity(session: Session, steward: Member, per_day: int, *, now: dateti
     session.add(policy)
     session.flush()
     audit.record(session, audit.CapacityChanged(member_id=steward.id, capacity=per_day, previous=previous), now=when)
+    admit_waiting(session, now=when)
     return policy

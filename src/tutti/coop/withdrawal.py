@@ -7,7 +7,9 @@ API tokens end, their email address and password hash are removed and their stat
 keeps them out of every future sale. What stays: the contribution rows' ids, counts and points (the ledger
 needs them) and the audit log, which never held their plays.
 
-The returned proof counts the pool rows before and after, read from the files themselves.
+The files go with the transaction: they leave the pool's listings at once, are deleted when the caller commits,
+and are put back if it rolls back (``tutti.coop.staged``). The returned proof counts the pool rows before and
+after, read from the files themselves (those still in the pool).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from tutti.coop import audit, crypto
+from tutti.coop import audit, crypto, staged
 from tutti.coop.actions import WITHDRAW, require
 from tutti.coop.contributions import CONTRIBUTIONS_DIR, pool_of
 from tutti.coop.members import logout_everywhere
@@ -55,24 +57,19 @@ def withdraw(
     when = now or utcnow()
     pool = pool_of(settings)
     before = pool.counts()
-    files_removed = pool.remove_member(member.pseudonym)
+    files_removed = pool.remove_member(member.pseudonym, session=session)
 
     blobs = 0
     for contribution in session.scalars(select(Contribution).where(Contribution.member_id == member.id)):
         if contribution.blob_path:
-            path = settings.data_dir / contribution.blob_path
-            if path.exists():
-                path.unlink()
-                blobs += 1
+            blobs += staged.delete_on_commit(session, settings.data_dir / contribution.blob_path)
         contribution.blob_path = None
         contribution.fingerprint = None
         contribution.report = {"erased": when.isoformat()}
         contribution.reasons = []
     folder = settings.data_dir / CONTRIBUTIONS_DIR / member.id
     if folder.exists():
-        for leftover in folder.iterdir():
-            leftover.unlink()
-        folder.rmdir()
+        staged.delete_folder_on_commit(session, folder)
 
     crypto.destroy_member_key(session, member, now=when)
     logout_everywhere(session, member)

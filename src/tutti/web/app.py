@@ -12,7 +12,8 @@ from starlette.staticfiles import StaticFiles
 from tutti import __version__
 from tutti.coop.db import make_engine, session_factory
 from tutti.coop.settings import CoopSettings
-from tutti.web import errors
+from tutti.web import admissions, errors
+from tutti.web.admissions import ADMIT_EVERY_SECONDS
 from tutti.web.middleware import BodyLimit, SecurityHeaders
 from tutti.web.routes import ROUTERS
 from tutti.web.uploads import MAX_UPLOAD_BYTES
@@ -25,14 +26,22 @@ the login cookie instead send the session's CSRF token in the `X-CSRF-Token` hea
 """
 
 
-def create_app(settings: CoopSettings, *, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: CoopSettings, *, engine: Engine | None = None, admit_every: float | None = ADMIT_EVERY_SECONDS
+) -> FastAPI:
     """The application for one cooperative; ``engine`` (tests pass one bound to their schema) defaults to the
-    settings' database, and the migrations must already be applied (``tutti coop serve`` does that)."""
+    settings' database, and the migrations must already be applied (``tutti coop serve`` does that).
+
+    While it runs, members waiting are admitted as room frees, checked every ``admit_every`` seconds
+    (``admissions``); None turns that off, for tests that set up a queue and want it to stay as they left it.
+    """
     bound = engine if engine is not None else make_engine(settings.database_url)
+    sessions = session_factory(bound, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with admissions.admitting(sessions, admit_every):
+            yield
         if engine is None:
             bound.dispose()
 
@@ -47,7 +56,7 @@ def create_app(settings: CoopSettings, *, engine: Engine | None = None) -> FastA
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.sessions = session_factory(bound, settings)
+    app.state.sessions = sessions
     app.mount("/static", StaticFiles(packages=[("tutti.web", "static")]), name="static")
     for router in ROUTERS:
         app.include_router(router)

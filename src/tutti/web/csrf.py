@@ -3,6 +3,8 @@
 A logged-in member's token is their login session's CSRF secret. Forms shown before login (signup, login) use a
 random form cookie and, in the form, an HMAC of it under the server's session secret: a site elsewhere can read
 neither, so it cannot post a form in a visitor's name (nor log them in to an account of its choosing).
+Both are compared by the domain (``members.check_csrf``, ``members.check_csrf_token``), which refuses with
+``CsrfMismatch``.
 """
 
 from __future__ import annotations
@@ -12,17 +14,13 @@ import hmac
 import re
 import secrets
 
-from tutti.coop.errors import NotAllowed
+from tutti.coop import members
+from tutti.coop.errors import CsrfMismatch
 
 FORM_COOKIE = "tutti_form"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-EXPIRED = "the form has expired; reload the page and try again"
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-class CsrfRejected(NotAllowed):
-    """A state-changing request without the right CSRF token."""
 
 
 def new_nonce() -> str:
@@ -38,12 +36,8 @@ def form_token(secret: bytes, nonce: str) -> str:
     return hmac.new(secret, b"tutti-coop form " + nonce.encode(), hashlib.sha256).hexdigest()
 
 
-def check_session_token(expected: str, sent: str | None) -> None:
-    if not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
-        raise CsrfRejected(EXPIRED)
-
-
 def check_form_token(secret: bytes, nonce: str | None, sent: str | None) -> None:
-    if nonce is None or not valid_nonce(nonce) or not sent:
-        raise CsrfRejected(EXPIRED)
-    check_session_token(form_token(secret, nonce), sent)
+    """An anonymous form's token must be the HMAC of the visitor's form cookie."""
+    if nonce is None or not valid_nonce(nonce):
+        raise CsrfMismatch(members.FORM_EXPIRED)
+    members.check_csrf_token(form_token(secret, nonce), sent)

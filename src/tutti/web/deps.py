@@ -105,9 +105,10 @@ async def _sent_token(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def acting_member(request: Request, auth: CurrentAuth) -> Member:
+async def acting_member(request: Request, db: Db, auth: CurrentAuth) -> Member:
     if auth.csrf_token is not None and request.method not in SAFE_METHODS:
-        csrf.check_session_token(auth.csrf_token, await _sent_token(request))
+        # Came with the login cookie (an API token needs no CSRF token): the domain checks it against that login.
+        members.check_csrf(db, request.cookies.get(SESSION_COOKIE, ""), await _sent_token(request))
     return auth.member
 
 

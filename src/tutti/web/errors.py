@@ -17,6 +17,7 @@ from tutti.coop.bootstrap import existing_name
 from tutti.coop.errors import (
     ConfigError,
     Conflict,
+    CsrfMismatch,
     DecryptionFailed,
     InvalidInput,
     KeyDestroyed,
@@ -27,7 +28,6 @@ from tutti.coop.errors import (
     ValidationRejected,
 )
 from tutti.errors import ExportError, TuttiError
-from tutti.web.csrf import CsrfRejected
 from tutti.web.pages import Page, is_htmx, login_url, redirect, visitor_page
 
 
@@ -38,7 +38,7 @@ class UploadTooLarge(InvalidInput):
 # First match wins: subclasses before their parents.
 STATUS_CODES: tuple[tuple[type[TuttiError], int], ...] = (
     (Unauthenticated, 401),
-    (CsrfRejected, 403),
+    (CsrfMismatch, 403),
     (NotAllowed, 403),
     (NotFound, 404),
     (Conflict, 409),

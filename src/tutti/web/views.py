@@ -1,7 +1,7 @@
 """What the pages and the API show, read from the cooperative's domain and turned into public schemas.
 
-Reads only, so that routes hold no queries. The few lookups the domain does not offer yet (a member's own
-contributions, the waitlist queue, a member's pool counts) live here until it does.
+Reads only, and no queries of its own: every lookup is the domain's (``tutti.coop``); this module only turns
+its results into the public schemas, so that routes hold neither queries nor conversions.
 """
 
 from __future__ import annotations
@@ -9,15 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tutti.coop import contributions, crypto, waitlist
+from tutti.coop import contributions, waitlist
 from tutti.coop.contributions import ContributionReport
-from tutti.coop.errors import NotFound
-from tutti.coop.models import Contribution, Member, WaitlistEntry, utcnow
+from tutti.coop.models import Member, utcnow
 from tutti.coop.settings import CoopSettings
 from tutti.coop.withdrawal import WithdrawalProof
 from tutti.web.schemas import (
@@ -68,9 +64,6 @@ def fresh_report(report: ContributionReport) -> ContributionReportPublic:
 
 
 def contributions_of(session: Session, member: Member) -> list[ContributionSummaryPublic]:
-    rows = session.scalars(
-        select(Contribution).where(Contribution.member_id == member.id).order_by(Contribution.created_utc.desc())
-    )
     return [
         ContributionSummaryPublic(
             id=row.id,
@@ -81,33 +74,25 @@ def contributions_of(session: Session, member: Member) -> list[ContributionSumma
             points=row.score,
             reasons=list(row.reasons),
         )
-        for row in rows
+        for row in contributions.member_contributions(session, member)
     ]
 
 
 def contribution_of(session: Session, member: Member, contribution_id: str) -> ContributionReportPublic:
     """The report of one of the member's own contributions; NotFound for anyone else's."""
-    row = session.get(Contribution, contribution_id)
-    if row is None or row.member_id != member.id:
-        raise NotFound("no such contribution")
+    row = contributions.contribution_of(session, member, contribution_id)
     return report_public(row.report, row.created_utc)
 
 
 def pool_share(session: Session, settings: CoopSettings, member: Member) -> PoolSharePublic:
     """The member's plays in the pool: rows from the files' plain footers, sources and dates decrypted."""
-    pool = contributions.pool_of(settings)
-    files = pool.files(member.pseudonym)
-    rows = sum(pq.read_metadata(f).num_rows for f in files)
-    if not rows:
-        return PoolSharePublic(plays=0, files=len(files), by_source={}, first_play_utc=None, last_play_utc=None)
-    key = crypto.member_key(session, member, settings)
-    table = pool.member_table(member.pseudonym, key, ["source", "start_utc", "end_utc"])
-    counted = pc.value_counts(table.column("source")).to_pylist()
-    by_source = {str(c["values"]): int(c["counts"]) for c in sorted(counted, key=lambda c: -int(c["counts"]))}
-    moments = pc.coalesce(table.column("start_utc"), table.column("end_utc"))
-    span = pc.min_max(moments).as_py() if len(moments) else {"min": None, "max": None}
+    share = contributions.pool_share(session, settings, member)
     return PoolSharePublic(
-        plays=rows, files=len(files), by_source=by_source, first_play_utc=span["min"], last_play_utc=span["max"]
+        plays=share.plays,
+        files=share.files,
+        by_source=share.by_source,
+        first_play_utc=share.first_play_utc,
+        last_play_utc=share.last_play_utc,
     )
 
 
@@ -145,10 +130,9 @@ def onboarding(session: Session) -> OnboardingPublic:
 
 def waitlist_queue(session: Session, limit: int = WAITLIST_SHOWN) -> list[WaitlistEntryPublic]:
     """The first ``limit`` members waiting, in the order they will be admitted (no email: stewards need none)."""
-    entries = session.scalars(select(WaitlistEntry).order_by(WaitlistEntry.created_utc, WaitlistEntry.id).limit(limit))
     return [
-        WaitlistEntryPublic(position=i, member_id=e.member_id, created_utc=e.created_utc)
-        for i, e in enumerate(entries, start=1)
+        WaitlistEntryPublic(position=q.position, member_id=q.member_id, created_utc=q.since_utc)
+        for q in waitlist.queue(session, limit)
     ]
 
 

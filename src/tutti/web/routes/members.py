@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from tutti.coop import member_export, waitlist, withdrawal
+from tutti.coop import member_export, withdrawal
 from tutti.coop.errors import InvalidInput
 from tutti.coop.models import Member, Status, utcnow
 from tutti.coop.settings import CoopSettings
@@ -31,16 +31,6 @@ from tutti.web.schemas import (
 
 router = APIRouter(tags=["me"])
 CONFIRM_WORD = "withdraw"
-
-
-def _move_queue(db: Session) -> None:
-    """Admit whoever today's capacity has room for: the queue moves when a new day starts, not only on signups.
-
-    Reads first, so a full day costs no write (waitlisted members poll their place).
-    """
-    if waitlist.waiting(db) and waitlist.remaining_on(db, utcnow().date()):
-        waitlist.admit_waiting(db)
-        db.commit()
 
 
 def _export(db: Session, settings: CoopSettings, member: Member) -> FileResponse:
@@ -84,7 +74,6 @@ def dashboard(request: Request, db: Db, settings: Settings, member: CurrentMembe
 
 @router.get("/waitlist", include_in_schema=False)
 def waitlist_page(request: Request, db: Db, member: CurrentMember, page: PageContext) -> Response:
-    _move_queue(db)
     if member.status is not Status.WAITLISTED:
         return redirect("/dashboard", request)
     return page.render("waitlist.html", place=views.position_public(db, member))
@@ -92,7 +81,6 @@ def waitlist_page(request: Request, db: Db, member: CurrentMember, page: PageCon
 
 @router.get("/waitlist/position", include_in_schema=False)
 def waitlist_fragment(db: Db, member: CurrentMember, page: PageContext) -> HTMLResponse:
-    _move_queue(db)
     return page.render("_position.html", place=views.position_public(db, member))
 
 
@@ -133,7 +121,6 @@ def me_api(db: Db, member: CurrentMember) -> MemberPublic:
 
 @router.get("/api/me/waitlist")
 def waitlist_api(db: Db, member: CurrentMember) -> WaitlistPositionPublic:
-    _move_queue(db)
     return views.position_public(db, member)
 
 

@@ -20,9 +20,8 @@ router = APIRouter(tags=["stewardship"])
 
 
 def _set_capacity(db: Session, member: Member, per_day: int) -> OnboardingPublic:
+    # More room today admits the longest-waiting members at once (the domain does it).
     waitlist.set_capacity(db, member, per_day)
-    # More room today admits the longest-waiting members at once.
-    waitlist.admit_waiting(db)
     db.commit()
     return views.onboarding(db)
 
