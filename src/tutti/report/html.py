@@ -7,15 +7,18 @@ The page opens offline and makes no request of any kind: vega-embed, Vega-Lite a
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import re
 from datetime import date, datetime
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 import altair as alt
 import jinja2
 import orjson
+import platformdirs
 import vl_convert
 from markupsafe import Markup
 
@@ -35,9 +38,10 @@ from tutti.report.charts import (
 
 BUNDLE_SNIPPET = "window.vegaEmbed = vegaEmbed; window.vegaLite = vegaLite; window.vega = vega;"
 CHART_KEYS = ("clock", "monthly", "daily", "eras", "skips", "devices")
+# A period starting this close to the history's start makes most things "new".
 NEW_ARTIST_WARNING_DAYS = 90
 # Below this share of timed events (scrobbles record no duration) the story is told in plays, not minutes.
-TIMED_SHARE = 0.5  # a period starting this close to the history's start makes most things "new"
+TIMED_SHARE = 0.5
 
 
 @functools.cache
@@ -49,9 +53,25 @@ def javascript_bundle() -> str:
     A ``</script`` would end the inline element early: it is written ``<\\/script`` (same string, same regex).
     """
     version = ".".join(alt.SCHEMA_VERSION.split(".")[:2])
+    # Building the bundle takes about a second; it depends only on the library versions, so it is kept on disk.
+    cached = Path(platformdirs.user_cache_dir("tutti", appauthor=False)) / (
+        f"vega-bundle-{metadata.version('vl-convert-python')}-{version}-{hashlib.sha256(BUNDLE_SNIPPET.encode()).hexdigest()[:12]}.js"
+    )
+    try:
+        return cached.read_text(encoding="utf-8")
+    except OSError:
+        pass
     known = {f"v{v}" for v in vl_convert.get_vegalite_versions()}
     bundle = vl_convert.javascript_bundle(BUNDLE_SNIPPET, vl_version=version if version in known else None)
-    return re.sub("</(script)", r"<\\/\1", bundle.replace("://", ":\\/\\/"), flags=re.IGNORECASE)
+    safe = re.sub("</(script)", r"<\\/\1", bundle.replace("://", ":\\/\\/"), flags=re.IGNORECASE)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(safe, encoding="utf-8")
+        partial.replace(cached)
+    except OSError:
+        pass  # a read-only cache folder only costs the second again next time
+    return safe
 
 
 def _template(name: str) -> str:
