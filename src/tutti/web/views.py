@@ -86,14 +86,7 @@ def contribution_of(session: Session, member: Member, contribution_id: str) -> C
 
 def pool_share(session: Session, settings: CoopSettings, member: Member) -> PoolSharePublic:
     """The member's plays in the pool: rows from the files' plain footers, sources and dates decrypted."""
-    share = contributions.pool_share(session, settings, member)
-    return PoolSharePublic(
-        plays=share.plays,
-        files=share.files,
-        by_source=share.by_source,
-        first_play_utc=share.first_play_utc,
-        last_play_utc=share.last_play_utc,
-    )
+    return PoolSharePublic.model_validate(contributions.pool_share(session, settings, member))
 
 
 def data_uses(member: Member) -> DataUsesPublic:
@@ -102,20 +95,7 @@ def data_uses(member: Member) -> DataUsesPublic:
 
 
 def proof_public(proof: WithdrawalProof) -> WithdrawalProofPublic:
-    return WithdrawalProofPublic(
-        member_id=proof.member_id,
-        member_rows_before=proof.member_rows_before,
-        member_rows_after=proof.member_rows_after,
-        pool_rows_before=proof.pool_rows_before,
-        pool_rows_after=proof.pool_rows_after,
-        pool_files_removed=proof.pool_files_removed,
-        blobs_destroyed=proof.blobs_destroyed,
-        key_destroyed=proof.key_destroyed,
-        status=proof.status,
-        withdrawn_utc=proof.withdrawn_utc,
-        excluded_from_sales=proof.excluded_from_sales,
-        erased=proof.erased,
-    )
+    return WithdrawalProofPublic.model_validate(proof)  # reads ``erased``, a property, too
 
 
 def onboarding(session: Session) -> OnboardingPublic:
