@@ -28,16 +28,18 @@ from typing import TypeVar
 
 import orjson
 
-from tutti.coop import members, plausibility
 from tutti.coop.bootstrap import create_cooperative
-from tutti.coop.contributions import contribute, pool_of
+from tutti.coop.contributions import plausibility
+from tutti.coop.contributions.consistency import consistency
+from tutti.coop.contributions.fingerprint import fingerprint
+from tutti.coop.contributions.pipeline import contribute, pool_of
+from tutti.coop.contributions.reading import read_upload
 from tutti.coop.db import make_engine, session_factory, upgrade
-from tutti.coop.fingerprint import fingerprint
+from tutti.coop.members import accounts
+from tutti.coop.members.withdrawal import withdraw
 from tutti.coop.models import Member
-from tutti.coop.pool import play_identity
+from tutti.coop.pool.contract import play_identity
 from tutti.coop.settings import CoopSettings
-from tutti.coop.validation import consistency, read_upload
-from tutti.coop.withdrawal import withdraw
 from tutti.demo import write_extended_export
 
 T = TypeVar("T")
@@ -99,7 +101,7 @@ def main() -> None:
         plays = points = 0
         for run in range(args.runs):
             with sessions.begin() as session:
-                member_id = members.signup(session, f"bench{run}@example.org", "a long enough passphrase").id
+                member_id = accounts.signup(session, f"bench{run}@example.org", "a long enough passphrase").id
             with sessions.begin() as session:
                 member = session.get_one(Member, member_id)
                 started = time.perf_counter()

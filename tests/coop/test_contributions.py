@@ -17,8 +17,8 @@ from tests.conftest import samples_path
 from tests.coop.conftest import CoopDb
 from tests.coop.test_plausibility import doctored_overlaps, mica_records, write_records
 from tests.coop.test_validation import zip_folder
-from tutti.coop import audit, crypto, members
-from tutti.coop.contributions import (
+from tutti.coop import audit, crypto
+from tutti.coop.contributions.pipeline import (
     ContributionReport,
     contribute,
     contribution_of,
@@ -28,6 +28,7 @@ from tutti.coop.contributions import (
     pool_share,
 )
 from tutti.coop.errors import NotAllowed, NotFound
+from tutti.coop.members import accounts
 from tutti.coop.models import AuditEvent, Contribution, ContributionStatus, Member, Status
 from tutti.model import PLAY_SCHEMA
 
@@ -36,7 +37,7 @@ NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 def join(db: CoopDb, email: str) -> str:
     with db.sessions.begin() as session:
-        return members.signup(session, email, "a long enough passphrase", now=NOW).id
+        return accounts.signup(session, email, "a long enough passphrase", now=NOW).id
 
 
 def give(db: CoopDb, member_id: str, upload: list[Path] | bytes, filename: str | None = None) -> ContributionReport:

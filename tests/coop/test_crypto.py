@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.coop.conftest import CoopDb
-from tutti.coop import audit, crypto, members
+from tutti.coop import audit, crypto
 from tutti.coop._keywrap import member_key_context, unwrap
 from tutti.coop.errors import DecryptionFailed, KeyDestroyed
+from tutti.coop.members import accounts
 from tutti.coop.models import Member, MemberKey
 from tutti.coop.settings import CoopSettings
 
@@ -19,7 +20,7 @@ PASSWORD = "a long enough password"
 
 def _member(db: CoopDb, email: str = "ana@example.org") -> Member:
     with db.sessions.begin() as session:
-        return members.signup(session, email, PASSWORD)
+        return accounts.signup(session, email, PASSWORD)
 
 
 def test_a_blob_round_trips_and_each_sealing_differs() -> None:

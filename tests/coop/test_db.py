@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from tests.conftest import ROOT
 from tests.coop.conftest import CoopDb, EmptyDb
 from tutti.cli import app, coop_app
-from tutti.coop import audit, members
+from tutti.coop import audit
 from tutti.coop.db import (
     MIGRATIONS,
     _alembic_config,
@@ -30,6 +30,7 @@ from tutti.coop.db import (
     upgrade,
 )
 from tutti.coop.errors import ConfigError
+from tutti.coop.members import accounts
 from tutti.coop.models import AuditEvent, Base, Cooperative, Member, Role, Status
 from tutti.coop.settings import (
     COOP_SETTINGS,
@@ -91,7 +92,7 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path: Path) -> 
 def test_times_come_back_aware_and_in_utc(coop_db: CoopDb) -> None:
     signed_up = datetime(2024, 3, 1, 23, 30, 15, 123456, tzinfo=timezone(timedelta(hours=-5)))
     with coop_db.sessions.begin() as session:
-        member_id = members.signup(session, "tz@example.org", "a long enough password", now=signed_up).id
+        member_id = accounts.signup(session, "tz@example.org", "a long enough password", now=signed_up).id
     with coop_db.sessions() as session:
         member = session.get_one(Member, member_id)
         assert member.created_utc == signed_up
@@ -208,7 +209,7 @@ def test_coop_init_founds_a_cooperative_once(
         assert audit.verify_chain(session) == (True, None)
         kinds = session.scalars(select(AuditEvent.kind).order_by(AuditEvent.seq)).all()
         assert kinds == ["cooperative-founded", "member-joined", "member-admitted", "role-changed"]
-        member, _, _ = members.login(session, "ada@example.org", "a steward's long password")
+        member, _, _ = accounts.login(session, "ada@example.org", "a steward's long password")
         assert member.id == steward.id
 
     again = CliRunner().invoke(app, [*args, "--database-url", url])

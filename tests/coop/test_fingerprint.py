@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import samples_path
 from tests.coop.test_plausibility import PADDING
-from tutti.coop import fingerprint as fp
-from tutti.coop.pool import play_identity
-from tutti.coop.validation import read_upload
+from tutti.coop.contributions import fingerprint as fp
+from tutti.coop.contributions.reading import read_upload
+from tutti.coop.pool.contract import play_identity
 
 
 def plays(*parts: str) -> pa.Table:

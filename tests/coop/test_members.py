@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from tests.coop.conftest import STEWARD_PASSWORD, CoopDb, steward_of
-from tutti.coop import members, ratelimit, tokens
+from tutti.coop import ratelimit
 from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotAllowed, NotFound, RateLimited, Unauthenticated
+from tutti.coop.members import accounts, tokens
 from tutti.coop.models import ApiToken, LoginSession, Member, RateLimitWindow, Role, Status
 
 PASSWORD = "correct horse battery"
@@ -21,7 +22,7 @@ T0 = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 
 def _signup(db: CoopDb, email: str = "Listener@Example.org", password: str = PASSWORD) -> Member:
     with db.sessions.begin() as session:
-        return members.signup(session, email, password, now=T0)
+        return accounts.signup(session, email, password, now=T0)
 
 
 def test_signup_normalises_the_email_and_hashes_the_password(coop_db: CoopDb) -> None:
@@ -44,7 +45,7 @@ def test_pseudonyms_are_random_not_derived(coop_db: CoopDb) -> None:
 def test_a_taken_email_is_refused_whatever_its_case(coop_db: CoopDb) -> None:
     _signup(coop_db, "ada@example.org")
     with coop_db.sessions.begin() as session, pytest.raises(Conflict, match="already exists"):
-        members.signup(session, "ADA@example.org", PASSWORD)
+        accounts.signup(session, "ADA@example.org", PASSWORD)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,7 @@ def test_a_taken_email_is_refused_whatever_its_case(coop_db: CoopDb) -> None:
 )
 def test_weak_passwords_and_bad_emails_are_refused(coop_db: CoopDb, email: str, password: str, message: str) -> None:
     with coop_db.sessions.begin() as session, pytest.raises(InvalidInput, match=message) as refused:
-        members.signup(session, email, password)
+        accounts.signup(session, email, password)
     assert password not in str(refused.value)
     with coop_db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Member)) == 0
@@ -67,7 +68,7 @@ def test_weak_passwords_and_bad_emails_are_refused(coop_db: CoopDb, email: str, 
 def test_login_gives_a_session_and_a_csrf_token_stored_only_as_hashes(coop_db: CoopDb) -> None:
     member = _signup(coop_db)
     with coop_db.sessions.begin() as session:
-        found, token, csrf = members.login(session, "LISTENER@example.org", PASSWORD, now=T0)
+        found, token, csrf = accounts.login(session, "LISTENER@example.org", PASSWORD, now=T0)
     assert found.id == member.id and token != csrf
     with coop_db.sessions() as session:
         row = session.scalars(select(LoginSession)).one()
@@ -75,14 +76,14 @@ def test_login_gives_a_session_and_a_csrf_token_stored_only_as_hashes(coop_db: C
         assert row.expires_utc == T0 + timedelta(hours=coop_db.settings.session_hours)
         everything = " ".join(str(v) for v in session.execute(text("SELECT * FROM login_session")).one())
         assert token not in everything
-        assert members.member_for_session(session, token, now=T0).id == member.id
-        assert members.check_csrf(session, token, csrf, now=T0).id == member.id
+        assert accounts.member_for_session(session, token, now=T0).id == member.id
+        assert accounts.check_csrf(session, token, csrf, now=T0).id == member.id
         # A wrong or missing token is a refusal (403), not a missing login (401).
         for sent in ("forged", "", None):
             with pytest.raises(CsrfMismatch, match="form has expired"):
-                members.check_csrf(session, token, sent, now=T0)
+                accounts.check_csrf(session, token, sent, now=T0)
         with pytest.raises(Unauthenticated):
-            members.check_csrf(session, "not a login", csrf, now=T0)
+            accounts.check_csrf(session, "not a login", csrf, now=T0)
     assert issubclass(CsrfMismatch, NotAllowed) and not issubclass(CsrfMismatch, Unauthenticated)
 
 
@@ -91,20 +92,20 @@ def test_wrong_password_and_unknown_email_fail_alike(coop_db: CoopDb) -> None:
     messages = []
     for email, password in [("listener@example.org", "wrong password!"), ("nobody@example.org", PASSWORD)]:
         with coop_db.sessions() as session, pytest.raises(Unauthenticated) as failed:
-            members.login(session, email, password)
+            accounts.login(session, email, password)
         messages.append(str(failed.value))
-    assert messages == [members.WRONG_CREDENTIALS, members.WRONG_CREDENTIALS] == ["email or password is wrong"] * 2
+    assert messages == [accounts.WRONG_CREDENTIALS, accounts.WRONG_CREDENTIALS] == ["email or password is wrong"] * 2
 
 
 def test_unknown_email_costs_a_password_hash_too(coop_db: CoopDb) -> None:
     _signup(coop_db)
-    members._decoy_hash()  # built once per process, outside the timing
+    accounts._decoy_hash()  # built once per process, outside the timing
     durations = {}
     for email in ("listener@example.org", "nobody@example.org"):
         with coop_db.sessions() as session:
             started = time.perf_counter()
             with pytest.raises(Unauthenticated):
-                members.login(session, email, "wrong password!")
+                accounts.login(session, email, "wrong password!")
             durations[email] = time.perf_counter() - started
     assert durations["nobody@example.org"] > durations["listener@example.org"] / 3
 
@@ -112,34 +113,34 @@ def test_unknown_email_costs_a_password_hash_too(coop_db: CoopDb) -> None:
 def test_sessions_expire_and_logout_ends_them(coop_db: CoopDb) -> None:
     _signup(coop_db)
     with coop_db.sessions.begin() as session:
-        _, token, _ = members.login(session, "listener@example.org", PASSWORD, now=T0)
+        _, token, _ = accounts.login(session, "listener@example.org", PASSWORD, now=T0)
     with coop_db.sessions.begin() as session:
-        _, other, _ = members.login(session, "listener@example.org", PASSWORD, now=T0)
+        _, other, _ = accounts.login(session, "listener@example.org", PASSWORD, now=T0)
     later = T0 + timedelta(hours=coop_db.settings.session_hours)
     with coop_db.sessions.begin() as session:
-        members.member_for_session(session, token, now=later - timedelta(seconds=1))
+        accounts.member_for_session(session, token, now=later - timedelta(seconds=1))
         with pytest.raises(Unauthenticated, match="expired"):
-            members.member_for_session(session, token, now=later)
-        assert members.purge_expired_sessions(session, now=later) == 2
+            accounts.member_for_session(session, token, now=later)
+        assert accounts.purge_expired_sessions(session, now=later) == 2
     with coop_db.sessions.begin() as session:
-        _, token, _ = members.login(session, "listener@example.org", PASSWORD)
-        members.logout(session, token)
+        _, token, _ = accounts.login(session, "listener@example.org", PASSWORD)
+        accounts.logout(session, token)
         with pytest.raises(Unauthenticated, match="not logged in"):
-            members.member_for_session(session, token)
+            accounts.member_for_session(session, token)
         with pytest.raises(Unauthenticated):
-            members.member_for_session(session, other)
+            accounts.member_for_session(session, other)
 
 
 def test_withdrawn_members_cannot_log_in(coop_db: CoopDb) -> None:
     member = _signup(coop_db)
     with coop_db.sessions.begin() as session:
-        _, token, _ = members.login(session, "listener@example.org", PASSWORD)
+        _, token, _ = accounts.login(session, "listener@example.org", PASSWORD)
         session.get_one(Member, member.id).status = Status.WITHDRAWN
     with coop_db.sessions() as session:
         with pytest.raises(Unauthenticated, match="email or password is wrong"):
-            members.login(session, "listener@example.org", PASSWORD)
+            accounts.login(session, "listener@example.org", PASSWORD)
         with pytest.raises(Unauthenticated):
-            members.member_for_session(session, token)
+            accounts.member_for_session(session, token)
 
 
 def test_api_tokens_are_shown_once_and_stored_as_hashes(coop_db: CoopDb) -> None:
@@ -175,14 +176,14 @@ def test_only_stewards_set_roles_and_one_steward_always_remains(founded_db: Coop
     with founded_db.sessions.begin() as session:
         steward = steward_of(session)
         with pytest.raises(NotAllowed, match="steward"):
-            members.set_role(session, session.get_one(Member, member.id), steward, Role.MEMBER)
+            accounts.set_role(session, session.get_one(Member, member.id), steward, Role.MEMBER)
         with pytest.raises(Conflict, match="at least one steward"):
-            members.set_role(session, steward, steward, Role.MEMBER)
-        members.set_role(session, steward, session.get_one(Member, member.id), Role.STEWARD)
+            accounts.set_role(session, steward, steward, Role.MEMBER)
+        accounts.set_role(session, steward, session.get_one(Member, member.id), Role.STEWARD)
     with founded_db.sessions.begin() as session:
         promoted = session.get_one(Member, member.id)
         assert promoted.role is Role.STEWARD
-        members.set_role(session, promoted, steward_of(session), Role.BUYER)
+        accounts.set_role(session, promoted, steward_of(session), Role.BUYER)
     with founded_db.sessions() as session:
         assert steward_of(session).role is Role.BUYER
 
@@ -195,12 +196,12 @@ def test_login_attempts_are_limited_per_email_even_when_each_attempt_is_rolled_b
             ratelimit.hit(session, "login-email", "listener@example.org", now=T0)
     for _ in range(2):
         with coop_db.sessions() as session, pytest.raises(Unauthenticated):
-            members.login(session, "listener@example.org", "wrong password!", now=T0)
+            accounts.login(session, "listener@example.org", "wrong password!", now=T0)
     with coop_db.sessions() as session, pytest.raises(RateLimited) as limited:
-        members.login(session, "listener@example.org", PASSWORD, now=T0 + timedelta(seconds=30))
+        accounts.login(session, "listener@example.org", PASSWORD, now=T0 + timedelta(seconds=30))
     assert 0 < limited.value.retry_after <= limit.window_seconds
     with coop_db.sessions.begin() as session:
-        members.login(session, "listener@example.org", PASSWORD, now=T0 + timedelta(seconds=limit.window_seconds))
+        accounts.login(session, "listener@example.org", PASSWORD, now=T0 + timedelta(seconds=limit.window_seconds))
         stored = session.scalars(select(RateLimitWindow.key)).all()
         assert stored and all("listener" not in key for key in stored)
 
@@ -211,11 +212,11 @@ def test_login_attempts_are_limited_per_client(coop_db: CoopDb) -> None:
         for _ in range(limit.attempts - 1):
             ratelimit.hit(session, "login-client", "203.0.113.9", now=T0)
     with coop_db.sessions() as session, pytest.raises(Unauthenticated):
-        members.login(session, "guess@example.org", "some password", client="203.0.113.9", now=T0)
+        accounts.login(session, "guess@example.org", "some password", client="203.0.113.9", now=T0)
     with coop_db.sessions() as session, pytest.raises(RateLimited):
-        members.login(session, "other@example.org", "some password", client="203.0.113.9", now=T0)
+        accounts.login(session, "other@example.org", "some password", client="203.0.113.9", now=T0)
     with coop_db.sessions() as session, pytest.raises(Unauthenticated):
-        members.login(session, "other@example.org", "some password", client="198.51.100.7", now=T0)
+        accounts.login(session, "other@example.org", "some password", client="198.51.100.7", now=T0)
     with coop_db.engine.connect() as connection:
         dump = " ".join(str(row) for row in connection.execute(text("SELECT * FROM rate_limit")))
         assert "203.0.113.9" not in dump
@@ -235,7 +236,7 @@ def test_uploads_are_limited_per_member(coop_db: CoopDb) -> None:
 
 def test_counting_after_the_callers_own_write_fails_fast_on_sqlite_and_works_on_postgresql(coop_db: CoopDb) -> None:
     with coop_db.sessions() as session:
-        members.signup(session, "writer@example.org", PASSWORD)
+        accounts.signup(session, "writer@example.org", PASSWORD)
         if coop_db.kind == "sqlite":
             # SQLite has one writer per file: waiting for our own open write would only time out.
             with pytest.raises(RuntimeError, match="before the session writes"):
@@ -246,7 +247,7 @@ def test_counting_after_the_callers_own_write_fails_fast_on_sqlite_and_works_on_
 
 def test_steward_password_fixture_logs_in(founded_db: CoopDb) -> None:
     with founded_db.sessions.begin() as session:
-        steward, _, _ = members.login(session, "steward@example.org", STEWARD_PASSWORD)
+        steward, _, _ = accounts.login(session, "steward@example.org", STEWARD_PASSWORD)
         assert steward.role is Role.STEWARD and steward.is_active
 
 

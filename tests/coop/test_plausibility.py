@@ -17,9 +17,9 @@ import orjson
 import pytest
 
 from tests.conftest import DATA, SAMPLES, samples_path
-from tutti.coop import plausibility
-from tutti.coop.plausibility import ACCEPT_SCORE, CRITICAL_CAP, RULES, Plausibility
-from tutti.coop.validation import read_upload
+from tutti.coop.contributions import plausibility
+from tutti.coop.contributions.plausibility import ACCEPT_SCORE, CRITICAL_CAP, RULES, Plausibility
+from tutti.coop.contributions.reading import read_upload
 from tutti.demo import extended_records
 
 PADDING = DATA / "coop" / "padding_150_plays_of_one_track"

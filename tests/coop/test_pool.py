@@ -11,8 +11,9 @@ import pytest
 
 from tests.conftest import samples_path
 from tests.coop.test_plausibility import PADDING
-from tutti.coop.pool import MemberCounts, Pool, play_identity
-from tutti.coop.validation import POOL_SCHEMA, read_upload
+from tutti.coop.contributions.reading import read_upload
+from tutti.coop.pool.contract import POOL_SCHEMA, play_identity
+from tutti.coop.pool.files import MemberCounts, Pool
 from tutti.store import open_store
 from tutti.store.ingest import import_paths
 

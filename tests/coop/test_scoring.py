@@ -7,9 +7,9 @@ import pyarrow.compute as pc
 
 from tests.conftest import samples_path
 from tests.coop.test_plausibility import PADDING
-from tutti.coop.pool import play_identity
-from tutti.coop.scoring import PLAYS_PER_POINT, Score, score
-from tutti.coop.validation import POOL_SCHEMA, read_upload
+from tutti.coop.contributions.reading import read_upload
+from tutti.coop.contributions.scoring import PLAYS_PER_POINT, Score, score
+from tutti.coop.pool.contract import POOL_SCHEMA, play_identity
 
 NOTHING = POOL_SCHEMA.empty_table()
 

@@ -12,9 +12,9 @@ from tests.conftest import samples_path
 from tests.coop.conftest import CoopDb
 from tests.coop.test_contributions import NOW, give, join
 from tutti.coop import crypto, staged
-from tutti.coop.contributions import contribute, pool_of
+from tutti.coop.contributions.pipeline import contribute, pool_of
+from tutti.coop.members.withdrawal import withdraw
 from tutti.coop.models import Member, MemberKey
-from tutti.coop.withdrawal import withdraw
 
 EXPORT = ("spotify-extended", "efrrowini")
 

@@ -10,8 +10,9 @@ import pyarrow.compute as pc
 
 from tests.conftest import samples_path
 from tests.coop.test_plausibility import PADDING
-from tutti.coop.pool import play_identity
-from tutti.coop.validation import DROPPED_COLUMNS, POOL_SCHEMA, consistency, read_upload
+from tutti.coop.contributions.consistency import consistency
+from tutti.coop.contributions.reading import read_upload
+from tutti.coop.pool.contract import DROPPED_COLUMNS, POOL_SCHEMA, play_identity
 
 IDENTIFYING = {"ip_addr", "ip_addr_decrypted", "user_agent_decrypted", "username", "email", "conn_ip"}
 

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.coop.conftest import CoopDb, steward_of
-from tutti.coop import audit, members, waitlist
+from tutti.coop import audit
 from tutti.coop.errors import InvalidInput, NotAllowed
+from tutti.coop.members import accounts, waitlist
 from tutti.coop.models import Member, OnboardingPolicy, Status
 
 PASSWORD = "a long enough password"
@@ -21,7 +22,7 @@ def _signups(db: CoopDb, names: list[str], when: datetime = DAY) -> list[Member]
     joined = []
     for n, name in enumerate(names):
         with db.sessions.begin() as session:
-            joined.append(members.signup(session, f"{name}@example.org", PASSWORD, now=when + timedelta(minutes=n)))
+            joined.append(accounts.signup(session, f"{name}@example.org", PASSWORD, now=when + timedelta(minutes=n)))
     return joined
 
 
@@ -148,7 +149,7 @@ def test_concurrent_signups_never_exceed_the_days_capacity(founded_db: CoopDb) -
 
     def join(n: int) -> Status:
         with founded_db.sessions.begin() as session:
-            return members.signup(session, f"racer{n}@example.org", PASSWORD, now=DAY).status
+            return accounts.signup(session, f"racer{n}@example.org", PASSWORD, now=DAY).status
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         statuses = list(pool.map(join, range(6)))

@@ -16,12 +16,12 @@ from tests.conftest import samples_path
 from tests.coop.conftest import CoopDb
 from tests.coop.test_contributions import NOW, give, join
 from tutti.coop import audit, crypto
-from tutti.coop.contributions import pool_of
+from tutti.coop.contributions.pipeline import pool_of
 from tutti.coop.errors import DecryptionFailed, KeyDestroyed, NotAllowed
-from tutti.coop.member_export import export_member_data
+from tutti.coop.members.data_export import export_member_data
+from tutti.coop.members.withdrawal import withdraw
 from tutti.coop.models import Contribution, Member, MemberKey, Status
-from tutti.coop.pool import Pool
-from tutti.coop.withdrawal import withdraw
+from tutti.coop.pool.files import Pool
 
 
 def test_withdrawal_erases_the_members_plays_and_proves_it(coop_db: CoopDb, tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from tests.coop.conftest import CoopDb, steward_of
 from tests.web.conftest import PASSWORD, api_login
-from tutti.coop import audit, members, waitlist
+from tutti.coop import audit
+from tutti.coop.members import accounts, waitlist
 from tutti.coop.models import Base, Member, Status, utcnow
 from tutti.web import admissions
 from tutti.web.app import create_app
@@ -27,7 +28,7 @@ def waiting_since_yesterday(db: CoopDb) -> str:
         steward = steward_of(session)
         waitlist.set_capacity(session, steward, 1, now=yesterday)
         steward.activated_utc = yesterday
-        ada = members.signup(session, "ada@example.org", PASSWORD, now=yesterday)
+        ada = accounts.signup(session, "ada@example.org", PASSWORD, now=yesterday)
         assert ada.status is Status.WAITLISTED
         return ada.id
 
@@ -70,7 +71,7 @@ def test_a_full_day_or_an_empty_queue_costs_the_pass_no_write(founded_db: CoopDb
     assert admissions.admit_due(app.state.sessions) == []
     with founded_db.sessions.begin() as session:
         waitlist.set_capacity(session, steward_of(session), 1)
-        members.signup(session, "bo@example.org", PASSWORD)
+        accounts.signup(session, "bo@example.org", PASSWORD)
     full = snapshot(founded_db)
     assert full != before
     assert admissions.admit_due(app.state.sessions) == []
@@ -95,7 +96,7 @@ def test_the_server_admits_periodically_while_it_runs(founded_db: CoopDb) -> Non
     # Stopped with the server: today is full again (ada), cy waits, and room made behind the domain's back (ada's
     # admission moved to yesterday) is not filled any more.
     with founded_db.sessions.begin() as session:
-        cy = members.signup(session, "cy@example.org", PASSWORD).id
+        cy = accounts.signup(session, "cy@example.org", PASSWORD).id
     with founded_db.sessions.begin() as session:
         session.get_one(Member, ada).activated_utc = utcnow() - timedelta(days=1)
     time.sleep(0.3)

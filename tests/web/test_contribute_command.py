@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from tests.web.conftest import MICA_PLAYS, PASSWORD, LiveServer, sample
 from tutti.cli import app
-from tutti.web.client import COOP_TOKEN
+from tutti.coop_client import COOP_TOKEN
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # Nothing listens on the discard port: a command that tried to connect would fail with another error.

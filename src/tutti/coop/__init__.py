@@ -1,6 +1,9 @@
-"""The cooperative: members, their keys, onboarding, contributions and the signed audit log.
+"""The cooperative: a server that a community of listeners runs and owns. Domain only: no web framework here.
 
-Domain only: no web framework is imported here. The database is the cooperative's own (SQLite by default,
-PostgreSQL with a URL), reached through ``tutti.coop.db``; its schema changes only through the Alembic
-migrations shipped in ``tutti.coop.migrations``.
+Sub-packages, one purpose each: ``members`` (accounts, tokens, admission, export, withdrawal), ``contributions``
+(reading, checking, fingerprinting and scoring an upload), ``pool`` (the members' encrypted Parquet files and
+their contract), ``audit`` (the signed log). Shared underneath them: ``db`` and ``models`` (the cooperative's own
+database, SQLite by default or PostgreSQL, whose schema changes only through the Alembic migrations in
+``migrations``), ``settings``, ``errors``, ``crypto`` (members' keys), ``staged`` (files that follow the database
+transaction), ``actions`` (who may do what) and ``ratelimit``.
 """

@@ -14,10 +14,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tutti.coop import audit, members
+from tutti.coop import audit
 from tutti.coop._keywrap import new_signing_key
 from tutti.coop.db import display_url, make_engine, session_factory, upgrade
 from tutti.coop.errors import Conflict, InvalidInput
+from tutti.coop.members import accounts
 from tutti.coop.models import GENESIS_HASH, Cooperative, Member, OnboardingPolicy, Role, Status, utcnow
 from tutti.coop.settings import (
     MASTER_KEY,
@@ -90,7 +91,7 @@ def found_cooperative(
     """Create the cooperative and its first steward, active at once (founding is not subject to the waitlist)."""
     when = now or utcnow()
     create_cooperative(session, settings, name, now=when)
-    steward = members.create_member(session, steward_email, steward_password, role=Role.STEWARD, now=when)
+    steward = accounts.create_member(session, steward_email, steward_password, role=Role.STEWARD, now=when)
     steward.status = Status.ACTIVE
     steward.activated_utc = when
     session.flush()
@@ -116,7 +117,7 @@ def init_cooperative(
     data_dir = data_dir_for(home)
     url = database_url_for(data_dir, database_url)
     _check_name(name)
-    members.normalise_email(steward_email)
+    accounts.normalise_email(steward_email)
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -126,7 +127,7 @@ def init_cooperative(
             raise Conflict(f"{display_url(url)} already holds the cooperative {found!r}; init runs once")
         check_existing_master_key(home)
         secret = os.environ.get(STEWARD_PASSWORD.env) or password()
-        members.check_password(secret)
+        accounts.check_password(secret)
         settings = load_coop_settings(home, database_url, create_key=True)
         with session_factory(engine, settings).begin() as session:
             steward = found_cooperative(

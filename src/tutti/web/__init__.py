@@ -2,5 +2,4 @@
 
 ``tutti.web.app.create_app`` builds the FastAPI application; ``tutti coop serve`` runs it with uvicorn. Pages are
 Jinja2 templates with htmx, all served from this package: no page loads anything from elsewhere.
-Nothing is imported here, so the command-line client (``tutti.web.client``) loads without the server stack.
 """

@@ -1,6 +1,6 @@
 """The waitlist moves on its own: while the server runs, it admits whoever today's capacity has room for.
 
-Signups and stewards raising the capacity admit at once (``tutti.coop.waitlist``); what is left is a new UTC
+Signups and stewards raising the capacity admit at once (``tutti.coop.members.waitlist``); what is left is a new UTC
 day, noticed here by a pass every ``ADMIT_EVERY_SECONDS``, the first at startup. Pages and the API only read
 the queue, so a waitlisted member polling their place never writes.
 """
@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tutti.coop import waitlist
+from tutti.coop.members import waitlist
 from tutti.coop.models import utcnow
 
 ADMIT_EVERY_SECONDS = 60.0

@@ -3,7 +3,7 @@
 A logged-in member's token is their login session's CSRF secret. Forms shown before login (signup, login) use a
 random form cookie and, in the form, an HMAC of it under the server's session secret: a site elsewhere can read
 neither, so it cannot post a form in a visitor's name (nor log them in to an account of its choosing).
-Both are compared by the domain (``members.check_csrf``, ``members.check_csrf_token``), which refuses with
+Both are compared by the domain (``accounts.check_csrf``, ``accounts.check_csrf_token``), which refuses with
 ``CsrfMismatch``.
 """
 
@@ -14,8 +14,8 @@ import hmac
 import re
 import secrets
 
-from tutti.coop import members
 from tutti.coop.errors import CsrfMismatch
+from tutti.coop.members import accounts
 
 FORM_COOKIE = "tutti_form"
 CSRF_FIELD = "csrf_token"
@@ -39,5 +39,5 @@ def form_token(secret: bytes, nonce: str) -> str:
 def check_form_token(secret: bytes, nonce: str | None, sent: str | None) -> None:
     """An anonymous form's token must be the HMAC of the visitor's form cookie."""
     if nonce is None or not valid_nonce(nonce):
-        raise CsrfMismatch(members.FORM_EXPIRED)
-    members.check_csrf_token(form_token(secret, nonce), sent)
+        raise CsrfMismatch(accounts.FORM_EXPIRED)
+    accounts.check_csrf_token(form_token(secret, nonce), sent)

@@ -15,8 +15,9 @@ from fastapi import Depends, Request, params
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from tutti.coop import actions, bootstrap, members, tokens
+from tutti.coop import actions, bootstrap
 from tutti.coop.errors import NotAllowed, Unauthenticated
+from tutti.coop.members import accounts, tokens
 from tutti.coop.models import Member
 from tutti.coop.settings import CoopSettings
 from tutti.web import csrf
@@ -71,8 +72,8 @@ def optional_auth(request: Request, db: Db) -> Auth | None:
     if not cookie:
         return None
     try:
-        login = members.login_session(db, cookie)
-        member = members.member_for_session(db, cookie)
+        login = accounts.login_session(db, cookie)
+        member = accounts.member_for_session(db, cookie)
     except Unauthenticated:
         return None
     return Auth(member, login.csrf_secret)
@@ -108,7 +109,7 @@ async def _sent_token(request: Request) -> str | None:
 async def acting_member(request: Request, db: Db, auth: CurrentAuth) -> Member:
     if auth.csrf_token is not None and request.method not in SAFE_METHODS:
         # Came with the login cookie (an API token needs no CSRF token): the domain checks it against that login.
-        members.check_csrf(db, request.cookies.get(SESSION_COOKIE, ""), await _sent_token(request))
+        accounts.check_csrf(db, request.cookies.get(SESSION_COOKIE, ""), await _sent_token(request))
     return auth.member
 
 

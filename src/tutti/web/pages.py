@@ -14,8 +14,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from tutti import __version__
+from tutti.coop.contributions.plausibility import ACCEPT_SCORE
 from tutti.coop.models import Member
-from tutti.coop.plausibility import ACCEPT_SCORE
 from tutti.web import csrf
 
 HTMX_VERSION = "2.0.11"

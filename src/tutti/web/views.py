@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tutti.coop import contributions, waitlist
-from tutti.coop.contributions import ContributionReport
+from tutti.coop.contributions import pipeline
+from tutti.coop.contributions.pipeline import ContributionReport
+from tutti.coop.members import waitlist
+from tutti.coop.members.withdrawal import WithdrawalProof
 from tutti.coop.models import Member, utcnow
 from tutti.coop.settings import CoopSettings
-from tutti.coop.withdrawal import WithdrawalProof
 from tutti.web.schemas import (
     ContributionReportPublic,
     ContributionSummaryPublic,
@@ -74,19 +75,19 @@ def contributions_of(session: Session, member: Member) -> list[ContributionSumma
             points=row.score,
             reasons=list(row.reasons),
         )
-        for row in contributions.member_contributions(session, member)
+        for row in pipeline.member_contributions(session, member)
     ]
 
 
 def contribution_of(session: Session, member: Member, contribution_id: str) -> ContributionReportPublic:
     """The report of one of the member's own contributions; NotFound for anyone else's."""
-    row = contributions.contribution_of(session, member, contribution_id)
+    row = pipeline.contribution_of(session, member, contribution_id)
     return report_public(row.report, row.created_utc)
 
 
 def pool_share(session: Session, settings: CoopSettings, member: Member) -> PoolSharePublic:
     """The member's plays in the pool: rows from the files' plain footers, sources and dates decrypted."""
-    return PoolSharePublic.model_validate(contributions.pool_share(session, settings, member))
+    return PoolSharePublic.model_validate(pipeline.pool_share(session, settings, member))
 
 
 def data_uses(member: Member) -> DataUsesPublic:
@@ -118,7 +119,7 @@ def waitlist_queue(session: Session, limit: int = WAITLIST_SHOWN) -> list[Waitli
 
 def flagged(session: Session) -> list[FlaggedContributionPublic]:
     out = []
-    for row in contributions.flagged_for_stewards(session):
+    for row in pipeline.flagged_for_stewards(session):
         copy = row.report.get("copy") or {}
         out.append(
             FlaggedContributionPublic(

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from tutti.coop import members
+from tutti.coop.members import accounts
 from tutti.coop.models import Member, Status
 from tutti.web import views
 from tutti.web.deps import (
@@ -34,14 +34,14 @@ Password = Annotated[str, Form(max_length=MAX_PASSWORD)]
 
 
 def _signup_and_login(db: Session, email: str, password: str, client: str | None) -> tuple[Member, str, str]:
-    members.signup(db, email, password, client=client)
+    accounts.signup(db, email, password, client=client)
     # Committed first: login counts its attempt in a transaction of its own, which must not wait on this one.
     db.commit()
     return _login(db, email, password, client)
 
 
 def _login(db: Session, email: str, password: str, client: str | None) -> tuple[Member, str, str]:
-    member, token, csrf_token = members.login(db, email, password, client=client)
+    member, token, csrf_token = accounts.login(db, email, password, client=client)
     db.commit()
     return member, token, csrf_token
 
@@ -91,7 +91,7 @@ def login_form(
 def logout_form(request: Request, db: Db, member: ActingMember) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        members.logout(db, cookie)
+        accounts.logout(db, cookie)
         db.commit()
     response = redirect("/", request)
     clear_login_cookie(response, request)
@@ -123,6 +123,6 @@ def logout_api(request: Request, response: Response, db: Db, member: ActingMembe
     """End the login session of the cookie sent (with an API token there is none to end)."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        members.logout(db, cookie)
+        accounts.logout(db, cookie)
         db.commit()
     clear_login_cookie(response, request)

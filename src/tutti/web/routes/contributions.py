@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from tutti.coop import actions, contributions, ratelimit
+from tutti.coop import actions, ratelimit
+from tutti.coop.contributions import pipeline
 from tutti.coop.models import Member
 from tutti.coop.settings import CoopSettings
 from tutti.web import views
@@ -36,7 +37,7 @@ def _contribute(
     ratelimit.hit(db, "upload", member.id)
     with tempfile.TemporaryDirectory(prefix="tutti-upload-") as scratch:
         paths = save_uploads(files, Path(scratch))
-        report = contributions.contribute(db, settings, member, paths)
+        report = pipeline.contribute(db, settings, member, paths)
     db.commit()
     return views.fresh_report(report)
 

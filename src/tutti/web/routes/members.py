@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from tutti.coop import member_export, withdrawal
 from tutti.coop.errors import InvalidInput
+from tutti.coop.members import data_export, withdrawal
 from tutti.coop.models import Member, Status, utcnow
 from tutti.coop.settings import CoopSettings
 from tutti.web import views
@@ -37,7 +37,7 @@ def _export(db: Session, settings: CoopSettings, member: Member) -> FileResponse
     folder = Path(tempfile.mkdtemp(prefix="tutti-export-"))
     name = f"tutti-coop-my-data-{utcnow():%Y-%m-%d}.zip"
     try:
-        written = member_export.export_member_data(db, settings, member, folder / name)
+        written = data_export.export_member_data(db, settings, member, folder / name)
         db.commit()
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

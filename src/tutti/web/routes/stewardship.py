@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from tutti.coop import waitlist
+from tutti.coop.members import waitlist
 from tutti.coop.models import Member
 from tutti.web import views
 from tutti.web.deps import ActingSteward, Db, PageContext, Steward, form_page

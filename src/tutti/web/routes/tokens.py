@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from tutti.coop import tokens
+from tutti.coop.members import tokens
 from tutti.coop.models import Member
 from tutti.web.deps import ActingMember, CurrentMember, Db, PageContext, form_page
 from tutti.web.pages import redirect

@@ -3,24 +3,18 @@
 An upload (a zip as the service delivered it, its folder, or single files) is read by exactly the importers
 ``tutti import`` uses: ``open_export``, ``detect``, each importer's ``read``. Problems are counted per file.
 The plays come back as one Arrow table of ``PLAY_SCHEMA`` (for the checks, which need file names) and are
-narrowed to ``POOL_SCHEMA`` before anything is stored: no file paths (a folder can carry a name), no raw
-platform text (it holds device models and versions), and nothing identifying, which importers never read.
-
-Consistency: where two files of one upload hold the same play, they must agree. Spotify's extended history
-and account data both record when a play ended and how long it played; a play present in both (same end
-minute, same artist and title) has the same ``ms_played`` in both (FORMATS.md: 604 of 604 in a real export).
-Several copies that disagree mean a file was edited.
+narrowed to the pool's columns (``tutti.coop.pool.contract``) before anything is stored: no file paths (a folder
+can carry a name), no raw platform text (it holds device models and versions), and nothing identifying, which
+importers never read.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,19 +24,9 @@ from tutti.importers._archive import open_export
 from tutti.importers.detect import detect
 from tutti.model import PLAY_SCHEMA, ImportProblem, PlayBatch, Skipped
 
-# Columns of PLAY_SCHEMA the pool never keeps: paths and positions inside the upload, raw device text.
-DROPPED_COLUMNS = ("source_file", "record_index", "platform_raw")
-POOL_PLAY_COLUMNS: tuple[str, ...] = tuple(n for n in PLAY_SCHEMA.names if n not in DROPPED_COLUMNS)
-POOL_SCHEMA = pa.schema(
-    [pa.field("play_id", pa.string(), nullable=False)] + [PLAY_SCHEMA.field(n) for n in POOL_PLAY_COLUMNS]
-)
 # Words of ``tutti.model.implausible_reason``: records whose values cannot describe a real play.
 _IMPLAUSIBLE_WORDS = ("in the future", "before 2000", "more than 24 hours", "negative ms_played")
 _SAMPLE_PROBLEMS = 5
-# Sources that record a play's end and its duration (the basis of the consistency check).
-_END_AND_MS_SOURCES = ("spotify_extended", "spotify_account")
-MIN_SHARED_FOR_CONSISTENCY = 20
-MAX_DISAGREEING_SHARE = 0.05
 
 
 @dataclass
@@ -138,65 +122,3 @@ def _count_problem(file: FileReport, problem: ImportProblem) -> None:
         file.implausible += 1
     if len(file.problem_examples) < _SAMPLE_PROBLEMS:
         file.problem_examples.append(f"{problem.record}: {problem.reason}")
-
-
-@dataclass(frozen=True)
-class FilePairConsistency:
-    """Two files of one upload that hold copies of the same plays, and how many copies disagree."""
-
-    file_a: str
-    file_b: str
-    shared: int
-    disagreeing: int
-
-
-@dataclass(frozen=True)
-class Consistency:
-    pairs: tuple[FilePairConsistency, ...]
-    shared: int
-    disagreeing: int
-    passed: bool
-    reason: str
-
-
-_SHARED_SQL = f"""
-WITH keyed AS (
-    SELECT source_file, ms_played,
-           date_trunc('minute', end_utc) AS minute, lower(artist) AS artist, lower(track) AS track
-    FROM upload
-    WHERE source IN {_END_AND_MS_SOURCES} AND end_utc IS NOT NULL AND ms_played IS NOT NULL
-      AND artist IS NOT NULL AND track IS NOT NULL
-)
-SELECT a.source_file, b.source_file, a.minute, a.artist, a.track,
-       bool_or(a.ms_played = b.ms_played) AS agrees
-FROM keyed a JOIN keyed b USING (minute, artist, track)
-WHERE a.source_file < b.source_file
-GROUP BY ALL
-"""
-
-
-def consistency(table: pa.Table) -> Consistency:
-    """Compare the copies of one play found in different files of the upload (see the module docstring)."""
-    con = duckdb.connect()
-    try:
-        con.register("upload", table.select(["source", "source_file", "end_utc", "ms_played", "artist", "track"]))
-        rows = con.execute(_SHARED_SQL).fetchall()
-    finally:
-        con.close()
-    shared: Counter[tuple[str, str]] = Counter()
-    bad: defaultdict[tuple[str, str], int] = defaultdict(int)
-    for file_a, file_b, _minute, _artist, _track, agrees in rows:
-        pair = (str(file_a), str(file_b))
-        shared[pair] += 1
-        bad[pair] += 0 if agrees else 1
-    pairs = tuple(FilePairConsistency(a, b, n, bad[(a, b)]) for (a, b), n in sorted(shared.items()))
-    total, disagreeing = sum(shared.values()), sum(bad.values())
-    if total < MIN_SHARED_FOR_CONSISTENCY:
-        return Consistency(pairs, total, disagreeing, True, f"{total} plays appear in two files: too few to judge")
-    share = disagreeing / total
-    passed = share <= MAX_DISAGREEING_SHARE
-    reason = (
-        f"{disagreeing} of {total} plays found in two files disagree on the time played "
-        f"({share:.1%}; at most {MAX_DISAGREEING_SHARE:.0%} allowed)"
-    )
-    return Consistency(pairs, total, disagreeing, passed, reason)

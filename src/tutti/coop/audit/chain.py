@@ -1,11 +1,8 @@
-"""The audit log: events declared as data, appended to a SHA-256 hash chain, each link signed with Ed25519.
+"""The audit log's chain: events (``events``) appended to a SHA-256 hash chain, each link signed with Ed25519.
 
-Only the event types in ``EVENTS`` can be recorded, and the log stores exactly their fields as canonical JSON.
-No event may carry an email, password, token, key or client address: field names are checked when this module
-loads, values when an event is recorded.
-
-A link's hash covers its sequence number, kind, time, member id, payload and the previous link's hash; the
-cooperative row keeps the head of the chain, so removing the newest links is detected too.
+The log stores exactly an event's fields as canonical JSON. A link's hash covers its sequence number, kind,
+time, member id, payload and the previous link's hash; the cooperative row keeps the head of the chain, so
+removing the newest links is detected too.
 """
 
 from __future__ import annotations
@@ -13,9 +10,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -24,143 +20,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tutti.coop._keywrap import load_signing_key
+from tutti.coop.audit.events import EVENT_TYPES, Event
 from tutti.coop.db import settings_of
 from tutti.coop.errors import CoopError
 from tutti.coop.models import GENESIS_HASH, AuditEvent, Cooperative, utcnow
-
-
-@dataclass(frozen=True)
-class Event:
-    """Base of every audit event; ``kind`` names it in the log, ``member_id`` (when a field) is whom it concerns."""
-
-    kind: ClassVar[str] = ""
-    description: ClassVar[str] = ""
-
-    def subject(self) -> str | None:
-        value = getattr(self, "member_id", None)
-        return value if isinstance(value, str) else None
-
-
-@dataclass(frozen=True)
-class CooperativeFounded(Event):
-    kind: ClassVar[str] = "cooperative-founded"
-    description: ClassVar[str] = "The cooperative was created; the log starts here."
-    name: str
-
-
-@dataclass(frozen=True)
-class MemberJoined(Event):
-    kind: ClassVar[str] = "member-joined"
-    description: ClassVar[str] = "Someone signed up; either admitted at once or placed on the waitlist."
-    member_id: str
-    waitlisted: bool
-
-
-@dataclass(frozen=True)
-class MemberAdmitted(Event):
-    kind: ClassVar[str] = "member-admitted"
-    description: ClassVar[str] = "A member became active (at signup, or from the waitlist)."
-    member_id: str
-
-
-@dataclass(frozen=True)
-class RoleChanged(Event):
-    kind: ClassVar[str] = "role-changed"
-    description: ClassVar[str] = "A member's role was set; ``changed_by`` is the steward (None at founding)."
-    member_id: str
-    role: str
-    changed_by: str | None
-
-
-@dataclass(frozen=True)
-class CapacityChanged(Event):
-    kind: ClassVar[str] = "capacity-changed"
-    description: ClassVar[str] = "A steward changed how many members are admitted per day."
-    member_id: str
-    capacity: int
-    previous: int
-
-
-@dataclass(frozen=True)
-class ContributionAccepted(Event):
-    kind: ClassVar[str] = "contribution-accepted"
-    description: ClassVar[str] = "An upload passed validation; its plays joined the pool."
-    member_id: str
-    contribution_id: str
-    plays_added: int
-    score: int
-
-
-@dataclass(frozen=True)
-class ContributionRejected(Event):
-    kind: ClassVar[str] = "contribution-rejected"
-    description: ClassVar[str] = "An upload failed validation; the reasons are what the member was told."
-    member_id: str
-    contribution_id: str
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ContributionFlagged(Event):
-    kind: ClassVar[str] = "contribution-flagged"
-    description: ClassVar[str] = (
-        "A rejected upload was flagged for the stewards as a near-copy of another member's history; "
-        "``similarity`` is the share of its plays found there. Whose history it matched is for the stewards only."
-    )
-    member_id: str
-    contribution_id: str
-    similarity: float
-
-
-@dataclass(frozen=True)
-class MemberExported(Event):
-    kind: ClassVar[str] = "member-exported"
-    description: ClassVar[str] = "A member downloaded everything the cooperative holds about them."
-    member_id: str
-    contributions: int
-
-
-@dataclass(frozen=True)
-class MemberWithdrew(Event):
-    kind: ClassVar[str] = "member-withdrew"
-    description: ClassVar[str] = "A member left; their data is erased."
-    member_id: str
-
-
-@dataclass(frozen=True)
-class KeyDestroyed(Event):
-    kind: ClassVar[str] = "key-destroyed"
-    description: ClassVar[str] = "A member's data key was destroyed: every copy of their data is unreadable."
-    member_id: str
-
-
-EVENTS: tuple[type[Event], ...] = (
-    CooperativeFounded,
-    MemberJoined,
-    MemberAdmitted,
-    RoleChanged,
-    CapacityChanged,
-    ContributionAccepted,
-    ContributionRejected,
-    ContributionFlagged,
-    MemberExported,
-    MemberWithdrew,
-    KeyDestroyed,
-)
-EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in EVENTS}
-
-# Parts of a field name that would mean personal data or a secret in a public log.
-FORBIDDEN_NAME_PARTS = frozenset({"email", "password", "token", "secret", "key", "ip", "agent", "csrf", "username"})
-
-
-def _check_declaration(cls: type[Event]) -> None:
-    for f in dataclasses.fields(cls):
-        if FORBIDDEN_NAME_PARTS & set(f.name.lower().split("_")):
-            raise TypeError(f"audit event {cls.__name__} may not carry a field named {f.name!r}")
-
-
-for _cls in EVENTS:
-    _check_declaration(_cls)
 
 
 def _plain(value: object) -> bool:

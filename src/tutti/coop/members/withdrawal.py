@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit, crypto, staged
 from tutti.coop.actions import WITHDRAW, require
-from tutti.coop.contributions import CONTRIBUTIONS_DIR, pool_of
-from tutti.coop.members import logout_everywhere
+from tutti.coop.contributions.pipeline import CONTRIBUTIONS_DIR, pool_of
+from tutti.coop.members.accounts import logout_everywhere
 from tutti.coop.models import ApiToken, Contribution, Member, MemberKey, Status, WaitlistEntry, utcnow
 from tutti.coop.settings import CoopSettings
 

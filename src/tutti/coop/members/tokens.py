@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tutti.coop.errors import InvalidInput, NotFound, Unauthenticated
-from tutti.coop.members import token_hash
+from tutti.coop.members.accounts import token_hash
 from tutti.coop.models import ApiToken, Member, Status, utcnow
 
 TOKEN_PREFIX = "tutti_"

@@ -64,7 +64,7 @@ class LocalExport:
 
 def read_locally(path: Path) -> LocalExport:
     """Read ``path`` as the server will; an ExportError naming the file when it cannot be contributed."""
-    from tutti.coop.validation import read_upload  # DuckDB and pyarrow load only for this command
+    from tutti.coop.contributions.reading import read_upload  # DuckDB and pyarrow load only for this command
 
     upload = read_upload([path])
     if upload.error is not None:

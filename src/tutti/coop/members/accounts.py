@@ -20,10 +20,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tutti.coop import audit, ratelimit, waitlist
+from tutti.coop import audit, ratelimit
 from tutti.coop.actions import SET_ROLE, SIGNUP, require
 from tutti.coop.db import settings_of
 from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotFound, Unauthenticated
+from tutti.coop.members import waitlist
 from tutti.coop.models import LoginSession, Member, Role, Status, utcnow
 
 MIN_PASSWORD = 10

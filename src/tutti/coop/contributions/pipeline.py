@@ -30,13 +30,16 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tutti.coop import audit, crypto, fingerprint, plausibility, scoring, staged
+from tutti.coop import audit, crypto, staged
 from tutti.coop.actions import CONTRIBUTE, require
+from tutti.coop.contributions import fingerprint, plausibility, scoring
+from tutti.coop.contributions.consistency import Consistency, consistency
+from tutti.coop.contributions.reading import FileReport, read_upload
 from tutti.coop.errors import KeyDestroyed, NotFound
 from tutti.coop.models import Contribution, ContributionStatus, Member, Status, new_id, utcnow
-from tutti.coop.pool import POOL_DIR, MemberShare, Pool, play_identity
+from tutti.coop.pool.contract import play_identity
+from tutti.coop.pool.files import POOL_DIR, MemberShare, Pool
 from tutti.coop.settings import CoopSettings
-from tutti.coop.validation import Consistency, FileReport, consistency, read_upload
 
 CONTRIBUTIONS_DIR = "contributions"
 

@@ -1,25 +1,12 @@
-"""The pool: accepted plays as Parquet, one folder per member, each file encrypted under that member's key.
+"""The pool folder: members' files written, read, counted and removed, as ``tutti.coop.pool.contract`` defines them.
 
-Layout: ``<data dir>/pool/member=<pseudonym>/part-<contribution id>.parquet``. Every column is encrypted with
-Parquet modular encryption (pyarrow) under a key derived from the member's data key; the file's own data keys
-are wrapped by it through a small in-process key client, so destroying the member's key shreds every copy of
-their pool files, wherever backups went. The footer stays in plain text (signed): row counts can be read without
-any key, which is how ``counts`` proves an erasure. Engines read the pool through pyarrow, which decrypts
-(``connect`` gives DuckDB a view ``pool`` over a streaming, hive-partitioned pyarrow dataset).
-
-Columns are ``validation.POOL_SCHEMA``: a play's identity and the recorded fields, never a file path, raw device
-text, IP address, user agent, username or email.
-
-A play's identity (``play_identity``) is ``tutti.identity``'s, the local store's too, so a newer export of the
-same person matches the plays already pooled, and only the rest are added.
+Engines read the pool through pyarrow, which decrypts (``connect`` gives DuckDB a view ``pool`` over a streaming,
+hive-partitioned pyarrow dataset). A play's identity is ``tutti.identity``'s, the local store's too, so a newer
+export of the same person matches the plays already pooled, and only the rest are added.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,75 +18,13 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pyarrow.parquet.encryption as pe
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import Session
 
 from tutti.coop import staged
-from tutti.coop.validation import POOL_PLAY_COLUMNS, POOL_SCHEMA
-from tutti.identity import keyed_sql
+from tutti.coop.pool.contract import POOL_SCHEMA, crypto_factory, decryption_properties, encryption_properties
 
 POOL_DIR = "pool"
 _PARTITION = "member="
-_NONCE = 12
-_IDENTIFY_SQL = f"""
-WITH keyed AS ({keyed_sql("upload")})
-SELECT play_id, {", ".join(POOL_PLAY_COLUMNS)} FROM keyed
-QUALIFY row_number() OVER (PARTITION BY play_id ORDER BY source_file, record_index) = 1
-ORDER BY coalesce(start_utc, end_utc), play_id
-"""
-
-
-def play_identity(table: pa.Table) -> pa.Table:
-    """The plays of an upload (``PLAY_SCHEMA``) as pool rows (``POOL_SCHEMA``), keyed like the local store keys
-    them, exact second-precision twins counted once."""
-    con = duckdb.connect()
-    try:
-        con.register("upload", table)
-        result = con.sql(_IDENTIFY_SQL).to_arrow_table()
-    finally:
-        con.close()
-    return result.cast(POOL_SCHEMA)
-
-
-def _kek(member_key: bytes) -> bytes:
-    # A key of its own for the pool, so the member's data key is never used for two purposes.
-    return hmac.new(member_key, b"tutti-coop pool key", hashlib.sha256).digest()
-
-
-class _MemberKeys(pe.KmsClient):  # type: ignore[misc]
-    """Wraps and unwraps Parquet file keys with members' pool keys; a missing or wrong key opens nothing."""
-
-    def __init__(self, keys: Mapping[str, bytes]) -> None:
-        super().__init__()
-        self._keys = {pseudonym: _kek(key) for pseudonym, key in keys.items()}
-
-    def _aead(self, pseudonym: str) -> AESGCM:
-        key = self._keys.get(pseudonym)
-        if key is None:
-            raise KeyError("no key for this member's pool files (withdrawn?)")
-        return AESGCM(key)
-
-    def wrap_key(self, key_bytes: bytes, master_key_identifier: str) -> str:
-        nonce = os.urandom(_NONCE)
-        sealed = self._aead(master_key_identifier).encrypt(nonce, key_bytes, master_key_identifier.encode())
-        return base64.b64encode(nonce + sealed).decode("ascii")
-
-    def unwrap_key(self, wrapped_key: str, master_key_identifier: str) -> bytes:
-        raw = base64.b64decode(wrapped_key)
-        try:
-            return self._aead(master_key_identifier).decrypt(raw[:_NONCE], raw[_NONCE:], master_key_identifier.encode())
-        except InvalidTag:
-            raise KeyError("this key does not open the member's pool files") from None
-
-
-def _factory(keys: Mapping[str, bytes]) -> pe.CryptoFactory:
-    return pe.CryptoFactory(lambda _config: _MemberKeys(keys))
-
-
-def _decryption(keys: Mapping[str, bytes]) -> pe.FileDecryptionProperties:
-    # A cache lifetime of zero seconds is refused; a fresh factory per read keeps no key beyond the call.
-    return _factory(keys).file_decryption_properties(pe.KmsConnectionConfig())
 
 
 @dataclass(frozen=True)
@@ -157,10 +82,7 @@ class Pool:
         With ``session`` the file appears only when that session commits (``tutti.coop.staged``).
         """
         path = self.member_dir(pseudonym) / f"part-{contribution_id}.parquet"
-        config = pe.EncryptionConfiguration(
-            footer_key=pseudonym, column_keys={pseudonym: list(POOL_SCHEMA.names)}, plaintext_footer=True
-        )
-        props = _factory({pseudonym: member_key}).file_encryption_properties(pe.KmsConnectionConfig(), config)
+        props = encryption_properties(pseudonym, member_key)
 
         def write(to: Path) -> None:
             pq.write_table(plays.cast(POOL_SCHEMA), to, encryption_properties=props, compression="zstd")
@@ -179,7 +101,7 @@ class Pool:
         files = self.files(pseudonym)
         if not files:
             return POOL_SCHEMA.empty_table().select(columns or POOL_SCHEMA.names)
-        props = _decryption({pseudonym: member_key})
+        props = decryption_properties({pseudonym: member_key})
         tables = [pq.read_table(f, columns=columns, decryption_properties=props) for f in files]
         return pa.concat_tables(tables)
 
@@ -231,7 +153,9 @@ class Pool:
         """The members' files (those whose keys are given) as one hive-partitioned dataset with a ``member``
         column; decrypted batch by batch as an engine reads it."""
         files = [str(f) for pseudonym in sorted(keys) for f in self.files(pseudonym)]
-        decryption = ds.ParquetDecryptionConfig(_factory(keys), pe.KmsConnectionConfig(), pe.DecryptionConfiguration())
+        decryption = ds.ParquetDecryptionConfig(
+            crypto_factory(keys), pe.KmsConnectionConfig(), pe.DecryptionConfiguration()
+        )
         fmt = ds.ParquetFileFormat(
             default_fragment_scan_options=ds.ParquetFragmentScanOptions(decryption_config=decryption)
         )

@@ -1,0 +1,45 @@
+"""What every command group shares: the consoles, the common options, opening the store, JSON output."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+
+from tutti.store import Store, open_store
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="Folder of the local store (default: $TUTTI_HOME or user data dir)."),
+]
+ProfileOption = Annotated[
+    str | None, typer.Option("--profile", "-p", help="Whose history (default: $TUTTI_PROFILE or 'me').")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+TzOption = Annotated[str | None, typer.Option("--tz", help="Time zone (default: the profile's, else this machine's).")]
+RuleOption = Annotated[str, typer.Option(help="Play rule: 'default' (>= 30 s, no skips) or 'any'.")]
+PeriodArgument = Annotated[
+    str, typer.Argument(help="all, 2024, 2024-03, 2024-Q2, 2024-summer or 2024-01-01..2024-06-30.")
+]
+
+
+@contextmanager
+def opened_store(home: Path | None) -> Iterator[Store]:
+    store = open_store(home)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")

@@ -1,0 +1,125 @@
+"""``tutti coop``: found and run a cooperative (init, serve), and contribute to one from the command line.
+
+The server's stack (SQLAlchemy, FastAPI) is imported inside the commands, so a listener's commands never load it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from tutti.cli._common import HomeOption, console, err_console
+
+if TYPE_CHECKING:
+    from tutti.web.schemas import ContributionReportPublic
+
+coop_app = typer.Typer(
+    help="Run a listeners' cooperative: members, contributions, votes and a signed audit log.",
+    no_args_is_help=True,
+)
+
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="sqlite:///PATH or postgresql+psycopg://... (default: $TUTTI_DATABASE_URL)."),
+]
+
+
+@coop_app.command("init")
+def coop_init_command(
+    name: Annotated[str, typer.Option("--name", help="Name of the cooperative.")],
+    steward_email: Annotated[str, typer.Option("--steward-email", help="Email of the first steward's account.")],
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Found a cooperative: database, master key, log signing key and the first steward (runs once)."""
+    from tutti.coop.bootstrap import init_cooperative
+
+    def password() -> str:
+        return str(typer.prompt("Steward password", hide_input=True, confirmation_prompt=True))
+
+    founded = init_cooperative(home, database_url, name=name, steward_email=steward_email, password=password)
+    console.print(f"founded the cooperative [bold]{founded.name}[/]", highlight=False)
+    console.print(f"  database: {founded.database}", highlight=False)
+    console.print(f"  master key: {founded.master_key} (keep a copy offline: without it no data can be read)")
+    console.print(f"  first steward: {steward_email.strip().lower()} (active)", highlight=False)
+
+
+@coop_app.command("serve")
+def coop_serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Run the cooperative's web server (pages and JSON API); applies pending migrations first."""
+    from tutti.web.server import serve
+
+    serve(home, database_url, host=host, port=port, announce=lambda m: console.print(m, highlight=False))
+
+
+@coop_app.command("contribute")
+def coop_contribute_command(
+    path: Annotated[Path, typer.Argument(help="The export: its zip, its folder, or one of its files.")],
+    server: Annotated[str, typer.Option("--server", help="The cooperative's address, e.g. https://coop.example.org.")],
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="TUTTI_COOP_TOKEN", help="API token (made on the server).")
+    ] = None,
+) -> None:
+    """Check an export locally with Tutti's importers, upload it to a cooperative and print its validation report."""
+    from tutti.coop.errors import ValidationRejected
+    from tutti.coop_client import read_locally, upload
+
+    local = read_locally(path)
+    console.print(
+        f"read {local.plays:,} plays ({', '.join(local.formats)}) locally; uploading {len(local.files)} file(s)",
+        highlight=False,
+    )
+    with Progress(
+        TextColumn("uploading"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f} %"),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,  # scripts and logs get the result, not a redrawn bar
+    ) as progress:
+        task = progress.add_task("upload", total=local.size or 1)
+        report = upload(server, token, local, progress=lambda n: progress.update(task, completed=n))
+    draw_contribution(report)
+    if report.status != "accepted":
+        raise ValidationRejected(report.reasons)
+
+
+def draw_contribution(report: ContributionReportPublic) -> None:
+    """The validation report as the member sees it on the web page: verdict, files, checks, copy check, score."""
+    if report.status == "accepted":
+        console.print(
+            f"[bold green]accepted[/]: {report.points:,} points, {report.plays_added:,} new plays in the pool"
+        )
+    else:
+        console.print("[bold red]rejected[/]: nothing of this upload entered the pool")
+    files = Table("file", "read as", "plays", "problems", "notes", title="files", title_justify="left")
+    for f in report.files:
+        notes = [f.unread_reason or "", *(f"{n:,} {why}" for why, n in f.skipped.items()), *f.problem_examples]
+        files.add_row(
+            f.name, f.format or "not read", f"{f.plays:,}", f"{f.problems:,}", "\n".join(n for n in notes if n)
+        )
+    console.print(files)
+    if report.plausibility is not None:
+        title = f"plausibility: score {report.plausibility.score}/100"
+        checks = Table("check", "verdict", "measured", "limit", title=title, title_justify="left")
+        for c in report.plausibility.checks:
+            verdict = "n/a" if not c.applicable else ("[green]pass[/]" if c.passed else "[red]fail[/]")
+            checks.add_row(c.name, verdict, "" if c.value is None else f"{c.value:.3g}", c.threshold)
+        console.print(checks)
+    for label, part in (("copy check", report.copy_check), ("consistency", report.consistency)):
+        if part is not None:
+            console.print(f"{label}: {part.reason}", highlight=False)
+    if report.score is not None:
+        score = Table("part", "points", "how", title=f"score: {report.points:,} points", title_justify="left")
+        for item in report.score.items:
+            score.add_row(item.name, f"{item.points:,}", item.explanation)
+        console.print(score)

@@ -1,0 +1,210 @@
+"""Commands over the local store itself: import, export, duplicates, profiles, time zones, formats, demo."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tutti.cli._common import HomeOption, JsonOption, ProfileOption, console, err_console, opened_store, print_json
+from tutti.cli.insights import draw_summary
+from tutti.demo import write_demo_export
+from tutti.errors import UsageError
+from tutti.importers import ReadOptions, formats
+from tutti.insights.summary import summary
+from tutti.insights.zones import checked_zone, zone_plan_for
+from tutti.settings import default_profile
+from tutti.store import Store
+from tutti.store.dedupe import list_merges, undo_merge
+from tutti.store.export import export_jsonl, export_parquet
+from tutti.store.ingest import ImportReport, import_paths
+from tutti.store.profile import record_zone
+
+
+def import_with_progress(store: Store, profile: str, paths: list[Path], options: ReadOptions) -> list[ImportReport]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} plays"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,  # scripts and logs get the result, not a redrawn bar
+    ) as progress:
+        task = progress.add_task("reading", total=None)
+
+        def advance(file: str, count: int) -> None:
+            progress.update(task, advance=count, description=f"reading {Path(file.split('!')[-1]).name}")
+
+        return import_paths(store, profile, paths, options, advance)
+
+
+def draw_report(report: ImportReport) -> None:
+    console.print(f"[bold]{report.path}[/]")
+    formats_read = ", ".join(f"{name} ({n} files)" for name, n in report.formats.items()) or "none"
+    console.print(f"  formats: {formats_read}")
+    console.print(
+        f"  plays read {report.plays_read:,}: [green]added {report.added:,}[/], "
+        f"already stored {report.already_stored:,}, exact duplicates in the export {report.exact_duplicates:,}"
+    )
+    if report.merged_certain or report.merged_probable:
+        console.print(
+            f"  merged as copies of plays from another source: {report.merged_certain:,} certain, "
+            f"{report.merged_probable:,} probable (see `tutti duplicates`)"
+        )
+    for reason, count in report.skipped.items():
+        hint = " (--include-incognito keeps them)" if "incognito" in reason else ""
+        console.print(f"  skipped {count:,}: {reason}{hint}")
+    if report.problems:
+        console.print(f"  [yellow]unreadable records skipped: {len(report.problems):,}[/]")
+        for problem in report.problems[:10]:
+            console.print(f"    {problem}", highlight=False)
+        if len(report.problems) > 10:
+            console.print(f"    … and {len(report.problems) - 10:,} more (see --json)")
+    if report.library_items or report.playlists or report.service_recaps:
+        console.print(
+            f"  library: {report.library_items:,} saved items, {report.playlists:,} playlists, "
+            f"{report.service_recaps:,} service recaps"
+        )
+    for unread in report.unread:
+        console.print(f"  [dim]not read: {unread.path} ({unread.reason})[/]", highlight=False)
+
+
+def import_command(
+    paths: Annotated[list[Path], typer.Argument(help="Exports: zip files, folders or single files.")],
+    profile: ProfileOption = None,
+    home: HomeOption = None,
+    include_incognito: Annotated[
+        bool, typer.Option("--include-incognito", help="Also keep private-session (incognito) plays.")
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """Import exports into the local store; importing the same export again adds nothing."""
+    who = profile or default_profile()
+    with opened_store(home) as store:
+        reports = import_with_progress(store, who, paths, ReadOptions(include_incognito=include_incognito))
+    if json:
+        print_json({"profile": who, "imports": [r.to_json() for r in reports]})
+        return
+    for report in reports:
+        draw_report(report)
+
+
+def profiles_command(home: HomeOption = None, json: JsonOption = False) -> None:
+    """List the profiles in the store with their number of listening events."""
+    with opened_store(home) as store:
+        found = store.profiles()
+    if json:
+        print_json([asdict(p) for p in found])
+        return
+    table = Table("profile", "events", "first (UTC)", "last (UTC)")
+    for p in found:
+        table.add_row(p.name, f"{p.events:,}", p.first_utc or "-", p.last_utc or "-")
+    console.print(table)
+
+
+def duplicates_command(
+    profile: ProfileOption = None,
+    home: HomeOption = None,
+    undo: Annotated[int | None, typer.Option(help="Undo the merge with this number.")] = None,
+    show_undone: Annotated[bool, typer.Option("--all", help="Also list merges that were undone.")] = False,
+    json: JsonOption = False,
+) -> None:
+    """List copies of one play merged across sources (certain or probable); undo one with --undo N."""
+    who = profile or default_profile()
+    with opened_store(home) as store:
+        store.require_profile(who)
+        if undo is not None:
+            undo_merge(store, who, undo)
+            console.print(f"merge {undo} undone: the copy counts as a play of its own again")
+            return
+        merges = list_merges(store, who, include_undone=show_undone)
+    if json:
+        print_json([asdict(m) for m in merges])
+        return
+    table = Table("#", "confidence", "kept", "merged copy", "Δ s", "rule")
+    for m in merges:
+        label = m.confidence + (" (undone)" if m.undone else "")
+        table.add_row(str(m.merge_id), label, m.kept, m.duplicate, f"{m.delta_ms / 1000:g}", m.rule)
+    console.print(table)
+    console.print(f"{len(merges):,} merges")
+
+
+def export_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl (ListenBrainz listens) or parquet.")] = "jsonl",
+    profile: ProfileOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Write a profile's plays to an open format."""
+    who = profile or default_profile()
+    writers = {"jsonl": export_jsonl, "parquet": export_parquet}
+    if fmt not in writers:
+        raise UsageError(f"unknown format {fmt!r}; choose jsonl or parquet")
+    with opened_store(home) as store:
+        count = writers[fmt](store, who, out)
+    console.print(f"wrote {count:,} plays of {who} to {out}")
+
+
+def _utc_day(text: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+    except ValueError:
+        raise UsageError(f"{text!r} is not a day like 2021-06-30") from None
+
+
+def timezone_command(
+    zone: Annotated[str | None, typer.Argument(help="IANA zone, e.g. Europe/Berlin; omit to list.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Day (YYYY-MM-DD, UTC midnight) from which the zone applies.")
+    ] = None,
+    profile: ProfileOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Record where the listener lived (time zones can change over the years); recaps use it for local time."""
+    who = profile or default_profile()
+    with opened_store(home) as store:
+        if zone is not None:
+            record_zone(store, who, checked_zone(zone), _utc_day(since) if since else None)
+        plan = zone_plan_for(store, who)
+    console.print(f"time zones of {who}: {plan.label}")
+
+
+def formats_command() -> None:
+    """List the export formats Tutti reads."""
+    table = Table("format", "what")
+    for f in formats():
+        table.add_row(f.name, f.description)
+    console.print(table)
+
+
+def demo_command(
+    home: HomeOption = None,
+    profile: Annotated[str, typer.Option("--profile", "-p", help="Profile to fill.")] = "demo",
+    seed: Annotated[int, typer.Option(help="Seed of the generated history.")] = 7,
+) -> None:
+    """Generate a demo history (Spotify and Last.fm exports of one invented listener), import it, summarise."""
+    with tempfile.TemporaryDirectory(prefix="tutti-demo-") as tmp:
+        export = write_demo_export(Path(tmp), seed=seed)
+        with opened_store(home) as store:
+            for report in import_with_progress(store, profile, [export], ReadOptions()):
+                draw_report(report)
+            draw_summary(summary(store, profile))
+    console.print(f"next: tutti recap all --profile {profile} --open   (the story of this history, offline)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_command)
+    app.command("profiles")(profiles_command)
+    app.command("duplicates")(duplicates_command)
+    app.command("export")(export_command)
+    app.command("timezone")(timezone_command)
+    app.command("formats")(formats_command)
+    app.command("demo")(demo_command)
