@@ -20,6 +20,7 @@ from sqlalchemy import (
     Dialect,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -84,8 +85,16 @@ class Status(StrEnum):
 
 
 class ContributionStatus(StrEnum):
+    PENDING = "pending"  # stored sealed, waiting for (or in) its validation job
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
 
 
 def _enum(cls: type[StrEnum], name: str) -> Enum:
@@ -234,6 +243,65 @@ class Contribution(Base):
     score: Mapped[int] = mapped_column(Integer, default=0)
     fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
     export_label: Mapped[str | None] = mapped_column(String(200))
+    # The validation job of an upload (set while and after it runs), and the sealed upload it reads.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    upload_path: Mapped[str | None] = mapped_column(String(500))
+
+
+class Job(Base):
+    """Background work: queued, claimed by one worker under a lease, retried, done or failed.
+
+    ``lease_token`` fences a worker: only the holder of the current token may record progress or the outcome,
+    so a worker that lost its lease (it stalled past ``lease_expires_utc`` and another took the job) changes
+    nothing. ``unique_key`` keeps one live job per subject (a contribution, a day's housekeeping).
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index("ix_job_status_run_after_utc", "status", "run_after_utc"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.QUEUED)
+    unique_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    run_after_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    lease_expires_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    progress_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    progress_total: Mapped[int | None] = mapped_column(BigInteger)
+    progress_note: Mapped[str] = mapped_column(String(200), default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A code and a sentence for the operator; never personal data (file names, emails) or a traceback.
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PoolFile(Base):
+    """Every file of the pool, written in the same transaction as the file itself (``tutti.coop.staged``).
+
+    Counts come from here, not from listing folders or opening files; ``member_key_id`` is the key the file is
+    sealed under, ``schema_version`` and ``identity_version`` the contracts it was written by.
+    """
+
+    __tablename__ = "pool_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(500), unique=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    contribution_id: Mapped[str] = mapped_column(ForeignKey("contribution.id", ondelete="CASCADE"), index=True)
+    member_key_id: Mapped[int] = mapped_column(ForeignKey("member_key.id", ondelete="CASCADE"))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    schema_version: Mapped[int] = mapped_column(Integer)
+    identity_version: Mapped[int] = mapped_column(Integer)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class RateLimitWindow(Base):
