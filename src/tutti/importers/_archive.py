@@ -1,17 +1,23 @@
-"""Zip, folder or single file: one way in, with limits, for every importer.
+"""Zip, folder or single file: one way in, with limits, for every importer; and text in one encoding.
 
-An export arrives as the service hands it out: ``my_spotify_data.zip``, the folder it unpacks to, or single
-files. ``open_export`` lists its files as ``Entry`` objects that importers read without caring which it was.
-Nothing is extracted to disk; zip members are streamed.
+An export arrives as the service hands it out: ``my_spotify_data.zip``, the folder it unpacks to, single files,
+or any of these inside another zip (a download of a download). ``open_export`` lists its files as ``Entry``
+objects that importers read without caring which it was. Nothing is extracted to disk; zip members are streamed.
+
+Every ``Entry`` hands out UTF-8 without a byte-order mark: a UTF-8 BOM is dropped and UTF-16 text (what some
+spreadsheet programs save as "Unicode text") is re-encoded, here and only here, so no importer has to know.
+A file-system error (a path that vanished, a file that cannot be opened) becomes an ``ExportError`` naming it.
 """
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import io
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -20,9 +26,40 @@ from tutti.errors import ExportError
 MAX_ENTRIES = 20_000
 MAX_ENTRY_BYTES = 2 * 1024**3
 MAX_TOTAL_BYTES = 16 * 1024**3
+# Zips inside zips: a re-zipped download holds the service's zip; deeper than this is no export.
+MAX_NESTING = 4
 HEAD_BYTES = 4096
 _DAMAGED = (OSError, zipfile.BadZipFile, EOFError, zlib.error)
 _IGNORED_NAMES = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _utf16_codec(head: bytes) -> str | None:
+    """``utf-16`` when the bytes start with a UTF-16 BOM; ``utf-16-le``/``-be`` for BOM-less ASCII-led text."""
+    if head.startswith(_UTF16_BOMS):
+        return "utf-16"
+    pairs = head[:16]
+    if len(pairs) >= 8 and len(pairs) % 2 == 0:
+        even, odd = pairs[0::2], pairs[1::2]
+        if not any(odd) and all(0x09 <= b < 0x7F for b in even):
+            return "utf-16-le"
+        if not any(even) and all(0x09 <= b < 0x7F for b in odd):
+            return "utf-16-be"
+    return None
+
+
+def _as_utf8(data: bytes, path: str, *, partial: bool = False) -> bytes:
+    """The bytes as UTF-8 without a BOM; ``partial`` for a file's head, which may end inside a character."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :]
+    codec = _utf16_codec(data)
+    if codec is None:
+        return data
+    try:
+        text = data[: len(data) // 2 * 2].decode(codec, errors="ignore" if partial else "strict")
+    except UnicodeDecodeError as exc:
+        raise ExportError(path, f"is UTF-16 text with an invalid character at byte {exc.start}") from exc
+    return text.encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -32,33 +69,35 @@ class Entry:
     path: str
     name: str
     size: int
-    _open: Callable[[], IO[bytes]]
+    _open: Callable[[], IO[bytes]] = field(repr=False)
 
     def open(self) -> IO[bytes]:
+        """The raw bytes, as stored (``read_bytes`` and ``head`` give them as UTF-8)."""
         try:
             return self._open()
         except (*_DAMAGED, RuntimeError) as exc:
-            raise ExportError(self.path, f"cannot be read ({exc})") from exc
+            raise ExportError(self.path, f"cannot be read ({_said(exc)})") from exc
 
-    def read_bytes(self) -> bytes:
-        with self.open() as fp:
-            try:
-                return fp.read()
-            except _DAMAGED as exc:
-                raise ExportError(self.path, f"is damaged and cannot be read ({exc})") from exc
-
-    def head(self, n: int = HEAD_BYTES) -> bytes:
+    def _read(self, n: int = -1) -> bytes:
         with self.open() as fp:
             try:
                 return fp.read(n)
             except _DAMAGED as exc:
-                raise ExportError(self.path, f"is damaged and cannot be read ({exc})") from exc
+                raise ExportError(self.path, f"is damaged and cannot be read ({_said(exc)})") from exc
+
+    def read_bytes(self) -> bytes:
+        """The whole file, as UTF-8 when it is text in another Unicode encoding."""
+        return _as_utf8(self._read(), self.path)
+
+    def head(self, n: int = HEAD_BYTES) -> bytes:
+        """The first bytes, for telling formats apart (as UTF-8, like ``read_bytes``)."""
+        return _as_utf8(self._read(n), self.path, partial=True)
 
     def read_text(self) -> str:
-        """The whole file as UTF-8 text (a BOM is dropped); a clear error names the first bad byte."""
+        """The whole file as text; a clear error names the first byte that is not UTF-8."""
         data = self.read_bytes()
         try:
-            return data.decode("utf-8-sig")
+            return data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
             raise ExportError(
@@ -66,18 +105,37 @@ class Entry:
                 f"is not UTF-8 text (byte {exc.start}, line {line}: {data[exc.start : exc.start + 1]!r})",
             ) from exc
 
+    def digest(self) -> str:
+        """SHA-256 of the raw bytes: two entries with one digest are the same file reached twice."""
+        sha = hashlib.sha256()
+        with self.open() as fp:
+            try:
+                while chunk := fp.read(1 << 20):
+                    sha.update(chunk)
+            except _DAMAGED as exc:
+                raise ExportError(self.path, f"is damaged and cannot be read ({_said(exc)})") from exc
+        return sha.hexdigest()
+
     @property
     def basename(self) -> str:
         return self.name.rsplit("/", 1)[-1]
+
+
+def _said(exc: BaseException) -> str:
+    """An OS error in words ("Permission denied"), without the errno and path Python adds."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
 
 
 def _is_ignored(name: str) -> bool:
     return any(part in name for part in _IGNORED_NAMES) or name.rsplit("/", 1)[-1].startswith("._")
 
 
-def _member_opener(source: Path | bytes, member: str) -> Callable[[], IO[bytes]]:
+def _member_opener(source: Path | bytes, member: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
     def open_member() -> IO[bytes]:
-        # The archive is opened per read; the member keeps the file open until it is closed itself.
+        # The archive is opened per read; the member keeps the file open until it is closed itself. It is
+        # opened by its directory record, not its name: a zip may hold two members of one name.
         archive = zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source))
         try:
             return archive.open(member)
@@ -87,30 +145,56 @@ def _member_opener(source: Path | bytes, member: str) -> Callable[[], IO[bytes]]
     return open_member
 
 
-def _zip_entries(label: str, source: Path | bytes, depth: int) -> Iterator[Entry]:
+@dataclass
+class _Budget:
+    """What one export may hold in all, nested zips included."""
+
+    entries: int = 0
+    total: int = 0
+
+    def spend(self, label: str, entries: int, size: int) -> None:
+        self.entries += entries
+        self.total += size
+        if self.entries > MAX_ENTRIES:
+            raise ExportError(label, f"holds more than the {MAX_ENTRIES} files an export can have")
+        if self.total > MAX_TOTAL_BYTES:
+            raise ExportError(label, f"unpacks to more than the limit of {MAX_TOTAL_BYTES} bytes")
+
+
+def _is_zip(info: zipfile.ZipInfo, archive: zipfile.ZipFile) -> bool:
+    if info.filename.lower().endswith(".zip"):
+        return True
+    try:
+        with archive.open(info) as fp:
+            return fp.read(4) == b"PK\x03\x04"
+    except _DAMAGED:
+        return False  # a damaged member is named when an importer reads it
+
+
+def _zip_entries(label: str, source: Path | bytes, depth: int, budget: _Budget) -> Iterator[Entry]:
     try:
         with zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source)) as archive:
             infos = [i for i in archive.infolist() if not i.is_dir() and not _is_ignored(i.filename)]
-            nested = {
-                i.filename: archive.read(i)
-                for i in infos
-                if i.filename.lower().endswith(".zip") and depth < 1 and i.file_size <= MAX_ENTRY_BYTES
-            }
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            budget.spend(label, len(infos), sum(i.file_size for i in infos))
+            for info in infos:
+                if info.file_size > MAX_ENTRY_BYTES:
+                    raise ExportError(f"{label}!{info.filename}", f"is {info.file_size} bytes, over the per-file limit")
+            nested = {i.filename: archive.read(i) for i in infos if _is_zip(i, archive)}
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
         raise ExportError(label, f"is not a readable zip archive ({exc})") from exc
-    if len(infos) > MAX_ENTRIES:
-        raise ExportError(label, f"holds {len(infos)} files, more than the {MAX_ENTRIES} an export can have")
-    total = sum(i.file_size for i in infos)
-    if total > MAX_TOTAL_BYTES:
-        raise ExportError(label, f"unpacks to {total} bytes, more than the limit of {MAX_TOTAL_BYTES}")
+    except OSError as exc:
+        raise ExportError(label, f"cannot be read ({_said(exc)})") from exc
+    if nested and depth >= MAX_NESTING:
+        raise ExportError(label, f"holds zips nested more than {MAX_NESTING} deep")
+    seen: dict[str, int] = {}
     for info in infos:
-        inner = f"{label}!{info.filename}"
-        if info.file_size > MAX_ENTRY_BYTES:
-            raise ExportError(inner, f"is {info.file_size} bytes, over the per-file limit")
+        seen[info.filename] = seen.get(info.filename, 0) + 1
+        # A second member of one name is still a file of its own; its path says which one it is.
+        inner = f"{label}!{info.filename}" + (f"#{seen[info.filename]}" if seen[info.filename] > 1 else "")
         if info.filename in nested:
-            yield from _zip_entries(inner, nested[info.filename], depth + 1)
+            yield from _zip_entries(inner, nested[info.filename], depth + 1, budget)
         else:
-            yield Entry(inner, info.filename, info.file_size, _member_opener(source, info.filename))
+            yield Entry(inner, info.filename, info.file_size, _member_opener(source, info))
 
 
 def _file_entry(path: Path, name: str) -> Entry:
@@ -122,23 +206,31 @@ def _looks_like_zip(path: Path) -> bool:
         return fp.read(4) == b"PK\x03\x04"
 
 
+def _folder_entries(path: Path, budget: _Budget) -> Iterator[Entry]:
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        rel = file.relative_to(path).as_posix()
+        if _is_ignored(rel):
+            continue
+        try:
+            if file.suffix.lower() == ".zip" or _looks_like_zip(file):
+                yield from _zip_entries(str(file), file, 1, budget)
+            else:
+                budget.spend(str(path), 1, 0)
+                yield _file_entry(file, rel)
+        except OSError as exc:
+            raise ExportError(str(file), f"cannot be read ({_said(exc)})") from exc
+
+
 def open_export(path: Path) -> list[Entry]:
     """List the files of an export given as a zip, a folder (searched recursively) or one file."""
-    if not path.exists():
-        raise ExportError(str(path), "does not exist")
-    if path.is_dir():
-        entries: list[Entry] = []
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            rel = file.relative_to(path).as_posix()
-            if _is_ignored(rel):
-                continue
-            if file.suffix.lower() == ".zip" or _looks_like_zip(file):
-                entries.extend(_zip_entries(str(file), file, 0))
-            else:
-                entries.append(_file_entry(file, rel))
-            if len(entries) > MAX_ENTRIES:
-                raise ExportError(str(path), f"holds more than the {MAX_ENTRIES} files an export can have")
-        return entries
-    if path.suffix.lower() == ".zip" or _looks_like_zip(path):
-        return list(_zip_entries(str(path), path, 0))
-    return [_file_entry(path, path.name)]
+    budget = _Budget()
+    try:
+        if not path.exists():
+            raise ExportError(str(path), "does not exist")
+        if path.is_dir():
+            return list(_folder_entries(path, budget))
+        if path.suffix.lower() == ".zip" or _looks_like_zip(path):
+            return list(_zip_entries(str(path), path, 1, budget))
+        return [_file_entry(path, path.name)]
+    except OSError as exc:
+        raise ExportError(str(exc.filename or path), f"cannot be read ({_said(exc)})") from exc

@@ -24,10 +24,8 @@ def _describe(data: bytes, exc: orjson.JSONDecodeError) -> str:
 
 
 def load_json(entry: Entry) -> Any:
-    """Parse a whole JSON file; a BOM is tolerated."""
+    """Parse a whole JSON file (``Entry`` has already dropped a BOM)."""
     data = entry.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -45,8 +43,6 @@ def load_json_array(entry: Entry) -> list[Any]:
 def iter_jsonl(entry: Entry) -> Iterator[tuple[int, Any]]:
     """Yield (line number, parsed object) for each non-blank line of a JSON-lines file."""
     data = entry.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
     for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
             continue

@@ -73,7 +73,7 @@ def read(entries: Sequence[Entry], options: ReadOptions) -> Iterator[ImportItem]
 
 
 def _shape(head: bytes) -> _Shape | None:
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    text = head.decode("utf-8", errors="replace")
     lines = [line for line in io.StringIO(text, newline="") if line.strip()]
     if len(lines) > 1 and not lines[-1].endswith(("\n", "\r")):
         lines.pop()  # cut off by the end of the head

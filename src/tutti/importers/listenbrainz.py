@@ -45,7 +45,7 @@ _LISTEN_KEYS = (b'"track_metadata"', b'"listened_at"', b'"track_name"')
 
 
 def sniff(head: bytes, name: str) -> bool:
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    text = head.lstrip()
     if not text.startswith((b"{", b"[")):
         return False
     if b'"track_metadata"' in text and sum(key in text for key in _LISTEN_KEYS) >= 2:
@@ -114,7 +114,7 @@ def _starts_with_object_line(entry: Entry) -> bool:
     """Whether the first line alone is a whole JSON object: JSON lines under a name other than .jsonl."""
     first = next((line for line in entry.head(65536).splitlines() if line.strip()), b"")
     try:
-        return isinstance(orjson.loads(first.lstrip(b"\xef\xbb\xbf")), dict)
+        return isinstance(orjson.loads(first), dict)
     except orjson.JSONDecodeError:
         return False
 

@@ -56,7 +56,7 @@ _OBJECT_FILES: tuple[tuple[re.Pattern[str], _FileKind], ...] = (
 
 def _file_kind(head: bytes, name: str) -> _FileKind | None:
     """What an account-data file holds, judged by its first bytes; ``None`` for anything else."""
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    text = head.decode("utf-8", errors="replace").lstrip()
     if text.startswith("["):
         rest = text[1:].lstrip()
         if rest.startswith("]"):

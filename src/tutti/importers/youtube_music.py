@@ -40,7 +40,7 @@ _WATCH_SIGNS = (b"watch?v=", b'"YouTube Music"', b'"Watched ')
 
 
 def sniff(head: bytes, name: str) -> bool:
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    text = head.lstrip()
     if not text.startswith(b"["):
         return False
     keys = all(key in text for key in (b'"header"', b'"title"', b'"time"'))
