@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from tests.conftest import DATA, samples_path
 from tutti.coop.contributions.reading import read_upload
 from tutti.coop.pool.contract import play_identity
-from tutti.identity import IDENTITY_V1_FIELDS, IDENTITY_VERSION, keyed_sql, play_id
+from tutti.identity import IDENTITY_V1_FIELDS, IDENTITY_VERSION, export_folder, keyed_sql, play_id
 from tutti.model import Play, Source, TimePrecision, plays_to_table, table_to_plays
 from tutti.store import open_store
 from tutti.store.ingest import import_paths
@@ -67,14 +68,20 @@ def independent_id(play: Play, ordinal: int = 1) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
+def folder_of(source_file: str) -> str:
+    """The documented folder: the path up to its last '/', '\\' or '!'."""
+    return re.sub(r"[/\\!][^/\\!]*$", "", source_file) if re.search(r"[/\\!]", source_file) else ""
+
+
 def plays_in_order(table: pa.Table) -> list[tuple[Play, int]]:
-    """Each play with its ordinal among identical minute-precision records (by file, then record index)."""
-    seen: dict[str, int] = {}
+    """Each play with its ordinal among identical minute-precision records of one folder (by file, then index)."""
+    seen: dict[tuple[str, str], int] = {}
     out = []
     for play in sorted(table_to_plays(table), key=lambda p: (p.source_file, p.record_index)):
         text = "\x1f".join(layout_text(getattr(play, name)) for name in FIELDS)
-        seen[text] = seen.get(text, 0) + 1
-        out.append((play, seen[text] if play.time_precision is TimePrecision.MINUTE else 1))
+        key = (folder_of(play.source_file), text)
+        seen[key] = seen.get(key, 0) + 1
+        out.append((play, seen[key] if play.time_precision is TimePrecision.MINUTE else 1))
     return out
 
 
@@ -151,6 +158,24 @@ def test_minute_precision_twins_are_told_apart_by_their_order() -> None:
     con.register("staged", plays_to_table([second, twin]))
     ids = dict(con.execute(f"SELECT record_index, play_id FROM ({keyed_sql('staged')})").fetchall())
     assert ids == {7: independent_id(twin, 1), 8: independent_id(second, 2)}
+
+
+def test_minute_precision_twins_are_ranked_within_their_folder() -> None:
+    twin = VECTOR_PLAYS[1]
+    fields = {f: getattr(twin, f) for f in twin.__dataclass_fields__}
+    plays = [
+        Play(**{**fields, "source_file": "2020-11/MyData/StreamingHistory0.json", "record_index": 3}),
+        Play(**{**fields, "source_file": "2020-11/MyData/StreamingHistory1.json", "record_index": 0}),
+        Play(**{**fields, "source_file": "2021-01/MyData/StreamingHistory0.json", "record_index": 1}),
+        Play(**{**fields, "source_file": "my_spotify_data.zip!MyData/StreamingHistory0.json", "record_index": 3}),
+        Play(**{**fields, "source_file": "StreamingHistory0.json", "record_index": 9}),
+    ]
+    con = duckdb.connect()
+    con.register("staged", plays_to_table(plays))
+    ids = dict(con.execute(f"SELECT source_file, play_id FROM ({keyed_sql('staged')})").fetchall())
+    first, second = independent_id(twin, 1), independent_id(twin, 2)
+    assert [ids[p.source_file] for p in plays] == [first, second, first, first, first]
+    assert [export_folder(p.source_file) for p in plays] == [folder_of(p.source_file) for p in plays]
 
 
 def test_a_new_field_of_play_changes_no_id() -> None:

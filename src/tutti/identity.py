@@ -20,8 +20,12 @@ joined with U+001F (unit separator) and encoded as UTF-8: that is the *identity 
   Spotify's extended history) share one id and the store keeps one;
 - a play with minute precision (Spotify account data, some Last.fm files) really can repeat within one minute:
   its identical records are told apart by their order, ``play_id = md5(identity text + U+001E + n)`` where ``n``
-  (decimal, from 1) is the record's rank among identical identity texts of the same import, ordered by source file
-  and record index, so an overlapping later export matches them instead of adding them twice.
+  (decimal, from 1) is the record's rank among identical identity texts of the same export, ordered by source file
+  and record index, so an overlapping later export matches them instead of adding them twice. *The same export*
+  is one import's files that sit in one folder (``export_folder``: the source file's path up to its last ``/``,
+  ``\\`` or ``!``): the files of one export always do, and two overlapping exports in one parent folder
+  (``2020-11/MyData``, ``2021-01/MyData``) or an export beside the zip it came in are then keyed each on its own
+  and merge to their union, exactly as when they are imported one by one.
 
 The local store and the cooperative's pool both key plays with ``keyed_sql`` (DuckDB); ``play_id`` computes the
 same in Python. A version 2 would come with a store migration that re-keys every play and rewrites the merges that
@@ -94,6 +98,16 @@ def play_id(play: Play, ordinal: int = 1) -> str:
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
+# The folder of a source file ("a.zip!MyData/S0.json" -> "a.zip!MyData"; "S0.json" -> ""): see the docstring.
+_FOLDER_SQL = r"regexp_extract(source_file, '^(.*)[/\\!]', 1)"
+
+
+def export_folder(source_file: str) -> str:
+    """The folder a source file sits in, the part of its path that ``keyed_sql`` ranks repeats within."""
+    cut = max(source_file.rfind(c) for c in "/\\!")
+    return source_file[:cut] if cut >= 0 else ""
+
+
 def _identity_sql() -> str:
     parts = ", ".join(
         f"coalesce(epoch_us({c})::VARCHAR, chr(0))" if c in _TIME_FIELDS else f"coalesce({c}::VARCHAR, chr(0))"
@@ -110,6 +124,6 @@ def keyed_sql(source: str) -> str:
     UNION ALL
     SELECT * EXCLUDE (identity),
            md5(identity || chr(30) || row_number() OVER (
-               PARTITION BY identity ORDER BY source_file, record_index)::VARCHAR) AS play_id
+               PARTITION BY identity, {_FOLDER_SQL} ORDER BY source_file, record_index)::VARCHAR) AS play_id
     FROM identified WHERE time_precision = 'minute'
     """

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import warnings
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -197,3 +200,65 @@ def test_start_is_derived_from_end_and_back() -> None:
     end = datetime(2024, 1, 1, 12, tzinfo=UTC)
     assert Play(Source.SPOTIFY_EXTENDED, "f", 0, end_utc=end, ms_played=60_000).start_utc == end - timedelta(minutes=1)
     assert Play(Source.LASTFM, "f", 0, start_utc=end).end_utc is None
+
+
+def _zip(folder: Path, out: Path, *, twice: bool = False) -> Path:
+    """Zip ``folder`` as a service does; ``twice`` writes every member a second time under the same name."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns of the repeated names
+        for _ in range(2 if twice else 1):
+            for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+                archive.write(file, file.relative_to(folder.parent).as_posix())
+    return out
+
+
+@pytest.mark.parametrize(
+    "fixture", ["spotify_extended", "listenbrainz/export_zip", "spotify_account/old_era_podcasts_mixed_in"]
+)
+def test_a_zip_holding_every_file_twice_imports_each_play_once(store: Store, tmp_path: Path, fixture: str) -> None:
+    with open_store(tmp_path / "once") as once:
+        expected = import_paths(once, "me", [DATA / fixture])[0]
+    archive = _zip(DATA / fixture, tmp_path / "export.zip", twice=True)
+    report = import_paths(store, "me", [archive])[0]
+    assert expected.added > 0
+    assert (report.plays_read, report.added) == (expected.plays_read, expected.added)
+    read_once = sum(expected.formats.values()) + sum("personal" not in u.reason for u in expected.unread)
+    assert sum("the same bytes as" in u.reason for u in report.unread) == read_once
+
+
+def test_an_export_beside_its_own_zip_counts_once(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    shutil.copytree(DATA / "spotify_account" / "old_era_podcasts_mixed_in", folder)
+    _zip(folder / "MyData", folder / "my_spotify_data.zip")
+    scrobbles = DATA / "lastfm" / "no_header_adjacent_repeats_empty_album.csv"
+    shutil.copy(scrobbles, folder / scrobbles.name)
+    with zipfile.ZipFile(folder / "scrobbles.zip", "w") as archive:
+        archive.write(scrobbles, scrobbles.name)
+    with open_store(tmp_path / "alone") as alone:
+        import_paths(alone, "me", [DATA / "spotify_account" / "old_era_podcasts_mixed_in", scrobbles])
+        expected = summary(alone, "me").events
+    import_paths(store, "me", [folder])
+    assert summary(store, "me").events == expected
+
+
+def test_two_overlapping_exports_in_one_folder_give_their_union(store: Store, tmp_path: Path) -> None:
+    both = DATA / "spotify_account" / "two_overlapping_exports_in_one_folder"
+    with open_store(tmp_path / "apart") as apart:
+        import_paths(apart, "me", sorted(both.iterdir()))
+        union = summary(apart, "me").events
+    assert union == 7  # 5 plays, then 2 new ones; the 4 plays both exports hold count once
+    import_paths(store, "me", [both])
+    assert summary(store, "me").events == union
+
+
+@pytest.mark.samples
+def test_two_real_overlapping_exports_in_one_folder_give_their_union(store: Store, tmp_path: Path) -> None:
+    exports = [samples_path("spotify-account", f"fedecalendino-{month}") for month in ("2020-11", "2021-01")]
+    parent = tmp_path / "both"
+    for export in exports:
+        shutil.copytree(export, parent / export.name)
+    with open_store(tmp_path / "apart") as apart:
+        import_paths(apart, "me", exports)
+        union = summary(apart, "me").events
+    import_paths(store, "me", [parent])
+    assert summary(store, "me").events == union < 88_718 + 84_630

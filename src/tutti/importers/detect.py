@@ -1,7 +1,13 @@
-"""Which importer reads which file of an export, decided by content."""
+"""Which importer reads which file of an export, decided by content.
+
+A file reached twice in one export (a zip beside the folder it unpacked to, a CSV beside its own zip, a zip
+holding two copies of one file) is read once: two files with the same bytes are the same file, wherever they
+sit. Files that differ are all read, even when their names are the same.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,14 +32,32 @@ class Detected:
     unread: list[Unread] = field(default_factory=list)
 
 
+def _repeats(entries: Sequence[Entry]) -> dict[str, str]:
+    """Each entry whose bytes repeat an earlier entry's, with the path of that first one."""
+    sizes = Counter(e.size for e in entries)
+    first_by_digest: dict[str, str] = {}
+    repeats: dict[str, str] = {}
+    for entry in entries:
+        if sizes[entry.size] > 1:  # only files of one size can have the same bytes: the rest are never hashed
+            first = first_by_digest.setdefault(entry.digest(), entry.path)
+            if first != entry.path:
+                repeats[entry.path] = first
+    return repeats
+
+
 def detect(entries: Sequence[Entry]) -> Detected:
     """Group an export's files by importer; list the rest with the reason they are not read."""
     by_importer: dict[str, tuple[Importer, list[Entry]]] = {}
     unread: list[Unread] = []
+    candidates = [e for e in entries if e.basename.lower() not in PERSONAL_FILES]
+    repeats = _repeats(candidates)
     for entry in entries:
         base = entry.basename.lower()
         if base in PERSONAL_FILES:
             unread.append(Unread(entry.path, "personal data, never read"))
+            continue
+        if entry.path in repeats:
+            unread.append(Unread(entry.path, f"the same bytes as {repeats[entry.path]}, read once"))
             continue
         head = entry.head()
         for importer in IMPORTERS:

@@ -95,12 +95,13 @@ def _collect(items: Iterable[ImportItem], report: ImportReport, into: _Collected
 
 _KEY_STAGED_SQL = f"CREATE OR REPLACE TEMP TABLE keyed AS {keyed_sql('staged')}"
 
-# Exact twins are rare: find them with a cheap aggregate, then drop all but the first of each.
+# Exact twins are rare: find them with a cheap aggregate, then drop all but the first of each (by row, since
+# two twins can even share a file name and position: two members of one name in a zip).
 _DROP_TWINS_SQL = """
-DELETE FROM keyed WHERE (play_id, source_file, record_index) IN (
-    SELECT (play_id, source_file, record_index) FROM keyed
+DELETE FROM keyed WHERE rowid IN (
+    SELECT rowid FROM keyed
     WHERE play_id IN (SELECT play_id FROM keyed GROUP BY play_id HAVING count(*) > 1)
-    QUALIFY row_number() OVER (PARTITION BY play_id ORDER BY source_file, record_index) > 1
+    QUALIFY row_number() OVER (PARTITION BY play_id ORDER BY source_file, record_index, rowid) > 1
 )
 """
 
