@@ -161,18 +161,62 @@ def utc_from_unix(seconds: float) -> datetime:
     return EPOCH + timedelta(seconds=seconds)
 
 
-def implausible_reason(when: datetime | None, ms_played: int | None, *, now: datetime | None = None) -> str | None:
-    """Why a record's values cannot describe a real play, or ``None`` when they can."""
+class ProblemKind(StrEnum):
+    """What is wrong with a record that was not stored. Code decides by the kind; people read the sentence."""
+
+    UNREADABLE = "unreadable"  # not a record of the file's shape: not an object, wrong field count, broken line
+    MISSING_FIELD = "missing_field"  # a value the record cannot do without is absent or empty
+    WRONG_TYPE = "wrong_type"  # a value of the wrong kind: text for a number, 1.5 for a whole number
+    INVALID_VALUE = "invalid_value"  # a value outside what the format allows (a feedback score of 5)
+    INVALID_TIME = "invalid_time"  # a time that cannot be read or does not exist (2023-02-30, 23:59:60)
+    IMPLAUSIBLE_TIME = "implausible_time"  # a real time no play can have: before 2000, or in the future
+    NEGATIVE_DURATION = "negative_duration"  # less than no time played
+    IMPLAUSIBLE_DURATION = "implausible_duration"  # more time played than any play lasts: over 24 hours
+    KNOWN_EXPORT_FAULT = "known_export_fault"  # a value the service is known to write wrongly, not the listener
+
+
+# Values that cannot describe a real play: a sign of an edited or made-up file, unlike a damaged or odd one.
+IMPLAUSIBLE_KINDS: frozenset[ProblemKind] = frozenset(
+    {ProblemKind.IMPLAUSIBLE_TIME, ProblemKind.NEGATIVE_DURATION, ProblemKind.IMPLAUSIBLE_DURATION}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """A record that was not stored, its kind, and why in words. Counted and shown, never dropped silently."""
+
+    file: str
+    record: str
+    kind: ProblemKind
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.record}: {self.reason}"
+
+
+class RecordRefused(Exception):
+    """Raised while reading one record that cannot be stored; the importer turns it into an ImportProblem."""
+
+    def __init__(self, kind: ProblemKind, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+    def at(self, file: str, record: str) -> ImportProblem:
+        return ImportProblem(file, record, self.kind, self.reason)
+
+
+def check_plausible(when: datetime | None, ms_played: int | None, *, now: datetime | None = None) -> None:
+    """Raise ``RecordRefused`` when a record's time or time played cannot describe a real play."""
     if ms_played is not None and ms_played < 0:
-        return f"negative ms_played ({ms_played})"
+        raise RecordRefused(ProblemKind.NEGATIVE_DURATION, f"negative ms_played ({ms_played})")
     if ms_played is not None and ms_played > MAX_PLAUSIBLE_MS:
-        return f"ms_played of {ms_played} is more than 24 hours"
+        raise RecordRefused(ProblemKind.IMPLAUSIBLE_DURATION, f"ms_played of {ms_played} is more than 24 hours")
     if when is not None:
         if when < EARLIEST_PLAUSIBLE:
-            return f"time {when.isoformat()} is before 2000"
+            raise RecordRefused(ProblemKind.IMPLAUSIBLE_TIME, f"time {when.isoformat()} is before 2000")
         if when > (now or datetime.now(UTC)) + FUTURE_TOLERANCE:
-            return f"time {when.isoformat()} is in the future"
-    return None
+            raise RecordRefused(ProblemKind.IMPLAUSIBLE_TIME, f"time {when.isoformat()} is in the future")
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,18 +336,6 @@ class PlayBatch:
 
     def __len__(self) -> int:
         return int(self.table.num_rows)
-
-
-@dataclass(frozen=True, slots=True)
-class ImportProblem:
-    """A record that was not stored, and why. Counted and shown, never dropped silently."""
-
-    file: str
-    record: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.record}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)

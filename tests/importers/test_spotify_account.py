@@ -29,6 +29,7 @@ from tutti.model import (
     Play,
     PlayBatch,
     PlaylistEntry,
+    ProblemKind,
     ServiceRecap,
     Skipped,
     Source,
@@ -325,7 +326,9 @@ def test_recap_year_from_content_or_a_problem() -> None:
     result = read_with(account, nameless)
     assert result.recaps == []
     assert result.problems == [
-        ImportProblem(str(nameless), "whole file", "cannot tell which year this Wrapped recap covers")
+        ImportProblem(
+            str(nameless), "whole file", ProblemKind.MISSING_FIELD, "cannot tell which year this Wrapped recap covers"
+        )
     ]
 
 

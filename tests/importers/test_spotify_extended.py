@@ -14,7 +14,7 @@ from tests.importer_utils import read_with
 from tutti.errors import ExportError
 from tutti.importers import ReadOptions, spotify_extended
 from tutti.importers.spotify_extended import _derived_skips
-from tutti.model import ContentKind, Platform, derive_skipped
+from tutti.model import ContentKind, Platform, ProblemKind, derive_skipped
 
 FIXTURES = DATA / "spotify_extended"
 BAD = DATA / "bad"
@@ -145,6 +145,11 @@ def test_impossible_values_are_named_and_skipped() -> None:
     assert "yesterday" in reasons["record 0"]
     assert "negative" in reasons["record 1"]
     assert "future" in reasons["record 2"]
+    assert [p.kind for p in result.problems] == [
+        ProblemKind.INVALID_TIME,
+        ProblemKind.NEGATIVE_DURATION,
+        ProblemKind.IMPLAUSIBLE_TIME,
+    ]
     assert all(p.file.endswith("Streaming_History_Audio_impossible_values.json") for p in result.problems)
 
 

@@ -24,10 +24,12 @@ from tutti.model import (
     ImportItem,
     ImportProblem,
     Play,
+    ProblemKind,
+    RecordRefused,
     Skipped,
     Source,
     batches,
-    implausible_reason,
+    check_plausible,
     normalize_platform,
 )
 
@@ -73,7 +75,8 @@ def _read_file(entry: Entry, options: ReadOptions) -> Iterator[ImportItem]:
             label, line = f"line {line + 1}", reader.line_num
             if None in row or None in row.values():
                 fields = len(columns) + len(row.get(None) or []) - list(row.values()).count(None)
-                yield ImportProblem(entry.path, label, f"has {fields} fields, the header has {len(columns)}")
+                counted = f"has {fields} fields, the header has {len(columns)}"
+                yield ImportProblem(entry.path, label, ProblemKind.UNREADABLE, counted)
                 continue
             reason = _not_a_play(row, title_column)
             if reason:
@@ -125,19 +128,17 @@ def _play(
         start = _time(row, "Event Start Timestamp")
         end = _time(row, "Event End Timestamp")
         if end is None and start is None:
-            # Received − "Milliseconds Since Play" equals Event End in every sample row.
-            received, since = _time(row, "Event Received Timestamp"), _ms(row, "Milliseconds Since Play")
-            end = received - timedelta(milliseconds=since) if received and since is not None else None
-    except ValueError as exc:
-        return ImportProblem(entry.path, label, str(exc))
-    if ms_played is not None and ms_played < 0:
-        # Seen only on rows without a start time: the duration is unreliable, so the row is not stored.
-        return ImportProblem(entry.path, label, f"negative Play Duration Milliseconds ({ms_played})")
-    if start is None and end is None:
-        return ImportProblem(entry.path, label, "has no event time")
-    reason = implausible_reason(start or end, ms_played, now=options.now)
-    if reason:
-        return ImportProblem(entry.path, label, reason)
+            end = _end_from_receipt(row)
+        if ms_played is not None and ms_played < 0:
+            # Seen only on rows without a start time (21 of 3,000 sample rows): Apple's own fault, not a made-up
+            # value; the duration is unreliable, so the row is not stored.
+            reason = f"negative Play Duration Milliseconds ({ms_played})"
+            raise RecordRefused(ProblemKind.KNOWN_EXPORT_FAULT, reason)
+        if start is None and end is None:
+            raise RecordRefused(ProblemKind.MISSING_FIELD, "has no event time")
+        check_plausible(start or end, ms_played, now=options.now)
+    except RecordRefused as refused:
+        return refused.at(entry.path, label)
     end_reason = row.get("End Reason Type", "").strip() or None
     video = row.get("Media Type") == "VIDEO" or row.get("Content Specific Type") == "Music Video"
     os_family = _os_family(row.get("Build Version", ""))
@@ -171,7 +172,7 @@ def _ms(row: dict[str, str], column: str) -> int | None:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise ValueError(f"{column} {text!r} is not a number")
+        raise RecordRefused(ProblemKind.WRONG_TYPE, f"{column} {text!r} is not a number")
     return round(value)
 
 
@@ -184,8 +185,22 @@ def _time(row: dict[str, str], column: str) -> datetime | None:
     except ValueError:
         value = None
     if value is None or value.tzinfo is None:
-        raise ValueError(f"{column} {text!r} is not an ISO time with a time zone")
-    return value.astimezone(UTC)
+        raise RecordRefused(ProblemKind.INVALID_TIME, f"{column} {text!r} is not an ISO time with a time zone")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # "0001-01-01T00:00:00+01:00" has no UTC time
+        raise RecordRefused(ProblemKind.INVALID_TIME, f"{column} {text!r} is not a time UTC can hold") from exc
+
+
+def _end_from_receipt(row: dict[str, str]) -> datetime | None:
+    """Received − "Milliseconds Since Play", which equals Event End in every sample row that has all three."""
+    received, since = _time(row, "Event Received Timestamp"), _ms(row, "Milliseconds Since Play")
+    if received is None or since is None:
+        return None
+    try:
+        return received - timedelta(milliseconds=since)
+    except OverflowError as exc:
+        raise RecordRefused(ProblemKind.INVALID_TIME, f"Milliseconds Since Play {since} is before any time") from exc
 
 
 def _os_family(build: str) -> str | None:

@@ -30,11 +30,13 @@ from tutti.model import (
     ImportItem,
     ImportProblem,
     Play,
+    ProblemKind,
+    RecordRefused,
     Skipped,
     Source,
     TimePrecision,
     batches,
-    implausible_reason,
+    check_plausible,
     utc_from_unix,
 )
 
@@ -57,10 +59,6 @@ class _Shape(Enum):
     UTS_CSV = "uts/utc_time CSV"
     TSV = "lastexport.py TSV"
     API_JSON = "API recent-tracks JSON"
-
-
-class _BadRecord(Exception):
-    """One record cannot become a play; the message says why."""
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -138,8 +136,8 @@ def _read_file(entry: Entry, options: ReadOptions) -> Iterator[ImportItem]:
                     now_playing += 1
                 else:
                     yield _play(entry, index, scrobble, options)
-            except _BadRecord as exc:
-                problems.append(ImportProblem(entry.path, label, str(exc)))
+            except RecordRefused as refused:
+                problems.append(refused.at(entry.path, label))
 
     yield from batches(entry.path, plays())
     yield from problems
@@ -173,7 +171,7 @@ def _raw_records(entry: Entry, shape: _Shape) -> Iterator[tuple[str, Any]]:
 
 def _from_no_header_csv(row: list[str]) -> _Scrobble | None:
     if len(row) != 4:
-        raise _BadRecord(f"has {len(row)} fields, expected 4 (artist, album, track, date)")
+        raise RecordRefused(ProblemKind.UNREADABLE, f"has {len(row)} fields, expected 4 (artist, album, track, date)")
     artist, album, track, date = row
     if not date:
         return None  # the now-playing row
@@ -182,34 +180,34 @@ def _from_no_header_csv(row: list[str]) -> _Scrobble | None:
 
 def _from_uts_csv(row: list[str]) -> _Scrobble | None:
     if len(row) != len(UTS_HEADER):
-        raise _BadRecord(f"has {len(row)} fields, expected {len(UTS_HEADER)}")
+        raise RecordRefused(ProblemKind.UNREADABLE, f"has {len(row)} fields, expected {len(UTS_HEADER)}")
     uts, utc_time, artist, artist_mbid, album, album_mbid, track, track_mbid = row
     if uts.strip():
         start, precision = _unix(uts), TimePrecision.SECOND
     elif utc_time.strip():
         start, precision = _parse_date(utc_time), TimePrecision.MINUTE
     else:
-        raise _BadRecord("has neither uts nor utc_time")
+        raise RecordRefused(ProblemKind.MISSING_FIELD, "has neither uts nor utc_time")
     return _Scrobble(start, precision, artist, album, track, track_mbid, artist_mbid, album_mbid)
 
 
 def _from_tsv(cells: list[str]) -> _Scrobble | None:
     # Tools that trim trailing whitespace drop the empty mbid columns at the end of a line.
     if not 4 <= len(cells) <= 7:
-        raise _BadRecord(f"has {len(cells)} tab-separated fields, expected 7")
+        raise RecordRefused(ProblemKind.UNREADABLE, f"has {len(cells)} tab-separated fields, expected 7")
     uts, track, artist, album, *mbids = cells  # track, artist, album mbids: the Play's order
     return _Scrobble(_unix(uts), TimePrecision.SECOND, artist, album, track, *mbids)
 
 
 def _from_api(element: Any) -> _Scrobble | None:
     if not isinstance(element, dict):
-        raise _BadRecord(f"is a {type(element).__name__}, not a track object")
+        raise RecordRefused(ProblemKind.UNREADABLE, f"is a {type(element).__name__}, not a track object")
     attr = element.get("@attr")
     if isinstance(attr, dict) and str(attr.get("nowplaying", "")).lower() == "true":
         return None
     date = element.get("date")
     if not isinstance(date, dict) or date.get("uts") in (None, ""):
-        raise _BadRecord("has no date and is not the now-playing track")
+        raise RecordRefused(ProblemKind.MISSING_FIELD, "has no date and is not the now-playing track")
     artist, album = element.get("artist"), element.get("album")
     return _Scrobble(
         _unix(str(date["uts"])),
@@ -262,26 +260,24 @@ def _parse_date(text: str) -> datetime:
     match = _DATE.fullmatch(text.strip())
     month = _MONTHS.get(match.group(2).lower()) if match else None
     if match is None or month is None:
-        raise _BadRecord(f"date {text!r} is not like '20 Nov 2020 09:35'")
+        raise RecordRefused(ProblemKind.INVALID_TIME, f"date {text!r} is not like '20 Nov 2020 09:35'")
     day, _, year, hour, minute = match.groups()
     try:
         return datetime(int(year), month, int(day), int(hour), int(minute), tzinfo=UTC)
     except ValueError as exc:
-        raise _BadRecord(f"date {text!r} is not a real time ({exc})") from exc
+        raise RecordRefused(ProblemKind.INVALID_TIME, f"date {text!r} is not a real time ({exc})") from exc
 
 
 def _unix(uts: str) -> datetime:
     if not _DIGITS.fullmatch(uts.strip()):
-        raise _BadRecord(f"uts {uts!r} is not unix seconds")
+        raise RecordRefused(ProblemKind.INVALID_TIME, f"uts {uts!r} is not unix seconds")
     return utc_from_unix(int(uts))
 
 
 def _play(entry: Entry, index: int, s: _Scrobble, options: ReadOptions) -> Play:
     if not s.artist or not s.track:
-        raise _BadRecord("has no artist" if not s.artist else "has no track name")
-    reason = implausible_reason(s.start, None, now=options.now)
-    if reason:
-        raise _BadRecord(reason)
+        raise RecordRefused(ProblemKind.MISSING_FIELD, "has no artist" if not s.artist else "has no track name")
+    check_plausible(s.start, None, now=options.now)
     return Play(
         source=Source.LASTFM,
         source_file=entry.path,

@@ -25,10 +25,12 @@ from tutti.model import (
     LibraryItem,
     LibraryKind,
     Play,
+    ProblemKind,
+    RecordRefused,
     Skipped,
     Source,
     batches,
-    implausible_reason,
+    check_plausible,
     normalize_platform,
     utc_from_unix,
 )
@@ -63,7 +65,9 @@ def _read_file(entry: Entry, options: ReadOptions) -> Iterator[ImportItem]:
     skipped: Counter[str] = Counter()
     for index, (label, record) in enumerate(_records(entry)):
         if not isinstance(record, dict):
-            yield ImportProblem(entry.path, label, f"is a JSON {type(record).__name__}, not an object")
+            yield ImportProblem(
+                entry.path, label, ProblemKind.UNREADABLE, f"is a JSON {type(record).__name__}, not an object"
+            )
         elif "track_metadata" in record:
             item = _play(entry, index, label, record, options)
             if isinstance(item, Play):
@@ -77,7 +81,7 @@ def _read_file(entry: Entry, options: ReadOptions) -> Iterator[ImportItem]:
             else:
                 yield feedback
         else:
-            yield ImportProblem(entry.path, label, "is neither a listen nor a feedback row")
+            yield ImportProblem(entry.path, label, ProblemKind.UNREADABLE, "is neither a listen nor a feedback row")
     yield from batches(entry.path, plays)
     for reason, count in skipped.items():
         yield Skipped(entry.path, reason, count)
@@ -122,16 +126,17 @@ def _starts_with_object_line(entry: Entry) -> bool:
 def _play(entry: Entry, index: int, label: str, record: dict[str, Any], options: ReadOptions) -> Play | ImportProblem:
     meta = record["track_metadata"]
     if not isinstance(meta, dict):
-        return ImportProblem(entry.path, label, "track_metadata is not an object")
+        return ImportProblem(entry.path, label, ProblemKind.WRONG_TYPE, "track_metadata is not an object")
     when = _unix(record.get("listened_at"))
     if when is None:
-        return ImportProblem(entry.path, label, "listened_at is missing or not a unix time")
+        return ImportProblem(entry.path, label, ProblemKind.INVALID_TIME, "listened_at is missing or not a unix time")
     track = _text(meta.get("track_name"))
     if track is None:
-        return ImportProblem(entry.path, label, "track_name is missing")
-    reason = implausible_reason(when, None, now=options.now)
-    if reason:
-        return ImportProblem(entry.path, label, reason)
+        return ImportProblem(entry.path, label, ProblemKind.MISSING_FIELD, "track_name is missing")
+    try:
+        check_plausible(when, None, now=options.now)
+    except RecordRefused as refused:
+        return refused.at(entry.path, label)
     mapping = _object(meta.get("mbid_mapping"))
     info = _object(meta.get("additional_info"))
     player = _text(info.get("media_player"))
@@ -162,14 +167,16 @@ def _feedback(entry: Entry, label: str, record: dict[str, Any], options: ReadOpt
         return "feedback withdrawn (score 0)"
     kind = _FEEDBACK_KINDS.get(score) if isinstance(score, int) and not isinstance(score, bool) else None
     if kind is None:
-        return ImportProblem(entry.path, label, f"feedback score {score!r} is not 1 or -1")
+        return ImportProblem(entry.path, label, ProblemKind.INVALID_VALUE, f"feedback score {score!r} is not 1 or -1")
     mbid, msid = _text(record.get("recording_mbid")), _text(record.get("recording_msid"))
     if mbid is None and msid is None:
-        return ImportProblem(entry.path, label, "feedback names no recording (no recording_mbid or recording_msid)")
+        reason = "feedback names no recording (no recording_mbid or recording_msid)"
+        return ImportProblem(entry.path, label, ProblemKind.MISSING_FIELD, reason)
     created = _unix(record.get("created"))
-    reason = implausible_reason(created, None, now=options.now)
-    if reason:
-        return ImportProblem(entry.path, label, reason)
+    try:
+        check_plausible(created, None, now=options.now)
+    except RecordRefused as refused:
+        return refused.at(entry.path, label)
     uri = f"musicbrainz:recording:{mbid}" if mbid else f"listenbrainz:recording_msid:{msid}"
     return LibraryItem(Source.LISTENBRAINZ, entry.path, kind, None, uri=uri, added_utc=created)
 

@@ -26,7 +26,18 @@ from tutti.importers._archive import Entry
 from tutti.importers._json import load_json_array
 from tutti.importers._personal import PERSONAL_FILES
 from tutti.importers.options import ReadOptions
-from tutti.model import ContentKind, ImportItem, ImportProblem, LibraryItem, LibraryKind, Play, Playlist, Source
+from tutti.model import (
+    ContentKind,
+    ImportItem,
+    ImportProblem,
+    LibraryItem,
+    LibraryKind,
+    Play,
+    Playlist,
+    ProblemKind,
+    RecordRefused,
+    Source,
+)
 
 NAME = "spotify_account"
 DESCRIPTION = "Spotify account data: StreamingHistory*.json, YourLibrary.json, Playlist*.json, Wrapped*.json"
@@ -97,40 +108,34 @@ _SHAPES = (
 )
 
 
-class _BadRecord(Exception):
-    pass
-
-
 def _text(record: dict[str, Any], key: str | None) -> str | None:
     value = record.get(key) if key else None
     if value is None or isinstance(value, str):
         return value or None
-    raise _BadRecord(f"{key} should be text, not {type(value).__name__}")
+    raise RecordRefused(ProblemKind.WRONG_TYPE, f"{key} should be text, not {type(value).__name__}")
 
 
 def _play(entry: Entry, index: int, record: Any, options: ReadOptions) -> Play:
     if not isinstance(record, dict):
-        raise _BadRecord(f"should be an object, not {type(record).__name__}")
+        raise RecordRefused(ProblemKind.UNREADABLE, f"should be an object, not {type(record).__name__}")
     shape = next((s for s in _SHAPES if s.track in record or s.artist in record), None)
     if shape is None:
-        raise _BadRecord("names no track, episode or audiobook chapter")
+        raise RecordRefused(ProblemKind.MISSING_FIELD, "names no track, episode or audiobook chapter")
     end_raw = record.get("endTime")
     if end_raw is None:
-        raise _BadRecord("has no endTime")
+        raise RecordRefused(ProblemKind.MISSING_FIELD, "has no endTime")
     if not isinstance(end_raw, str) or not _END_TIME.fullmatch(end_raw):
-        raise _BadRecord(f"endTime {end_raw!r} is not of the form YYYY-MM-DD HH:MM")
+        raise RecordRefused(ProblemKind.INVALID_TIME, f"endTime {end_raw!r} is not of the form YYYY-MM-DD HH:MM")
     try:
         end = datetime.fromisoformat(end_raw).replace(tzinfo=UTC)
     except ValueError as exc:
-        raise _BadRecord(f"endTime {end_raw!r} is not a real date") from exc
+        raise RecordRefused(ProblemKind.INVALID_TIME, f"endTime {end_raw!r} is not a real date") from exc
     ms = record.get("msPlayed")
     if ms is None:
-        raise _BadRecord("has no msPlayed")
+        raise RecordRefused(ProblemKind.MISSING_FIELD, "has no msPlayed")
     if isinstance(ms, bool) or not isinstance(ms, int):
-        raise _BadRecord(f"msPlayed {ms!r} is not a whole number")
-    reason = model.implausible_reason(end, ms, now=options.now)
-    if reason:
-        raise _BadRecord(reason)
+        raise RecordRefused(ProblemKind.WRONG_TYPE, f"msPlayed {ms!r} is not a whole number")
+    model.check_plausible(end, ms, now=options.now)
     track, artist = _text(record, shape.track), _text(record, shape.artist)
     if shape.kind is ContentKind.MUSIC:
         # Local files: keep the play (it happened, msPlayed is real) but not the placeholder as a name,
@@ -157,8 +162,8 @@ def _read_plays(entry: Entry, options: ReadOptions) -> tuple[list[Play], list[Im
     for index, record in enumerate(load_json_array(entry)):
         try:
             plays.append(_play(entry, index, record, options))
-        except _BadRecord as exc:
-            problems.append(ImportProblem(entry.path, f"record {index}", str(exc)))
+        except RecordRefused as refused:
+            problems.append(refused.at(entry.path, f"record {index}"))
     return plays, problems
 
 

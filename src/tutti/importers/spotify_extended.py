@@ -31,10 +31,12 @@ from tutti.model import (
     ImportItem,
     ImportProblem,
     PlayBatch,
+    ProblemKind,
+    RecordRefused,
     Skipped,
     Source,
     TimePrecision,
-    implausible_reason,
+    check_plausible,
     normalize_platform,
 )
 
@@ -79,27 +81,34 @@ def _check_record(file: str, index: int, record: Any, now: datetime) -> ImportPr
     """Why one record cannot be stored, or None; used only when the fast path finds something wrong."""
     record_name = f"record {index}"
     if not isinstance(record, dict):
-        return ImportProblem(file, record_name, f"is a {type(record).__name__}, not an object")
+        return ImportProblem(file, record_name, ProblemKind.UNREADABLE, f"is a {type(record).__name__}, not an object")
     ts, ms = record.get("ts"), record.get("ms_played")
     if not isinstance(ts, str):
-        return ImportProblem(file, record_name, "has no ts (end time)")
+        return ImportProblem(file, record_name, ProblemKind.MISSING_FIELD, "has no ts (end time)")
     try:
         when = datetime.strptime(ts, _TS_FORMAT).replace(tzinfo=UTC)
     except ValueError:
-        return ImportProblem(file, record_name, f"ts {ts!r} is not a time like 2024-01-31T23:59:59Z")
+        reason = f"ts {ts!r} is not a time like 2024-01-31T23:59:59Z"
+        return ImportProblem(file, record_name, ProblemKind.INVALID_TIME, reason)
     if type(ms) is not int:
-        return ImportProblem(file, record_name, f"ms_played {ms!r} is not a whole number")
+        return ImportProblem(file, record_name, ProblemKind.WRONG_TYPE, f"ms_played {ms!r} is not a whole number")
     for key in _STRING_KEYS:
         if not isinstance(record.get(key), str | None):
-            return ImportProblem(file, record_name, f"{key} should be text, not {record[key]!r}")
+            reason = f"{key} should be text, not {record[key]!r}"
+            return ImportProblem(file, record_name, ProblemKind.WRONG_TYPE, reason)
     for key in _BOOL_KEYS:
         if not isinstance(record.get(key), bool | None):
-            return ImportProblem(file, record_name, f"{key} should be true/false, not {record[key]!r}")
+            reason = f"{key} should be true/false, not {record[key]!r}"
+            return ImportProblem(file, record_name, ProblemKind.WRONG_TYPE, reason)
     offline_ts = record.get("offline_timestamp")
     if offline_ts is not None and type(offline_ts) is not int:
-        return ImportProblem(file, record_name, f"offline_timestamp {offline_ts!r} is not a whole number")
-    reason = implausible_reason(when, ms, now=now)
-    return ImportProblem(file, record_name, reason) if reason else None
+        reason = f"offline_timestamp {offline_ts!r} is not a whole number"
+        return ImportProblem(file, record_name, ProblemKind.WRONG_TYPE, reason)
+    try:
+        check_plausible(when, ms, now=now)
+    except RecordRefused as refused:
+        return refused.at(file, record_name)
+    return None
 
 
 _RECORD_TYPE = pa.struct(

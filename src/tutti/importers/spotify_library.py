@@ -25,14 +25,12 @@ from tutti.model import (
     LibraryKind,
     Playlist,
     PlaylistEntry,
+    ProblemKind,
+    RecordRefused,
     ServiceRecap,
     Skipped,
     Source,
 )
-
-
-class _BadItem(Exception):
-    pass
 
 
 def _text(body: dict[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -42,7 +40,7 @@ def _text(body: dict[str, Any], keys: tuple[str, ...]) -> str | None:
         if value is None or value == "":
             continue
         if not isinstance(value, str):
-            raise _BadItem(f"{key} should be text, not {type(value).__name__}")
+            raise RecordRefused(ProblemKind.WRONG_TYPE, f"{key} should be text, not {type(value).__name__}")
         return value
     return None
 
@@ -89,10 +87,10 @@ def read_library(entry: Entry) -> Iterator[LibraryItem | ImportProblem | Skipped
         for index, item in enumerate(items):
             try:
                 if not isinstance(item, dict):
-                    raise _BadItem(f"should be an object, not {type(item).__name__}")
+                    raise RecordRefused(ProblemKind.UNREADABLE, f"should be an object, not {type(item).__name__}")
                 name = _text(item, shape.name)
                 if name is None:
-                    raise _BadItem("has no name")
+                    raise RecordRefused(ProblemKind.MISSING_FIELD, "has no name")
                 yield LibraryItem(
                     source=Source.SPOTIFY_ACCOUNT,
                     source_file=entry.path,
@@ -102,8 +100,8 @@ def read_library(entry: Entry) -> Iterator[LibraryItem | ImportProblem | Skipped
                     album=_text(item, shape.album),
                     uri=_text(item, ("uri",)),
                 )
-            except _BadItem as exc:
-                yield ImportProblem(entry.path, f"{key}[{index}]", str(exc))
+            except RecordRefused as refused:
+                yield refused.at(entry.path, f"{key}[{index}]")
 
 
 @dataclass(frozen=True)
@@ -145,14 +143,14 @@ def _local_names(uri: str | None) -> tuple[str | None, str | None, str | None]:
 
 def _playlist_entry(position: int, item: Any) -> PlaylistEntry:
     if not isinstance(item, dict):
-        raise _BadItem(f"should be an object, not {type(item).__name__}")
+        raise RecordRefused(ProblemKind.UNREADABLE, f"should be an object, not {type(item).__name__}")
     added = _text(item, ("addedDate",))
     for shape in _ITEM_SHAPES:
         body = item.get(shape.key)
         if body is None:
             continue
         if not isinstance(body, dict):
-            raise _BadItem(f"{shape.key} should be an object, not {type(body).__name__}")
+            raise RecordRefused(ProblemKind.WRONG_TYPE, f"{shape.key} should be an object, not {type(body).__name__}")
         track, artist, album = _text(body, shape.track), _text(body, shape.artist), _text(body, shape.album)
         uri = _text(body, shape.uri)
         if shape.key == "localTrack" and track is None:
@@ -170,23 +168,23 @@ def read_playlists(entry: Entry) -> Iterator[Playlist | ImportProblem]:
     for number, raw in enumerate(playlists):
         where = f"playlist {number}"
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-            yield ImportProblem(entry.path, where, "is not a playlist with a name")
+            yield ImportProblem(entry.path, where, ProblemKind.UNREADABLE, "is not a playlist with a name")
             continue
         items = raw.get("items") or []
         if not isinstance(items, list):
-            yield ImportProblem(entry.path, where, "items is not a list")
+            yield ImportProblem(entry.path, where, ProblemKind.WRONG_TYPE, "items is not a list")
             continue
         entries: list[PlaylistEntry] = []
         for position, item in enumerate(items):
             try:
                 entries.append(_playlist_entry(position, item))
-            except _BadItem as exc:
-                yield ImportProblem(entry.path, f"{where} item {position}", str(exc))
+            except RecordRefused as refused:
+                yield refused.at(entry.path, f"{where} item {position}")
         try:
             description = _text(raw, ("description",))
             modified = _text(raw, ("lastModifiedDate",))
-        except _BadItem as exc:
-            yield ImportProblem(entry.path, where, str(exc))
+        except RecordRefused as refused:
+            yield refused.at(entry.path, where)
             continue
         followers = raw.get("numberOfFollowers")
         yield Playlist(
@@ -213,5 +211,6 @@ def read_recap(entry: Entry) -> ServiceRecap | ImportProblem:
         day = metrics.get("mostListenedDay") if isinstance(metrics, dict) else None
         year_match = _YEAR_IN_DATE.fullmatch(day) if isinstance(day, str) else None
     if year_match is None:
-        return ImportProblem(entry.path, "whole file", "cannot tell which year this Wrapped recap covers")
+        reason = "cannot tell which year this Wrapped recap covers"
+        return ImportProblem(entry.path, "whole file", ProblemKind.MISSING_FIELD, reason)
     return ServiceRecap(Source.SPOTIFY_ACCOUNT, entry.path, int(year_match.group(1)), entry.read_text())

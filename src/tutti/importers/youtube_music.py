@@ -21,10 +21,12 @@ from tutti.model import (
     ImportItem,
     ImportProblem,
     Play,
+    ProblemKind,
+    RecordRefused,
     Skipped,
     Source,
     batches,
-    implausible_reason,
+    check_plausible,
 )
 
 NAME = "youtube_music"
@@ -58,7 +60,9 @@ def _read_file(entry: Entry, options: ReadOptions) -> Iterator[ImportItem]:
     for index, record in enumerate(load_json_array(entry)):
         label = f"record {index}"
         if not isinstance(record, dict):
-            yield ImportProblem(entry.path, label, f"is a JSON {type(record).__name__}, not an object")
+            yield ImportProblem(
+                entry.path, label, ProblemKind.UNREADABLE, f"is a JSON {type(record).__name__}, not an object"
+            )
             continue
         reason = _not_a_play(record)
         if reason:
@@ -90,10 +94,12 @@ def _not_a_play(record: dict[str, Any]) -> str | None:
 def _play(entry: Entry, index: int, label: str, record: dict[str, Any], options: ReadOptions) -> Play | ImportProblem:
     when = _time(record.get("time"))
     if when is None:
-        return ImportProblem(entry.path, label, f"time {record.get('time')!r} is not an ISO time with a zone")
-    reason = implausible_reason(when, None, now=options.now)
-    if reason:
-        return ImportProblem(entry.path, label, reason)
+        reason = f"time {record.get('time')!r} is not an ISO time with a zone"
+        return ImportProblem(entry.path, label, ProblemKind.INVALID_TIME, reason)
+    try:
+        check_plausible(when, None, now=options.now)
+    except RecordRefused as refused:
+        return refused.at(entry.path, label)
     title: str = record["title"]
     track = title.removeprefix(_WATCHED).strip()
     # "Watched <url>" and removed videos: the title was unavailable when Takeout was written. The row is still

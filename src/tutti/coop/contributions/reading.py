@@ -22,10 +22,8 @@ from tutti.errors import TuttiError
 from tutti.importers import ReadOptions
 from tutti.importers._archive import open_export
 from tutti.importers.detect import detect
-from tutti.model import PLAY_SCHEMA, ImportProblem, PlayBatch, Skipped
+from tutti.model import IMPLAUSIBLE_KINDS, PLAY_SCHEMA, ImportProblem, PlayBatch, Skipped
 
-# Words of ``tutti.model.implausible_reason``: records whose values cannot describe a real play.
-_IMPLAUSIBLE_WORDS = ("in the future", "before 2000", "more than 24 hours", "negative ms_played")
 _SAMPLE_PROBLEMS = 5
 
 
@@ -118,7 +116,7 @@ def _relative_files(table: pa.Table, roots: Sequence[Path]) -> pa.Table:
 
 def _count_problem(file: FileReport, problem: ImportProblem) -> None:
     file.problems += 1
-    if any(word in problem.reason for word in _IMPLAUSIBLE_WORDS):
+    if problem.kind in IMPLAUSIBLE_KINDS:
         file.implausible += 1
     if len(file.problem_examples) < _SAMPLE_PROBLEMS:
         file.problem_examples.append(f"{problem.record}: {problem.reason}")
