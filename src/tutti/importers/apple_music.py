@@ -136,7 +136,8 @@ def _play(
             raise RecordRefused(ProblemKind.KNOWN_EXPORT_FAULT, reason)
         if start is None and end is None:
             raise RecordRefused(ProblemKind.MISSING_FIELD, "has no event time")
-        check_plausible(start or end, ms_played, now=options.now)
+        check_plausible(start, ms_played, now=options.now)
+        check_plausible(end, None, now=options.now)  # a row is refused when either of its ends is impossible
     except RecordRefused as refused:
         return refused.at(entry.path, label)
     end_reason = row.get("End Reason Type", "").strip() or None

@@ -4,13 +4,16 @@ Three key-set eras exist (21, 19 and 23 keys); fields are mapped by key presence
 when the play ended (UTC, seconds). A row is a track, a podcast episode, an audiobook chapter, or (old exports)
 a row with every content field null, stored as ``unknown``. Video files hold music and episodes too.
 
-Histories run to 500k rows, so records are turned into columns and converted with Arrow compute in one
-pass per file rather than one Python object per play; records that fail validation fall back to a per-record
-check that names each bad one.
+Histories run to 500k rows, so a file is turned into columns and converted with Arrow compute in one pass
+rather than one Python object per play. Whether a record is stored is decided by one rule, ``_refusal``, whichever
+way the file is read: the fast path only answers "every record passes" (its checks are stricter than needed, never
+looser) and otherwise hands the whole file to ``_refusal`` record by record. So a record is stored or refused the
+same way, with the same reason, whatever its neighbours are.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +32,6 @@ from tutti.model import (
     SKIP_REASONS,
     ContentKind,
     ImportItem,
-    ImportProblem,
     PlayBatch,
     ProblemKind,
     RecordRefused,
@@ -64,7 +66,10 @@ _STRING_KEYS = (
 _BOOL_KEYS = ("shuffle", "skipped", "offline", "incognito_mode")
 _INT_KEYS = ("ms_played", "offline_timestamp")
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_TS_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _US = pa.timestamp("us", tz="UTC")
+# Milliseconds (13 digits) or seconds (10 digits): from 10^14 on no unit gives a time, and microseconds overflow.
+_MAX_OFFLINE = 10**14
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -77,38 +82,45 @@ def read(entries: Sequence[Entry], options: ReadOptions) -> Iterator[ImportItem]
         yield from read_records(entry.path, load_json_array(entry), options)
 
 
-def _check_record(file: str, index: int, record: Any, now: datetime) -> ImportProblem | None:
-    """Why one record cannot be stored, or None; used only when the fast path finds something wrong."""
-    record_name = f"record {index}"
+def _refusal(record: Any, now: datetime) -> RecordRefused | None:
+    """Why one record cannot be stored, or None: the one validation of this format."""
     if not isinstance(record, dict):
-        return ImportProblem(file, record_name, ProblemKind.UNREADABLE, f"is a {type(record).__name__}, not an object")
+        return RecordRefused(ProblemKind.UNREADABLE, f"is a {type(record).__name__}, not an object")
     ts, ms = record.get("ts"), record.get("ms_played")
-    if not isinstance(ts, str):
-        return ImportProblem(file, record_name, ProblemKind.MISSING_FIELD, "has no ts (end time)")
+    if ts is None:
+        return RecordRefused(ProblemKind.MISSING_FIELD, "has no ts (end time)")
+    if not isinstance(ts, str) or not _TS_SHAPE.fullmatch(ts):
+        return RecordRefused(ProblemKind.INVALID_TIME, f"ts {ts!r} is not a time like 2024-01-31T23:59:59Z")
     try:
         when = datetime.strptime(ts, _TS_FORMAT).replace(tzinfo=UTC)
     except ValueError:
-        reason = f"ts {ts!r} is not a time like 2024-01-31T23:59:59Z"
-        return ImportProblem(file, record_name, ProblemKind.INVALID_TIME, reason)
+        return RecordRefused(ProblemKind.INVALID_TIME, f"ts {ts!r} is not a real time")
+    if ms is None:
+        return RecordRefused(ProblemKind.MISSING_FIELD, "has no ms_played")
     if type(ms) is not int:
-        return ImportProblem(file, record_name, ProblemKind.WRONG_TYPE, f"ms_played {ms!r} is not a whole number")
+        return RecordRefused(ProblemKind.WRONG_TYPE, f"ms_played {ms!r} is not a whole number")
     for key in _STRING_KEYS:
         if not isinstance(record.get(key), str | None):
-            reason = f"{key} should be text, not {record[key]!r}"
-            return ImportProblem(file, record_name, ProblemKind.WRONG_TYPE, reason)
+            return RecordRefused(ProblemKind.WRONG_TYPE, f"{key} should be text, not {record[key]!r}")
     for key in _BOOL_KEYS:
         if not isinstance(record.get(key), bool | None):
-            reason = f"{key} should be true/false, not {record[key]!r}"
-            return ImportProblem(file, record_name, ProblemKind.WRONG_TYPE, reason)
-    offline_ts = record.get("offline_timestamp")
-    if offline_ts is not None and type(offline_ts) is not int:
-        reason = f"offline_timestamp {offline_ts!r} is not a whole number"
-        return ImportProblem(file, record_name, ProblemKind.WRONG_TYPE, reason)
+            return RecordRefused(ProblemKind.WRONG_TYPE, f"{key} should be true/false, not {record[key]!r}")
+    if not _is_offline_timestamp(record.get("offline_timestamp")):
+        value = record["offline_timestamp"]
+        return RecordRefused(ProblemKind.WRONG_TYPE, f"offline_timestamp {value!r} is not a whole number")
     try:
         check_plausible(when, ms, now=now)
     except RecordRefused as refused:
-        return refused.at(file, record_name)
+        return refused
     return None
+
+
+def _is_offline_timestamp(value: object) -> bool:
+    return value is None or type(value) is int
+
+
+def _offline_in_range(value: object) -> bool:
+    return value is None or (type(value) is int and -_MAX_OFFLINE < value < _MAX_OFFLINE)
 
 
 _RECORD_TYPE = pa.struct(
@@ -118,47 +130,64 @@ _RECORD_TYPE = pa.struct(
 )
 
 
-def _columns(records: list[dict[str, Any]]) -> dict[str, pa.Array]:
+def _columns(records: list[Any]) -> dict[str, pa.Array]:
     # Arrow converts the list of dicts in C++; keys not named in _RECORD_TYPE (IP address, username, user
-    # agent) are never even copied. A wrongly typed value raises, and the caller falls back to checking records.
+    # agent) are never even copied.
     structs = pa.array(records, type=_RECORD_TYPE)
-    if structs.null_count:
-        raise TypeError("a record is null")
     return {name: structs.field(name) for name in _RECORD_TYPE.names}
 
 
-def _implausible_mask(end: pa.Array, ms: pa.Array, now: datetime) -> pa.Array:
-    latest = pa.scalar(now + FUTURE_TOLERANCE, _US)
-    earliest = pa.scalar(EARLIEST_PLAUSIBLE, _US)
-    bad = pc.or_(pc.less(ms, 0), pc.greater(ms, MAX_PLAUSIBLE_MS))
+def _parsed_ts(ts: pa.Array) -> pa.Array:
+    return pc.strptime(ts, format=_TS_FORMAT, unit="s", error_is_null=True)
+
+
+def _surely_clean(records: list[Any], now: datetime) -> dict[str, pa.Array] | None:
+    """The file's columns when no record can be refused, else None. Stricter than ``_refusal``, never looser:
+    Arrow alone would read 1.9 as 1, "2023-02-30" as 2 March and a list of pairs as an object."""
+    for r in records:  # what Arrow cannot tell: a record that is not an object, a float for a whole number
+        if type(r) is not dict or type(r.get("ms_played")) is not int:
+            return None
+        offline = r.get("offline_timestamp")
+        if offline is not None and (type(offline) is not int or not -_MAX_OFFLINE < offline < _MAX_OFFLINE):
+            return None
+    try:
+        cols = _columns(records)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+        return None
+    ts, ms = cols["ts"], cols["ms_played"]
+    parsed = _parsed_ts(ts)
+    shaped = pc.match_substring_regex(ts, f"^{_TS_SHAPE.pattern}$")
+    # Written back, the time must be the text it was read from: no day or second rolled over. (The cast to text
+    # is "2024-01-31 23:59:59"; strftime would do it in one step but is ten times slower.)
+    written = pc.binary_join_element_wise(pc.replace_substring(pc.cast(parsed, pa.string()), " ", "T"), "Z", "")
+    exact = pc.and_(shaped, pc.equal(written, ts))
+    end = pc.cast(parsed, _US)
+    latest, earliest = pa.scalar(now + FUTURE_TOLERANCE, _US), pa.scalar(EARLIEST_PLAUSIBLE, _US)
+    bad = pc.or_(pc.invert(exact), pc.or_(pc.less(ms, 0), pc.greater(ms, MAX_PLAUSIBLE_MS)))
     bad = pc.or_(bad, pc.or_(pc.less(end, earliest), pc.greater(end, latest)))
-    return pc.fill_null(bad, True)
+    return None if pc.any(pc.fill_null(bad, True)).as_py() else cols
 
 
 def read_records(file: str, records: list[Any], options: ReadOptions) -> Iterator[ImportItem]:
     """Turn one file's parsed records into plays (one PlayBatch), problems and skip counts."""
     indices = pa.array(range(len(records)), pa.int64())
-    try:
-        cols = _columns(records)
-        end = pc.cast(pc.strptime(cols["ts"], format=_TS_FORMAT, unit="s"), _US)
-        bad = _implausible_mask(end, cols["ms_played"], options.now)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, AttributeError, TypeError):
-        bad = None
-    if bad is None or pc.any(bad).as_py():
-        # Something is off: find the bad records one by one and convert only the rest.
+    cols = _surely_clean(records, options.now)
+    if cols is None:
+        # Something is off: find the refused records one by one and convert only the rest.
         good: list[Any] = []
         good_index: list[int] = []
         for i, record in enumerate(records):
-            problem = _check_record(file, i, record, options.now)
-            if problem:
-                yield problem
+            refused = _refusal(record, options.now)
+            if refused:
+                yield refused.at(file, f"record {i}")
             else:
-                good.append(record)
+                # An offline timestamp no unit makes a time of is unknown, not a reason to lose the play.
+                offline = record.get("offline_timestamp")
+                good.append(record if _offline_in_range(offline) else {**record, "offline_timestamp": None})
                 good_index.append(i)
-        records, indices = good, pa.array(good_index, pa.int64())
-        cols = _columns(records)
-        end = pc.cast(pc.strptime(cols["ts"], format=_TS_FORMAT, unit="s"), _US)
-    table = _to_table(file, indices, cols, end)
+        indices = pa.array(good_index, pa.int64())
+        cols = _columns(good)
+    table = _to_table(file, indices, cols, pc.cast(_parsed_ts(cols["ts"]), _US))
     incognito = pc.fill_null(cols["incognito_mode"], False)
     hidden = pc.sum(incognito).as_py() or 0
     if hidden and not options.include_incognito:
