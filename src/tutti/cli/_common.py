@@ -8,11 +8,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 import orjson
 import typer
 from rich.console import Console
 
-from tutti.store import Store, open_store
+from tutti.store import Store, damaged, open_store
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -34,9 +35,12 @@ PeriodArgument = Annotated[
 
 @contextmanager
 def opened_store(home: Path | None) -> Iterator[Store]:
+    """The store, closed afterwards; a read that fails on a damaged file is a StoreError naming it."""
     store = open_store(home)
     try:
         yield store
+    except (duckdb.IOException, duckdb.InternalException) as exc:
+        raise damaged(store.path, exc) from exc
     finally:
         store.close()
 

@@ -97,8 +97,19 @@ class Store:
         return [ProfileInfo(name, events, first, last) for name, events, first, last in rows]
 
 
+def damaged(path: Path | None, exc: duckdb.Error) -> StoreError:
+    """The one message for a store file DuckDB cannot read: which file, what DuckDB said, what to do."""
+    said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    where = str(path) if path else "the in-memory store"
+    return StoreError(f"{where}: the store is damaged and cannot be read ({said}); move it away and import again")
+
+
 def open_store(home: Path | None = None, *, memory: bool = False) -> Store:
-    """Open (creating when needed) the store in ``home`` (see ``settings.home_dir``), or an in-memory one."""
+    """Open (creating when needed) the store in ``home`` (see ``settings.home_dir``), or an in-memory one.
+
+    A store file that cannot be opened or read (another program holds it, it is not a DuckDB file, it was cut
+    short) raises ``StoreError`` naming the file, never a DuckDB exception.
+    """
     path: Path | None = None
     try:
         if memory:
@@ -109,9 +120,15 @@ def open_store(home: Path | None = None, *, memory: bool = False) -> Store:
             path = folder / STORE_FILE
             con = duckdb.connect(str(path))
     except (duckdb.Error, OSError) as exc:
-        raise StoreError(f"cannot open the store in {home_dir(home)}: {exc}") from exc
-    run(con, "SET TimeZone = 'UTC'")
-    migrate(con)
+        where = path or home_dir(home)
+        raise StoreError(f"{where}: cannot open the store ({str(exc).splitlines()[0]})") from exc
+    try:
+        run(con, "SET TimeZone = 'UTC'")
+        migrate(con)
+    except duckdb.Error as exc:
+        # A file cut short opens, then fails on its first read: the catalogue is at its end.
+        con.close()
+        raise damaged(path, exc) from exc
     return Store(con, path)
 
 
@@ -121,6 +138,7 @@ __all__ = [
     "ProfileInfo",
     "Store",
     "checked_profile",
+    "damaged",
     "open_store",
     "sql_literal",
 ]
