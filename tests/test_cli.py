@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import socket
+import zipfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -11,6 +15,7 @@ from tests.conftest import DATA, samples_path
 from tutti.cli import app
 
 FIXTURES = DATA / "spotify_extended"
+IMPOSSIBLE = DATA / "bad" / "Streaming_History_Audio_impossible_values.json"
 
 
 @pytest.fixture
@@ -68,8 +73,12 @@ def test_bad_input_is_one_clear_line_and_exit_1(run, name: str, fragment: str) -
     assert "Traceback" not in out + err
 
 
-def test_impossible_records_are_listed_by_file_and_record(run) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = run("import", str(DATA / "bad" / "Streaming_History_Audio_impossible_values.json"))
+def test_impossible_records_are_listed_by_file_and_record(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "export"
+    export.mkdir()
+    for source in (FIXTURES / "Streaming_History_Audio_2024_1_v2_offline_seconds.json", IMPOSSIBLE):
+        shutil.copy(source, export / source.name)
+    code, out, _ = run("import", str(export))
     assert code == 0
     assert "unreadable records skipped: 3" in out
     assert "Streaming_History_Audio_impossible_values.json: record 1: negative ms_played" in out
@@ -131,3 +140,113 @@ def test_timezone_records_changes_and_rejects_unknown_zones(run) -> None:  # typ
     assert code == 1 and "unknown time zone 'Mars/Base'" in err
     code, _, err = run("timezone", "UTC", "--since", "yesterday")
     assert code == 1 and "is not a day" in err
+
+
+def _one_line_error(code: int, out: str, err: str) -> str:
+    """The command failed the way every bad input must: exit 1, nothing on stdout, one line on stderr."""
+    assert code == 1, (out, err)
+    assert "Traceback" not in out + err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+def test_a_damaged_store_is_one_line_naming_the_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("import", str(FIXTURES))
+    store_file = tmp_path / "home" / "tutti.duckdb"
+    os.truncate(store_file, store_file.stat().st_size // 2)
+    for command in (["profiles"], ["import", str(FIXTURES)], ["duplicates"], ["summary"]):
+        line = _one_line_error(*run(*command))
+        assert f"{store_file}: the store is damaged" in line
+
+
+def _unreadable_file(folder: Path) -> Path:
+    """A path that exists but that no one, not even root, can open as a file: a Unix socket."""
+    path = folder / "Streaming_History_Audio_2024.json"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+    return path
+
+
+def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
+    """Each bad input of `tutti import` and `tutti export`, with what its one line of error must say."""
+    (tmp_path / "empty").mkdir()
+    zipfile.ZipFile(tmp_path / "empty.zip", "w").close()
+    (tmp_path / "random.bin").write_bytes(os.urandom(3000))
+    (tmp_path / "a file").write_text("not a folder")
+    nothing = "nothing Tutti can read here"
+    return {
+        "missing path": (["import", str(tmp_path / "nope.zip")], f"{tmp_path / 'nope.zip'}: does not exist"),
+        "unreadable file": (["import", str(_unreadable_file(tmp_path))], "cannot be read (No such device"),
+        "random binary": (["import", str(tmp_path / "random.bin")], f"random.bin: {nothing} (1 file"),
+        "empty zip": (["import", str(tmp_path / "empty.zip")], f"empty.zip: {nothing} (no files)"),
+        "empty folder": (["import", str(tmp_path / "empty")], f"empty: {nothing} (no files): see `tutti formats`"),
+        "every record refused": (["import", str(IMPOSSIBLE)], "none of its 3 records could be read (record 0: ts"),
+        "damaged zip": (["import", str(DATA / "bad" / "my_spotify_data_corrupt.zip")], "not a readable zip archive"),
+        "truncated file": (["import", str(DATA / "bad" / "Streaming_History_Audio_truncated.json")], "truncated"),
+        "not UTF-8": (["import", str(DATA / "bad" / "Streaming_History_Audio_not_utf8.json")], "is not UTF-8"),
+        "bad profile name": (["import", str(FIXTURES), "-p", "no spaces"], "profile name 'no spaces' must be"),
+        "store folder is a file": (["import", str(FIXTURES), "--home", str(tmp_path / "a file")], "a file: cannot"),
+        "export into a missing folder": (
+            ["export", "--out", str(tmp_path / "gone" / "plays.jsonl")],
+            f"plays.jsonl: cannot write here: the folder {tmp_path / 'gone'} does not exist",
+        ),
+        "parquet into a missing folder": (
+            ["export", "-f", "parquet", "--out", str(tmp_path / "gone" / "plays.parquet")],
+            f"plays.parquet: cannot write here: the folder {tmp_path / 'gone'} does not exist",
+        ),
+        "export onto a folder": (["export", "--out", str(tmp_path)], "cannot write here: it is a folder"),
+        "parquet onto a folder": (
+            ["export", "-f", "parquet", "-o", str(tmp_path)],
+            "cannot write here: it is a folder",
+        ),
+        "export under a file": (["export", "-o", str(tmp_path / "a file" / "x.jsonl")], "a file is not a folder"),
+        "unknown export format": (["export", "-f", "xml", "-o", str(tmp_path / "x")], "unknown format 'xml'"),
+        "export of an unknown profile": (["export", "-p", "nobody", "-o", str(tmp_path / "x")], "no profile named"),
+        "undo of an unknown merge": (["duplicates", "--undo", "999"], "has no merge number 999"),
+    }
+
+
+BAD_INPUTS = [
+    "missing path",
+    "unreadable file",
+    "random binary",
+    "empty zip",
+    "empty folder",
+    "every record refused",
+    "damaged zip",
+    "truncated file",
+    "not UTF-8",
+    "bad profile name",
+    "store folder is a file",
+    "export into a missing folder",
+    "parquet into a missing folder",
+    "export onto a folder",
+    "parquet onto a folder",
+    "export under a file",
+    "unknown export format",
+    "export of an unknown profile",
+    "undo of an unknown merge",
+]
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_every_bad_input_is_one_line_naming_it_and_exit_1(run, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
+    if case.startswith(("export", "parquet", "undo")):
+        assert run("import", str(FIXTURES))[0] == 0
+    args, said = _bad_inputs(tmp_path)[case]
+    assert said in _one_line_error(*run(*args))
+
+
+@pytest.mark.parametrize("case", ["random binary", "empty zip", "empty folder", "every record refused"])
+def test_importing_nothing_readable_creates_no_profile(run, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
+    args, _ = _bad_inputs(tmp_path)[case]
+    _one_line_error(*run(*args))
+    code, out, _ = run("profiles", "--json")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_names_with_brackets_are_shown_as_they_are(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    named = tmp_path / "[red]history[bold].json"
+    shutil.copy(DATA / "bad" / "Streaming_History_Audio_truncated.json", named)
+    assert f"{named}: is truncated" in _one_line_error(*run("import", str(named)))

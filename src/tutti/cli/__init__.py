@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from tutti import __version__
@@ -25,7 +26,7 @@ class _TranslatingGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except TuttiError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)  # names may hold "[x]"
             raise typer.Exit(1) from None
 
 

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 
+from tutti.errors import UsageError
 from tutti.model import PLAY_COLUMNS
 from tutti.store import Store, sql_literal
 from tutti.store._sql import run
@@ -59,25 +61,47 @@ def _rows(store: Store, profile: str) -> Iterator[dict[str, Any]]:
             yield dict(zip(names, values, strict=True))
 
 
+def _check_writable(out: Path) -> None:
+    """Say which path cannot be written before anything is, rather than fail half-way."""
+    if not out.parent.is_dir():
+        missing = "is not a folder" if out.parent.exists() else "does not exist"
+        raise UsageError(f"{out}: cannot write here: the folder {out.parent} {missing}")
+    if out.is_dir():
+        raise UsageError(f"{out}: cannot write here: it is a folder, give a file name")
+
+
+def _cannot_write(out: Path, exc: BaseException) -> UsageError:
+    said = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+    return UsageError(f"{out}: cannot write here ({said})")
+
+
 def export_jsonl(store: Store, profile: str, out: Path) -> int:
     """Write every play of ``profile`` as one ListenBrainz-shaped listen per line; returns the count."""
     store.require_profile(profile)
+    _check_writable(out)
     count = 0
-    with out.open("wb") as fp:
-        for row in _rows(store, profile):
-            fp.write(orjson.dumps(_listen(row)))
-            fp.write(b"\n")
-            count += 1
+    try:
+        with out.open("wb") as fp:
+            for row in _rows(store, profile):
+                fp.write(orjson.dumps(_listen(row)))
+                fp.write(b"\n")
+                count += 1
+    except OSError as exc:
+        raise _cannot_write(out, exc) from exc
     return count
 
 
 def export_parquet(store: Store, profile: str, out: Path) -> int:
     """Write every play of ``profile`` with all its fields to one Parquet file; returns the count."""
     store.require_profile(profile)
+    _check_writable(out)
     query = (
         f"SELECT play_id, {', '.join(PLAY_COLUMNS)} FROM ({store.active_plays_sql(profile)}) "
         "ORDER BY coalesce(start_utc, end_utc), play_id"
     )
-    run(store.con, f"COPY ({query}) TO {sql_literal(str(out))} (FORMAT parquet, COMPRESSION zstd)")
+    try:
+        run(store.con, f"COPY ({query}) TO {sql_literal(str(out))} (FORMAT parquet, COMPRESSION zstd)")
+    except duckdb.IOException as exc:
+        raise _cannot_write(out, exc) from exc
     row = store.con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(str(out))})").fetchall()[0]
     return int(row[0]) if row else 0

@@ -17,10 +17,11 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 
+from tutti.errors import ExportError
 from tutti.identity import keyed_sql
 from tutti.importers import ReadOptions
 from tutti.importers._archive import open_export
-from tutti.importers.detect import Unread, detect
+from tutti.importers.detect import Detected, Unread, detect
 from tutti.model import (
     PLAY_COLUMNS,
     PLAY_SCHEMA,
@@ -251,6 +252,24 @@ def insert_items(
     return report
 
 
+NOTHING_READABLE = "nothing Tutti can read here: see `tutti formats`"
+
+
+def _check_something_was_read(path: Path, detected: Detected, report: ImportReport) -> None:
+    """An import path that gave nothing at all is an error, not an empty success (exit 0, an empty profile)."""
+    if report.plays_read or report.skipped or report.library_items or report.playlists or report.service_recaps:
+        return
+    if report.problems:
+        first = report.problems[0]
+        count = len(report.problems)
+        raise ExportError(str(path), f"none of its {count} records could be read ({first.record}: {first.reason})")
+    if detected.claims:
+        raise ExportError(str(path), "its files hold no plays")
+    files = len(detected.unread)
+    found = f"{files} file{'s' if files != 1 else ''}, none in a format Tutti knows" if files else "no files"
+    raise ExportError(str(path), NOTHING_READABLE.replace("here:", f"here ({found}):"))
+
+
 def _import_one(store: Store, profile: str, path: Path, options: ReadOptions, progress: Progress) -> ImportReport:
     detected = detect(open_export(path))
     report = ImportReport(path=str(path), unread=detected.unread)
@@ -260,7 +279,9 @@ def _import_one(store: Store, profile: str, path: Path, options: ReadOptions, pr
             report.formats[importer.NAME] = len(entries)
             yield from importer.read(entries, options)
 
-    return insert_items(store, profile, str(path), items(), progress, report)
+    insert_items(store, profile, str(path), items(), progress, report)
+    _check_something_was_read(path, detected, report)
+    return report
 
 
 def import_paths(
@@ -270,7 +291,8 @@ def import_paths(
     options: ReadOptions | None = None,
     progress: Progress | None = None,
 ) -> list[ImportReport]:
-    """Import every path into ``profile``. One transaction: any error leaves the store as it was."""
+    """Import every path into ``profile``. One transaction: any error leaves the store as it was, and a path that
+    gives nothing (no file Tutti reads, or every record refused) is such an error: no profile is created."""
     options = options or ReadOptions()
     with store.transaction():
         store.ensure_profile(profile)
