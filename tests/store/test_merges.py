@@ -6,16 +6,19 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import permutations
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import samples_path
+from tests.conftest import DATA, samples_path
 from tutti.demo import write_demo_export
 from tutti.insights.summary import summary
+from tutti.model import Play, PlayBatch, Source
 from tutti.store import Store, open_store
 from tutti.store.dedupe import list_merges, undo_merge
-from tutti.store.ingest import import_paths
+from tutti.store.ingest import import_paths, insert_items
 
 
 @pytest.fixture
@@ -113,3 +116,65 @@ def test_scrobbles_alone_are_never_merged_with_each_other(store: Store, tmp_path
     [report] = import_paths(store, "solo", [export / "lastfm_scrobbles.csv"])
     assert report.merged_certain == report.merged_probable == 0
     assert summary(store, "solo").events == report.added
+
+
+EVENING = DATA / "merges" / "one_evening_three_exports"
+EXPORTS = {name: EVENING / name for name in ("spotify_extended", "spotify_account", "lastfm")}
+
+
+def _merges(store: Store, profile: str) -> set[tuple[str, str, str]]:
+    """Every active merge as (kept copy, merged copy, label): no ids, which depend on when a merge was found."""
+    return {(m.kept, m.duplicate, m.confidence) for m in list_merges(store, profile)}
+
+
+def test_a_scrobble_is_never_folded_into_a_skip_too_short_to_be_scrobbled(store: Store) -> None:
+    # 20:04:35 a 3-second skip of "Ostinato" on Spotify; 20:07:11 a real listen of it elsewhere, scrobbled.
+    import_paths(store, "me", [EXPORTS["spotify_extended"], EXPORTS["lastfm"]])
+    assert summary(store, "me").events == 7  # six Spotify plays and the scrobbled listen
+    merged = _merges(store, "me")
+    assert len(merged) == 5
+    assert not [m for m in merged if "Ostinato" in m[0]]
+
+
+def test_an_account_data_copy_of_a_scrobble_is_certain(store: Store) -> None:
+    # Account data keeps the end to the minute: its start lies anywhere in the minute before end - ms played.
+    import_paths(store, "me", [EXPORTS["spotify_account"], EXPORTS["lastfm"]])
+    assert summary(store, "me").events == 7
+    assert {label for _, _, label in _merges(store, "me")} == {"certain"}
+
+
+@pytest.mark.parametrize("order", list(permutations(EXPORTS)))
+def test_merges_and_their_labels_do_not_depend_on_the_order_of_imports(store: Store, order: tuple[str, ...]) -> None:
+    with open_store(memory=True) as reference:
+        import_paths(reference, "me", list(EXPORTS.values()))
+        expected = _merges(reference, "me")
+    for name in order:
+        import_paths(store, "me", [EXPORTS[name]])
+    assert _merges(store, "me") == expected
+    assert summary(store, "me").events == 7
+    # Every account-data copy and every scrobble is kept as a copy of the extended-history play.
+    assert {(kept.split(":")[0], label) for kept, _, label in expected} == {("spotify_extended", "certain")}
+    assert len(expected) == 6 + 5
+
+
+def test_merge_numbers_survive_an_import_that_changes_nothing(store: Store) -> None:
+    import_paths(store, "me", list(EXPORTS.values()))
+    before = {(m.merge_id, m.kept, m.duplicate) for m in list_merges(store, "me")}
+    import_paths(store, "me", list(EXPORTS.values()))
+    assert {(m.merge_id, m.kept, m.duplicate) for m in list_merges(store, "me")} == before
+
+
+def test_plays_of_two_services_own_logs_are_never_one_listen() -> None:
+    start = datetime(2024, 8, 2, 20, 0, 12, tzinfo=UTC)
+
+    def play(source: Source, offset_s: int) -> Play:
+        when = start + timedelta(seconds=offset_s)
+        return Play(source, f"{source}.json", 0, start_utc=when, ms_played=200_000, track="Paper Moon", artist="Lila")
+
+    plays = [play(Source.SPOTIFY_EXTENDED, 0), play(Source.APPLE_MUSIC, 2), play(Source.YOUTUBE_MUSIC, 4)]
+    with open_store(memory=True) as store, store.transaction():
+        store.ensure_profile("me")
+        for one in plays:
+            insert_items(store, "me", one.source_file, [PlayBatch.from_plays(one.source_file, [one])])
+        assert list_merges(store, "me") == []
+        assert summary(store, "me").events == 3
