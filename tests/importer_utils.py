@@ -14,6 +14,7 @@ from tutti.model import (
     PLAY_SCHEMA,
     ImportProblem,
     LibraryItem,
+    Noted,
     Play,
     PlayBatch,
     Playlist,
@@ -28,6 +29,7 @@ class ReadResult:
     table: pa.Table
     problems: list[ImportProblem] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[Noted] = field(default_factory=list)
     library: list[LibraryItem] = field(default_factory=list)
     playlists: list[Playlist] = field(default_factory=list)
     recaps: list[ServiceRecap] = field(default_factory=list)
@@ -54,6 +56,8 @@ def read_with(module: ModuleType, path: Path, options: ReadOptions | None = None
             result.problems.append(item)
         elif isinstance(item, Skipped):
             result.skipped.append(item)
+        elif isinstance(item, Noted):
+            result.notes.append(item)
         elif isinstance(item, LibraryItem):
             result.library.append(item)
         elif isinstance(item, Playlist):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from tests.conftest import ROOT
 from tutti.cli import app
+from tutti.definitions import DEFINITIONS
 from tutti.importers import formats
+from tutti.model import PROBLEM_KINDS
 from tutti.settings import SETTINGS
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -31,3 +33,17 @@ def test_every_setting_is_documented() -> None:
 def test_every_format_is_documented() -> None:
     for fmt in formats():
         assert f"`{fmt.name}`" in README
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_every_definition_is_in_the_readme_word_for_word() -> None:
+    for definition in DEFINITIONS:
+        assert _flat(f"**{definition.term}**: {definition.meaning}") in _flat(README), definition.term
+
+
+def test_every_problem_kind_is_documented() -> None:
+    for kind, meaning in PROBLEM_KINDS.items():
+        assert f"| `{kind.value}` | {meaning} |" in README

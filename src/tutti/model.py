@@ -164,16 +164,30 @@ def utc_from_unix(seconds: float) -> datetime:
 class ProblemKind(StrEnum):
     """What is wrong with a record that was not stored. Code decides by the kind; people read the sentence."""
 
-    UNREADABLE = "unreadable"  # not a record of the file's shape: not an object, wrong field count, broken line
-    MISSING_FIELD = "missing_field"  # a value the record cannot do without is absent or empty
-    WRONG_TYPE = "wrong_type"  # a value of the wrong kind: text for a number, 1.5 for a whole number
-    INVALID_VALUE = "invalid_value"  # a value outside what the format allows (a feedback score of 5)
-    INVALID_TIME = "invalid_time"  # a time that cannot be read or does not exist (2023-02-30, 23:59:60)
-    IMPLAUSIBLE_TIME = "implausible_time"  # a real time no play can have: before 2000, or in the future
-    NEGATIVE_DURATION = "negative_duration"  # less than no time played
-    IMPLAUSIBLE_DURATION = "implausible_duration"  # more time played than any play lasts: over 24 hours
-    KNOWN_EXPORT_FAULT = "known_export_fault"  # a value the service is known to write wrongly, not the listener
+    UNREADABLE = "unreadable"
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"
+    INVALID_VALUE = "invalid_value"
+    INVALID_TIME = "invalid_time"
+    IMPLAUSIBLE_TIME = "implausible_time"
+    NEGATIVE_DURATION = "negative_duration"
+    IMPLAUSIBLE_DURATION = "implausible_duration"
+    KNOWN_EXPORT_FAULT = "known_export_fault"
 
+
+# What each kind means, for people (the README's table and `tutti formats` show these words).
+PROBLEM_KINDS: dict[ProblemKind, str] = {
+    ProblemKind.UNREADABLE: "not a record of the file's shape: not an object, the wrong number of fields",
+    ProblemKind.MISSING_FIELD: "a value the record cannot do without is absent or empty (no time, no title)",
+    ProblemKind.WRONG_TYPE: "a value of the wrong kind: text for a number, 1.9 for a whole number",
+    ProblemKind.INVALID_VALUE: "a value outside what the format allows (a feedback score of 5)",
+    ProblemKind.INVALID_TIME: "a time that cannot be read or does not exist (2023-02-30, 23:59:60)",
+    ProblemKind.IMPLAUSIBLE_TIME: "a real time no play can have: before 2000, or in the future",
+    ProblemKind.NEGATIVE_DURATION: "less than no time played",
+    ProblemKind.IMPLAUSIBLE_DURATION: "more time played than any play lasts: over 24 hours",
+    ProblemKind.KNOWN_EXPORT_FAULT: "a value the service is known to write wrongly (Apple's negative durations)",
+}
+assert set(PROBLEM_KINDS) == set(ProblemKind), "every problem kind is described"
 
 # Values that cannot describe a real play: a sign of an edited or made-up file, unlike a damaged or odd one.
 IMPLAUSIBLE_KINDS: frozenset[ProblemKind] = frozenset(
@@ -347,6 +361,15 @@ class Skipped:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class Noted:
+    """Records stored with something the listener should know about them (a name left out), counted by note."""
+
+    file: str
+    note: str
+    count: int
+
+
 class LibraryKind(StrEnum):
     TRACK = "track"
     ALBUM = "album"
@@ -406,7 +429,7 @@ class ServiceRecap:
     raw_json: str
 
 
-ImportItem = PlayBatch | ImportProblem | Skipped | LibraryItem | Playlist | ServiceRecap
+ImportItem = PlayBatch | ImportProblem | Skipped | Noted | LibraryItem | Playlist | ServiceRecap
 
 
 def batches(file: str, plays: Iterable[Play], size: int = 50_000) -> Iterable[PlayBatch]:

@@ -156,6 +156,10 @@ def test_new_era_split_files() -> None:
     assert {p.time_precision for p in result.plays} == {TimePrecision.MINUTE}
     assert [p.record_index for p in result.plays] == [0, 1, 0, 1, 2, 3, 4, 0, 1]
     assert result.problems == []
+    # The local file's play is kept without its placeholder names, and the report says so.
+    assert [(Path(n.file).name, n.note, n.count) for n in result.notes] == [
+        ("StreamingHistory_music_0.json", account.PLACEHOLDER_NOTE, 1)
+    ]
 
 
 def test_new_era_library_playlists_and_recap() -> None:

@@ -9,16 +9,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tutti.cli._common import HomeOption, JsonOption, ProfileOption, console, err_console, opened_store, print_json
 from tutti.cli.insights import draw_summary
+from tutti.definitions import DEFINITIONS
 from tutti.demo import write_demo_export
 from tutti.errors import UsageError
 from tutti.importers import ReadOptions, formats
 from tutti.insights.summary import summary
 from tutti.insights.zones import checked_zone, zone_plan_for
+from tutti.model import PROBLEM_KINDS
 from tutti.settings import default_profile
 from tutti.store import Store
 from tutti.store.dedupe import list_merges, undo_merge
@@ -62,6 +65,8 @@ def draw_report(report: ImportReport) -> None:
     for reason, count in report.skipped.items():
         hint = " (--include-incognito keeps them)" if "incognito" in reason else ""
         console.print(f"  skipped {count:,}: {reason}{hint}")
+    for note, count in report.notes.items():
+        console.print(f"  note: {count:,} {note}")
     if report.problems:
         console.print(f"  [yellow]unreadable records skipped: {len(report.problems):,}[/]")
         for problem in report.problems[:10]:
@@ -178,11 +183,17 @@ def timezone_command(
 
 
 def formats_command() -> None:
-    """List the export formats Tutti reads."""
+    """List the export formats Tutti reads, what its words mean, and why a record can be refused."""
     table = Table("format", "what")
     for f in formats():
         table.add_row(f.name, f.description)
     console.print(table)
+    console.print("\n[bold]What the numbers mean[/]")
+    for d in DEFINITIONS:
+        console.print(f"[bold]{escape(d.term)}[/]: {escape(d.meaning)}", highlight=False)
+    console.print("\n[bold]Why a record is not stored[/] (the kind of each problem an import lists)")
+    for kind, meaning in PROBLEM_KINDS.items():
+        console.print(f"[bold]{kind.value}[/]: {escape(meaning)}", highlight=False)
 
 
 def demo_command(

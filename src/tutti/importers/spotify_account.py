@@ -29,9 +29,9 @@ from tutti.importers.options import ReadOptions
 from tutti.model import (
     ContentKind,
     ImportItem,
-    ImportProblem,
     LibraryItem,
     LibraryKind,
+    Noted,
     Play,
     Playlist,
     ProblemKind,
@@ -47,6 +47,10 @@ PODCAST_MIN_MS = 3_600_000
 # Local files play under these placeholders; the play is real, the names are not.
 UNKNOWN_ARTIST = "Unknown Artist"
 UNKNOWN_TRACK = "Unknown Track"
+PLACEHOLDER_NOTE = (
+    f"plays of local files, kept without the placeholder names '{UNKNOWN_ARTIST}' and '{UNKNOWN_TRACK}' "
+    "(they count in time and plays, never as an artist or a track)"
+)
 _END_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
 
 
@@ -156,15 +160,22 @@ def _play(entry: Entry, index: int, record: Any, options: ReadOptions) -> Play:
     )
 
 
-def _read_plays(entry: Entry, options: ReadOptions) -> tuple[list[Play], list[ImportProblem]]:
+def _read_plays(entry: Entry, options: ReadOptions) -> tuple[list[Play], list[ImportItem]]:
+    """A file's plays, and its problems and notes."""
     plays: list[Play] = []
-    problems: list[ImportProblem] = []
+    said: list[ImportItem] = []
+    placeholders = 0
     for index, record in enumerate(load_json_array(entry)):
         try:
             plays.append(_play(entry, index, record, options))
         except RecordRefused as refused:
-            problems.append(refused.at(entry.path, f"record {index}"))
-    return plays, problems
+            said.append(refused.at(entry.path, f"record {index}"))
+            continue
+        if record.get("artistName") == UNKNOWN_ARTIST or record.get("trackName") == UNKNOWN_TRACK:
+            placeholders += 1
+    if placeholders:
+        said.append(Noted(entry.path, PLACEHOLDER_NOTE, placeholders))
+    return plays, said
 
 
 def _classify_podcasts(plays: list[Play], podcast_names: set[str]) -> list[Play]:
@@ -222,6 +233,6 @@ def read(entries: Sequence[Entry], options: ReadOptions) -> Iterator[ImportItem]
         for p in plays
         if p.artist and (p.ms_played or 0) > PODCAST_MIN_MS
     }
-    for (entry, plays, problems), old in zip(files, old_era, strict=True):
-        yield from problems
+    for (entry, plays, said), old in zip(files, old_era, strict=True):
+        yield from said
         yield from model.batches(entry.path, _classify_podcasts(plays, show_names | long_played) if old else plays)

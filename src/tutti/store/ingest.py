@@ -28,6 +28,7 @@ from tutti.model import (
     ImportItem,
     ImportProblem,
     LibraryItem,
+    Noted,
     PlayBatch,
     Playlist,
     ServiceRecap,
@@ -54,6 +55,7 @@ class ImportReport:
     merged_certain: int = 0
     merged_probable: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, int] = field(default_factory=dict)
     problems: list[ImportProblem] = field(default_factory=list)
     unread: list[Unread] = field(default_factory=list)
     library_items: int = 0
@@ -76,6 +78,7 @@ class _Collected:
 
 def _collect(items: Iterable[ImportItem], report: ImportReport, into: _Collected, progress: Progress) -> None:
     skipped: Counter[str] = Counter(report.skipped)
+    notes: Counter[str] = Counter(report.notes)
     for item in items:
         if isinstance(item, PlayBatch):
             into.tables.append(item.table)
@@ -85,6 +88,8 @@ def _collect(items: Iterable[ImportItem], report: ImportReport, into: _Collected
             report.problems.append(item)
         elif isinstance(item, Skipped):
             skipped[item.reason] += item.count
+        elif isinstance(item, Noted):
+            notes[item.note] += item.count
         elif isinstance(item, LibraryItem):
             into.library.append(item)
         elif isinstance(item, Playlist):
@@ -92,6 +97,7 @@ def _collect(items: Iterable[ImportItem], report: ImportReport, into: _Collected
         elif isinstance(item, ServiceRecap):
             into.recaps.append(item)
     report.skipped = dict(skipped)
+    report.notes = dict(notes)
 
 
 _KEY_STAGED_SQL = f"CREATE OR REPLACE TEMP TABLE keyed AS {keyed_sql('staged')}"
