@@ -111,7 +111,7 @@ def test_profiles_lists_each_profile(run) -> None:  # type: ignore[no-untyped-de
     run("import", str(FIXTURES / "Streaming_History_Audio_2024_1_v2_offline_seconds.json"), "-p", "ben")
     code, out, _ = run("profiles", "--json")
     assert code == 0
-    assert {p["name"]: p["events"] for p in json.loads(out)} == {"ana": 9, "ben": 2}
+    assert {p["name"]: p["events"] for p in json.loads(out)["profiles"]} == {"ana": 9, "ben": 2}
 
 
 def test_demo_imports_a_generated_history_and_merges_its_scrobbles(run) -> None:  # type: ignore[no-untyped-def]
@@ -120,7 +120,7 @@ def test_demo_imports_a_generated_history_and_merges_its_scrobbles(run) -> None:
     assert "merged as copies of plays from another source" in out
     assert "Listening history of demo" in out
     code, out, _ = run("duplicates", "--profile", "demo", "--json")
-    merges = json.loads(out)
+    merges = json.loads(out)["merges"]
     assert code == 0 and len(merges) > 1000
     events = json.loads(run("summary", "-p", "demo", "--json")[1])["events"]
     code, out, _ = run("duplicates", "-p", "demo", "--undo", str(merges[0]["merge_id"]))
@@ -243,7 +243,7 @@ def test_importing_nothing_readable_creates_no_profile(run, tmp_path: Path, case
     args, _ = _bad_inputs(tmp_path)[case]
     _one_line_error(*run(*args))
     code, out, _ = run("profiles", "--json")
-    assert code == 0 and json.loads(out) == []
+    assert code == 0 and json.loads(out) == {"profiles": []}
 
 
 def test_names_with_brackets_are_shown_as_they_are(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -47,3 +47,9 @@ def test_every_definition_is_in_the_readme_word_for_word() -> None:
 def test_every_problem_kind_is_documented() -> None:
     for kind, meaning in PROBLEM_KINDS.items():
         assert f"| `{kind.value}` | {meaning} |" in README
+
+
+def test_every_library_command_with_json_has_a_schema() -> None:
+    for name in ("import", "export", "duplicates", "profiles", "formats"):
+        assert (ROOT / "docs" / "schemas" / f"{name}.schema.json").is_file()
+        assert f"`{name}`" in README.split("### For scripts", 1)[1].split("##", 1)[0]

@@ -102,7 +102,7 @@ def test_scrobbles_of_spotify_plays_are_merged_and_can_be_undone(store: Store, t
     assert {s.source for s in before.by_source} == {"spotify_extended"}
 
     merge = list_merges(store, "demo")[0]
-    assert merge.kept.startswith("spotify_extended: ") and merge.duplicate.startswith("lastfm: ")
+    assert str(merge.kept).startswith("spotify_extended: ") and str(merge.duplicate).startswith("lastfm: ")
     undo_merge(store, "demo", merge.merge_id)
     assert summary(store, "demo").events == before.events + 1
     assert list_merges(store, "demo", include_undone=True)[0].undone
@@ -124,7 +124,7 @@ EXPORTS = {name: EVENING / name for name in ("spotify_extended", "spotify_accoun
 
 def _merges(store: Store, profile: str) -> set[tuple[str, str, str]]:
     """Every active merge as (kept copy, merged copy, label): no ids, which depend on when a merge was found."""
-    return {(m.kept, m.duplicate, m.confidence) for m in list_merges(store, profile)}
+    return {(str(m.kept), str(m.duplicate), m.confidence) for m in list_merges(store, profile)}
 
 
 def test_a_scrobble_is_never_folded_into_a_skip_too_short_to_be_scrobbled(store: Store) -> None:

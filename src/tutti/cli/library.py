@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tutti.cli._common import HomeOption, JsonOption, ProfileOption, console, err_console, opened_store, print_json
+from tutti.cli._common import (
+    HomeOption,
+    JsonOption,
+    PlainHelpCommand,
+    ProfileOption,
+    console,
+    err_console,
+    opened_store,
+    print_json,
+)
 from tutti.cli.insights import draw_summary
 from tutti.definitions import DEFINITIONS
 from tutti.demo import write_demo_export
@@ -82,24 +92,58 @@ def draw_report(report: ImportReport) -> None:
         console.print(f"  [dim]not read: {unread.path} ({unread.reason})[/]", highlight=False)
 
 
+def _shown_paths(data: Any, root: Path, *, full: bool) -> Any:
+    """``data`` with the folders above the import path left out of every path in it ("my_spotify_data.zip!..."),
+    or with the import path made absolute when the listener asks for full paths."""
+    given = str(root)
+    above = os.path.join(str(root.parent), "")
+    if isinstance(data, dict):
+        return {key: _shown_paths(value, root, full=full) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_shown_paths(value, root, full=full) for value in data]
+    if isinstance(data, str):
+        if full:
+            return data.replace(given, str(root.resolve())) if not root.is_absolute() else data
+        return data.replace(above, "") if above not in ("./", "") else data
+    return data
+
+
 def import_command(
-    paths: Annotated[list[Path], typer.Argument(help="Exports: zip files, folders or single files.")],
+    paths: Annotated[list[Path], typer.Argument(metavar="EXPORT", help="Exports: zip files, folders or single files.")],
     profile: ProfileOption = None,
     home: HomeOption = None,
     include_incognito: Annotated[
         bool, typer.Option("--include-incognito", help="Also keep private-session (incognito) plays.")
     ] = False,
     json: JsonOption = False,
+    full_paths: Annotated[
+        bool, typer.Option("--full-paths", help="With --json: give files as absolute paths, not as the export's.")
+    ] = False,
 ) -> None:
     """Import exports into the local store; importing the same export again adds nothing."""
     who = profile or default_profile()
     with opened_store(home) as store:
         reports = import_with_progress(store, who, paths, ReadOptions(include_incognito=include_incognito))
     if json:
-        print_json({"profile": who, "imports": [r.to_json() for r in reports]})
+        shown = [_shown_paths(r.to_json(), path, full=full_paths) for r, path in zip(reports, paths, strict=True)]
+        print_json({"profile": who, "imports": shown})
         return
     for report in reports:
         draw_report(report)
+
+
+def iso_utc(when: datetime | None) -> str | None:
+    """A time for scripts: ISO 8601 in UTC with a Z ("2024-08-02T20:00:12Z")."""
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z") if when else None
+
+
+def for_scripts(value: Any) -> Any:
+    """A result as JSON for scripts: a dataclass's fields by name, times by ``iso_utc``."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: for_scripts(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    return value
 
 
 def profiles_command(home: HomeOption = None, json: JsonOption = False) -> None:
@@ -107,18 +151,19 @@ def profiles_command(home: HomeOption = None, json: JsonOption = False) -> None:
     with opened_store(home) as store:
         found = store.profiles()
     if json:
-        print_json([asdict(p) for p in found])
+        print_json({"profiles": [for_scripts(p) for p in found]})
         return
     table = Table("profile", "events", "first (UTC)", "last (UTC)")
     for p in found:
-        table.add_row(p.name, f"{p.events:,}", p.first_utc or "-", p.last_utc or "-")
+        first, last = (f"{t:%Y-%m-%d %H:%M:%S}" if t else "-" for t in (p.first_utc, p.last_utc))
+        table.add_row(p.name, f"{p.events:,}", first, last)
     console.print(table)
 
 
 def duplicates_command(
     profile: ProfileOption = None,
     home: HomeOption = None,
-    undo: Annotated[int | None, typer.Option(help="Undo the merge with this number.")] = None,
+    undo: Annotated[int | None, typer.Option(metavar="NUMBER", help="Undo the merge with this number.")] = None,
     show_undone: Annotated[bool, typer.Option("--all", help="Also list merges that were undone.")] = False,
     json: JsonOption = False,
 ) -> None:
@@ -128,25 +173,31 @@ def duplicates_command(
         store.require_profile(who)
         if undo is not None:
             undo_merge(store, who, undo)
-            console.print(f"merge {undo} undone: the copy counts as a play of its own again")
+            if json:
+                print_json({"profile": who, "undone": undo})
+            else:
+                console.print(f"merge {undo} undone: the copy counts as a play of its own again")
             return
         merges = list_merges(store, who, include_undone=show_undone)
     if json:
-        print_json([asdict(m) for m in merges])
+        print_json({"profile": who, "merges": [for_scripts(m) for m in merges]})
         return
     table = Table("#", "confidence", "kept", "merged copy", "Δ s", "rule")
     for m in merges:
         label = m.confidence + (" (undone)" if m.undone else "")
-        table.add_row(str(m.merge_id), label, m.kept, m.duplicate, f"{m.delta_ms / 1000:g}", m.rule)
+        table.add_row(str(m.merge_id), label, str(m.kept), str(m.duplicate), f"{m.delta_ms / 1000:g}", m.rule)
     console.print(table)
     console.print(f"{len(merges):,} merges")
 
 
 def export_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl (ListenBrainz listens) or parquet.")] = "jsonl",
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="File to write.")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="FORMAT", help="jsonl (ListenBrainz listens) or parquet.")
+    ] = "jsonl",
     profile: ProfileOption = None,
     home: HomeOption = None,
+    json: JsonOption = False,
 ) -> None:
     """Write a profile's plays to an open format."""
     who = profile or default_profile()
@@ -155,6 +206,9 @@ def export_command(
         raise UsageError(f"unknown format {fmt!r}; choose jsonl or parquet")
     with opened_store(home) as store:
         count = writers[fmt](store, who, out)
+    if json:
+        print_json({"profile": who, "format": fmt, "out": str(out), "plays": count})
+        return
     console.print(f"wrote {count:,} plays of {who} to {out}")
 
 
@@ -166,9 +220,11 @@ def _utc_day(text: str) -> datetime:
 
 
 def timezone_command(
-    zone: Annotated[str | None, typer.Argument(help="IANA zone, e.g. Europe/Berlin; omit to list.")] = None,
+    zone: Annotated[
+        str | None, typer.Argument(metavar="ZONE", help="IANA zone, e.g. Europe/Berlin; omit to list.")
+    ] = None,
     since: Annotated[
-        str | None, typer.Option(help="Day (YYYY-MM-DD, UTC midnight) from which the zone applies.")
+        str | None, typer.Option(metavar="DAY", help="Day (YYYY-MM-DD, UTC midnight) from which the zone applies.")
     ] = None,
     profile: ProfileOption = None,
     home: HomeOption = None,
@@ -182,8 +238,17 @@ def timezone_command(
     console.print(f"time zones of {who}: {plan.label}")
 
 
-def formats_command() -> None:
+def formats_command(json: JsonOption = False) -> None:
     """List the export formats Tutti reads, what its words mean, and why a record can be refused."""
+    if json:
+        print_json(
+            {
+                "formats": [{"name": f.name, "description": f.description} for f in formats()],
+                "definitions": [{"term": d.term, "meaning": d.meaning} for d in DEFINITIONS],
+                "problem_kinds": [{"kind": kind.value, "meaning": meaning} for kind, meaning in PROBLEM_KINDS.items()],
+            }
+        )
+        return
     table = Table("format", "what")
     for f in formats():
         table.add_row(f.name, f.description)
@@ -198,8 +263,8 @@ def formats_command() -> None:
 
 def demo_command(
     home: HomeOption = None,
-    profile: Annotated[str, typer.Option("--profile", "-p", help="Profile to fill.")] = "demo",
-    seed: Annotated[int, typer.Option(help="Seed of the generated history.")] = 7,
+    profile: Annotated[str, typer.Option("--profile", "-p", metavar="NAME", help="Profile to fill.")] = "demo",
+    seed: Annotated[int, typer.Option(metavar="NUMBER", help="Seed of the generated history.")] = 7,
 ) -> None:
     """Generate a demo history (Spotify and Last.fm exports of one invented listener), import it, summarise."""
     with tempfile.TemporaryDirectory(prefix="tutti-demo-") as tmp:
@@ -212,10 +277,13 @@ def demo_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("import")(import_command)
-    app.command("profiles")(profiles_command)
-    app.command("duplicates")(duplicates_command)
-    app.command("export")(export_command)
-    app.command("timezone")(timezone_command)
-    app.command("formats")(formats_command)
-    app.command("demo")(demo_command)
+    for name, command in (
+        ("import", import_command),
+        ("profiles", profiles_command),
+        ("duplicates", duplicates_command),
+        ("export", export_command),
+        ("timezone", timezone_command),
+        ("formats", formats_command),
+        ("demo", demo_command),
+    ):
+        app.command(name, cls=PlainHelpCommand)(command)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -24,8 +25,8 @@ ACTIVE_PLAYS_SQL = f"SELECT p.* FROM plays p WHERE p.profile = $profile AND {NOT
 class ProfileInfo:
     name: str
     events: int
-    first_utc: str | None
-    last_utc: str | None
+    first_utc: datetime | None
+    last_utc: datetime | None
 
 
 def checked_profile(profile: str) -> str:
@@ -86,8 +87,8 @@ class Store:
     def profiles(self) -> list[ProfileInfo]:
         rows = self.con.execute(
             """
-            SELECT pr.name, count(p.play_id), min(coalesce(p.start_utc, p.end_utc))::VARCHAR,
-                   max(coalesce(p.start_utc, p.end_utc))::VARCHAR
+            SELECT pr.name, count(p.play_id), min(coalesce(p.start_utc, p.end_utc)),
+                   max(coalesce(p.start_utc, p.end_utc))
             FROM profiles pr
             LEFT JOIN plays p ON p.profile = pr.name AND NOT EXISTS (
                 SELECT 1 FROM merges m WHERE m.profile = p.profile AND m.duplicate_id = p.play_id AND NOT m.undone)

@@ -28,6 +28,7 @@ the profile's plays with that name, and keeps the number of each merge that come
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import combinations
 
 from tutti.errors import UsageError
@@ -55,14 +56,32 @@ class MergeCounts:
 
 
 @dataclass(frozen=True)
+class MergedCopy:
+    """One of the two copies of a merge, as a person recognises it."""
+
+    play_id: str
+    source: str
+    artist: str | None
+    track: str | None
+    start_utc: datetime | None
+    end_utc: datetime | None
+    ms_played: int | None
+
+    def __str__(self) -> str:
+        when = self.start_utc or self.end_utc
+        shown = when.strftime("%Y-%m-%d %H:%M:%S") if when else "?"
+        return f"{self.source}: {self.artist or '?'} - {self.track or '?'} @ {shown}"
+
+
+@dataclass(frozen=True)
 class Merge:
     merge_id: int
     confidence: str
     rule: str
     delta_ms: int
     undone: bool
-    kept: str
-    duplicate: str
+    kept: MergedCopy
+    duplicate: MergedCopy
 
 
 @dataclass(frozen=True)
@@ -249,14 +268,11 @@ def merge_cross_source_copies(store: Store, profile: str, import_id: int) -> Mer
 
 
 def list_merges(store: Store, profile: str, *, include_undone: bool = False) -> list[Merge]:
-    """Every merge of the profile with a readable description of both copies."""
+    """Every merge of the profile with both copies."""
+    copy = "{0}.play_id, {0}.source, {0}.artist, {0}.track, {0}.start_utc, {0}.end_utc, {0}.ms_played"
     rows = store.con.execute(
-        """
-        SELECT m.merge_id, m.confidence, m.rule, m.delta_ms, m.undone,
-               k.source || ': ' || coalesce(k.artist, '?') || ' - ' || coalesce(k.track, '?') || ' @ '
-                 || coalesce(k.start_utc, k.end_utc)::VARCHAR,
-               d.source || ': ' || coalesce(d.artist, '?') || ' - ' || coalesce(d.track, '?') || ' @ '
-                 || coalesce(d.start_utc, d.end_utc)::VARCHAR
+        f"""
+        SELECT m.merge_id, m.confidence, m.rule, m.delta_ms, m.undone, {copy.format("k")}, {copy.format("d")}
         FROM merges m
         JOIN plays k ON k.profile = m.profile AND k.play_id = m.kept_id
         JOIN plays d ON d.profile = m.profile AND d.play_id = m.duplicate_id
@@ -265,7 +281,11 @@ def list_merges(store: Store, profile: str, *, include_undone: bool = False) -> 
         """,
         [profile, include_undone],
     ).fetchall()
-    return [Merge(*row) for row in rows]
+    return [
+        Merge(merge_id, confidence, rule, delta, undone, MergedCopy(*row[5:12]), MergedCopy(*row[12:19]))
+        for row in rows
+        for merge_id, confidence, rule, delta, undone in [row[:5]]
+    ]
 
 
 def undo_merge(store: Store, profile: str, merge_id: int) -> None:

@@ -63,9 +63,28 @@ class ImportReport:
     service_recaps: int = 0
 
     def to_json(self) -> dict[str, object]:
-        data = asdict(self)
-        data["problem_count"] = len(self.problems)
-        return data
+        """The report for scripts, in the shape of ``docs/schemas/import.schema.json``: stable keys, lists of
+        objects where the keys would otherwise be sentences."""
+        return {
+            "path": self.path,
+            "formats": [{"format": name, "files": files} for name, files in self.formats.items()],
+            "plays_read": self.plays_read,
+            "added": self.added,
+            "already_stored": self.already_stored,
+            "exact_duplicates": self.exact_duplicates,
+            "merged_certain": self.merged_certain,
+            "merged_probable": self.merged_probable,
+            "skipped": [{"reason": reason, "count": count} for reason, count in self.skipped.items()],
+            "notes": [{"note": note, "count": count} for note, count in self.notes.items()],
+            "problem_count": len(self.problems),
+            "problems": [
+                {"file": p.file, "record": p.record, "kind": p.kind.value, "reason": p.reason} for p in self.problems
+            ],
+            "unread": [{"file": u.path, "reason": u.reason} for u in self.unread],
+            "library_items": self.library_items,
+            "playlists": self.playlists,
+            "service_recaps": self.service_recaps,
+        }
 
 
 @dataclass
