@@ -62,11 +62,16 @@ SELECT DISTINCT md5_number_lower(
     || {NAME_KEY_SQL.format(col="artist")} || chr(31) || {NAME_KEY_SQL.format(col="track")}) AS shingle
 FROM plays
 WHERE coalesce(start_utc, end_utc) IS NOT NULL AND track IS NOT NULL
+ORDER BY shingle
 """
 
 
 def shingles(table: pa.Table) -> npt.NDArray[np.uint64]:
-    """The distinct 64-bit shingle hashes of a table of plays (any schema with the play columns)."""
+    """The distinct 64-bit shingle hashes of a table of plays (any schema with the play columns), ascending.
+
+    The order is part of the contract: the same plays give the same array, whatever order they came in (DuckDB's
+    DISTINCT alone returns its groups in no fixed order).
+    """
     con = duckdb.connect()
     try:
         con.register("plays", table.select(["start_utc", "end_utc", "artist", "track"]))
