@@ -27,8 +27,8 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium per test module (see tests/browser.py)."""
-    from tests.browser import ARGS, CHROMIUM, require_browser
+    """One headless Chromium per test module (see tests/helpers/browser.py)."""
+    from tests.helpers.browser import ARGS, CHROMIUM, require_browser
 
     sync_api = require_browser()
     with sync_api.sync_playwright() as playwright:

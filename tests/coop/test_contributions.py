@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -14,13 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import samples_path
-from tests.coop.conftest import CoopDb
-from tests.coop.test_plausibility import doctored_overlaps, mica_records, write_records
-from tests.coop.test_validation import zip_folder
+from tests.coop.conftest import CoopDb, give, join
+from tests.helpers.fabrications import doctored_overlaps, mica_records, write_records, zip_folder
 from tutti.coop import audit, crypto
 from tutti.coop.contributions.pipeline import (
-    ContributionReport,
-    contribute,
     contribution_of,
     flagged_for_stewards,
     member_contributions,
@@ -28,22 +24,8 @@ from tutti.coop.contributions.pipeline import (
     pool_share,
 )
 from tutti.coop.errors import NotAllowed, NotFound
-from tutti.coop.members import accounts
 from tutti.coop.models import AuditEvent, Contribution, ContributionStatus, Member, Status
 from tutti.model import PLAY_SCHEMA
-
-NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
-
-
-def join(db: CoopDb, email: str) -> str:
-    with db.sessions.begin() as session:
-        return accounts.signup(session, email, "a long enough passphrase", now=NOW).id
-
-
-def give(db: CoopDb, member_id: str, upload: list[Path] | bytes, filename: str | None = None) -> ContributionReport:
-    with db.sessions.begin() as session:
-        member = session.get_one(Member, member_id)
-        return contribute(session, db.settings, member, upload, filename, now=NOW)
 
 
 def events(session: Session, kind: str) -> list[AuditEvent]:

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from tests.conftest import samples_path
-from tests.coop.test_plausibility import PADDING
+from tests.helpers.fabrications import PADDING
 from tutti.coop.contributions import fingerprint as fp
 from tutti.coop.contributions.reading import read_upload
 from tutti.coop.pool.contract import play_identity

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import samples_path
-from tests.coop.test_plausibility import PADDING
+from tests.helpers.fabrications import PADDING
 from tutti.coop.contributions.reading import read_upload
 from tutti.coop.pool.contract import POOL_SCHEMA, play_identity
 from tutti.coop.pool.files import MemberCounts, Pool

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tests.conftest import samples_path
-from tests.coop.test_plausibility import PADDING
+from tests.helpers.fabrications import PADDING
 from tutti.coop.contributions.reading import read_upload
 from tutti.coop.contributions.scoring import PLAYS_PER_POINT, Score, score
 from tutti.coop.pool.contract import POOL_SCHEMA, play_identity

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import samples_path
-from tests.coop.conftest import CoopDb
-from tests.coop.test_contributions import NOW, give, join
+from tests.coop.conftest import NOW, CoopDb, give, join
 from tutti.coop import crypto, staged
 from tutti.coop.contributions.pipeline import contribute, pool_of
 from tutti.coop.members.withdrawal import withdraw

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import orjson
 import pyarrow.compute as pc
 
 from tests.conftest import samples_path
-from tests.coop.test_plausibility import PADDING
+from tests.helpers.fabrications import PADDING, zip_folder
 from tutti.coop.contributions.consistency import consistency
 from tutti.coop.contributions.reading import read_upload
 from tutti.coop.pool.contract import DROPPED_COLUMNS, POOL_SCHEMA, play_identity
 
 IDENTIFYING = {"ip_addr", "ip_addr_decrypted", "user_agent_decrypted", "username", "email", "conn_ip"}
-
-
-def zip_folder(folder: Path, out: Path) -> Path:
-    """An export zipped the way the service hands it out (built at test time from the checked-in folder)."""
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
-    return out
 
 
 def test_a_zipped_account_export_is_read_per_file_and_personal_files_are_not(tmp_path: Path) -> None:

@@ -13,8 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import samples_path
-from tests.coop.conftest import CoopDb
-from tests.coop.test_contributions import NOW, give, join
+from tests.coop.conftest import NOW, CoopDb, give, join
 from tutti.coop import audit, crypto
 from tutti.coop.contributions.pipeline import pool_of
 from tutti.coop.errors import DecryptionFailed, KeyDestroyed, NotAllowed

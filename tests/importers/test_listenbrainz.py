@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import DATA, SAMPLES, samples_path
-from tests.importer_utils import read_with
+from tests.helpers.importers import read_with
 from tutti.errors import ExportError, RecordError
 from tutti.importers import ReadOptions, listenbrainz
 from tutti.importers._archive import open_export

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import DATA, SAMPLES, samples_path
-from tests.importer_utils import ReadResult, read_with
+from tests.helpers.importers import ReadResult, read_with
 from tutti.errors import ExportError
 from tutti.importers import ReadOptions
 from tutti.importers import spotify_account as account

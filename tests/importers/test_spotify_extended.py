@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import DATA, samples_path
-from tests.importer_utils import read_with
+from tests.helpers.importers import read_with
 from tutti.errors import ExportError
 from tutti.importers import ReadOptions, spotify_extended
 from tutti.importers.spotify_extended import _derived_skips

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from tests.insights.deep_fixtures import sample_store, scoped, song, synthetic_store, utc
+from tests.helpers.deep_fixtures import sample_store, scoped, song, synthetic_store, utc
 from tutti.insights import eras as eras_module
 from tutti.insights.eras import Era, eras
 from tutti.model import Play

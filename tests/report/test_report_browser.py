@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import DESKTOP, PHONE, require_browser
+from tests.helpers.browser import DESKTOP, PHONE, require_browser
 from tests.report.conftest import ERIN, ERIN_ZONE, MICA, MICA_ZONE, sample_recap
 from tutti.report.html import write_recap_html
 

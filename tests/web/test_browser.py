@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.browser import DESKTOP, PHONE, require_browser
+from tests.helpers.browser import DESKTOP, PHONE, require_browser
 from tests.web.conftest import MICA_PLAYS, LiveServer, sample
 
 require_browser()
