@@ -32,6 +32,7 @@ def events(session: Session, kind: str) -> list[AuditEvent]:
     return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.seq)))
 
 
+@pytest.mark.samples
 def test_real_exports_are_accepted_and_pooled(coop_db: CoopDb, tmp_path: Path) -> None:
     mica, erin, ping = (
         join(coop_db, "mica@example.org"),
@@ -71,6 +72,7 @@ def test_real_exports_are_accepted_and_pooled(coop_db: CoopDb, tmp_path: Path) -
         assert audit.verify_chain(session) == (True, None)
 
 
+@pytest.mark.samples
 def test_a_copy_of_another_members_export_is_rejected_and_flagged(coop_db: CoopDb) -> None:
     owner, copier = join(coop_db, "owner@example.org"), join(coop_db, "copier@example.org")
     export = samples_path("spotify-extended", "mica-92")
@@ -89,6 +91,7 @@ def test_a_copy_of_another_members_export_is_rejected_and_flagged(coop_db: CoopD
         assert isinstance(rejected, audit.ContributionRejected) and rejected.reasons == tuple(report.reasons)
 
 
+@pytest.mark.samples
 def test_a_flagged_near_copy_is_in_the_audit_log_without_whose_history_it_matched(coop_db: CoopDb) -> None:
     owner, copier = join(coop_db, "original@example.org"), join(coop_db, "mirror@example.org")
     export = [samples_path("spotify-extended", "efrrowini")]
@@ -121,6 +124,7 @@ def test_the_audit_log_keeps_a_similarity_as_a_finite_number(coop_db: CoopDb) ->
             audit.record(session, audit.ContributionFlagged("m1", "c1", float("nan")))
 
 
+@pytest.mark.samples
 def test_a_copy_of_a_small_export_is_measured_exactly(coop_db: CoopDb) -> None:
     owner, copier = join(coop_db, "small@example.org"), join(coop_db, "smaller@example.org")
     export = [samples_path("spotify-extended", "efrrowini")]
@@ -130,6 +134,7 @@ def test_a_copy_of_a_small_export_is_measured_exactly(coop_db: CoopDb) -> None:
     assert report.copy.near_copy and report.copy.similarity == 1.0 and not report.accepted
 
 
+@pytest.mark.samples
 def test_the_same_member_uploading_again_adds_nothing(coop_db: CoopDb) -> None:
     member = join(coop_db, "twice@example.org")
     export = [samples_path("spotify-extended", "mica-92")]
@@ -139,6 +144,7 @@ def test_the_same_member_uploading_again_adds_nothing(coop_db: CoopDb) -> None:
     assert pool_of(coop_db.settings).counts().total == first.plays_added
 
 
+@pytest.mark.samples
 def test_a_doctored_export_with_impossible_overlaps_never_enters_the_pool(coop_db: CoopDb, tmp_path: Path) -> None:
     member = join(coop_db, "doctor@example.org")
     folder = write_records(
@@ -164,6 +170,7 @@ def raw_records(folder: Path) -> Counter[tuple[str, str, str, int]]:
     return counted
 
 
+@pytest.mark.samples
 def test_a_refresh_adds_and_scores_only_its_new_plays(coop_db: CoopDb) -> None:
     member = join(coop_db, "fede@example.org")
     older = samples_path("spotify-account", "fedecalendino-2020-11")
@@ -189,6 +196,7 @@ def test_unreadable_and_empty_uploads_are_rejected_with_the_reason(coop_db: Coop
     assert empty.reasons == ["the upload holds no plays Tutti can read"]
 
 
+@pytest.mark.samples
 def test_only_active_members_contribute(coop_db: CoopDb) -> None:
     member = join(coop_db, "late@example.org")
     with coop_db.sessions.begin() as session:
@@ -197,6 +205,7 @@ def test_only_active_members_contribute(coop_db: CoopDb) -> None:
         give(coop_db, member, [samples_path("spotify-extended", "efrrowini")])
 
 
+@pytest.mark.samples
 def test_a_members_own_contributions_and_pool_share(coop_db: CoopDb) -> None:
     mine, theirs = join(coop_db, "own@example.org"), join(coop_db, "other@example.org")
     with coop_db.sessions() as session:

@@ -20,6 +20,7 @@ def plays(*parts: str) -> pa.Table:
     return play_identity(read_upload([samples_path(*parts)]).table)
 
 
+@pytest.mark.samples
 def test_a_history_is_identical_to_itself_and_unlike_anothers() -> None:
     mica, pingw = plays("spotify-extended", "mica-92"), plays("lastfm", "pingw33n")
     a, b = fp.fingerprint(mica), fp.fingerprint(pingw)
@@ -28,6 +29,7 @@ def test_a_history_is_identical_to_itself_and_unlike_anothers() -> None:
     assert fp.exact_similarity(mica, pingw) == 0.0
 
 
+@pytest.mark.samples
 def test_the_estimate_is_close_to_the_exact_jaccard_similarity() -> None:
     # Two successive exports of one person: most plays are in both.
     older, newer = plays("spotify-account", "fedecalendino-2020-11"), plays("spotify-account", "fedecalendino-2021-01")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES, samples_path
+from tests.conftest import samples_path
 from tests.helpers.fabrications import (
     PADDING,
     doctored_overlaps,
@@ -56,6 +56,7 @@ def failed(result: Plausibility) -> set[str]:
     return {c.name for c in result.checks if c.applicable and not c.passed}
 
 
+@pytest.mark.samples
 @pytest.mark.parametrize("sample", REAL_SAMPLES)
 def test_every_real_export_passes_every_check(sample: str) -> None:
     result = judge(samples_path(*sample.split("/")))
@@ -63,10 +64,9 @@ def test_every_real_export_passes_every_check(sample: str) -> None:
     assert result.score == 100 and result.passed
 
 
+@pytest.mark.samples
 def test_the_samples_listed_are_all_the_samples_with_plays() -> None:
-    if not SAMPLES.is_dir():
-        pytest.skip("real sample exports are not present")
-    folders = {f"{p.parent.name}/{p.name}" for p in SAMPLES.glob("*/*") if p.is_dir()}
+    folders = {f"{p.parent.name}/{p.name}" for p in samples_path().glob("*/*") if p.is_dir()}
     # youtube-music/case104 holds no YouTube Music plays (only videos), so there is nothing to judge.
     assert folders - set(REAL_SAMPLES) == {"youtube-music/case104"}
 
@@ -80,6 +80,7 @@ def test_padding_of_one_track_fails_and_scores_low() -> None:
     assert "100.0% of 150 plays" in top.reason
 
 
+@pytest.mark.samples
 def test_real_export_with_impossible_overlapping_plays_is_rejected(tmp_path: Path) -> None:
     result = judge(
         write_records(tmp_path / "doctored", "Streaming_History_Audio_2024_4.json", doctored_overlaps(mica_records()))
@@ -101,6 +102,7 @@ def test_synthetic_export_with_overlapping_plays_is_rejected(tmp_path: Path) -> 
     assert "overfull_hours" in failed(doctored) and not doctored.passed
 
 
+@pytest.mark.samples
 def test_uniformly_random_times_and_lengths_fail_and_score_low(tmp_path: Path) -> None:
     result = judge(
         write_records(tmp_path / "random", "Streaming_History_Audio_2023.json", uniform_random(mica_records()))
@@ -109,6 +111,7 @@ def test_uniformly_random_times_and_lengths_fail_and_score_low(tmp_path: Path) -
     assert not result.passed and result.score < 30
 
 
+@pytest.mark.samples
 def test_scrobbles_doubled_ten_seconds_apart_are_rejected(tmp_path: Path) -> None:
     with samples_path("lastfm", "mbartoli", "exported_tracks.txt").open(encoding="utf-8") as source:
         rows = list(csv.reader(source, delimiter="\t"))
@@ -125,6 +128,7 @@ def test_scrobbles_doubled_ten_seconds_apart_are_rejected(tmp_path: Path) -> Non
     assert "scrobble_spacing" in failed(result) and not result.passed
 
 
+@pytest.mark.samples
 def test_tiny_uploads_are_not_judged_by_checks_that_need_more_plays() -> None:
     result = judge(samples_path("spotify-extended", "efrrowini"))
     not_applicable = {c.name for c in result.checks if not c.applicable}

@@ -24,6 +24,7 @@ def store_ids(path: Path, home: Path) -> set[str]:
         return {row[0] for row in store.con.execute("SELECT play_id FROM plays").fetchall()}
 
 
+@pytest.mark.samples
 @pytest.mark.parametrize(
     "sample",
     ["spotify-account/fedecalendino-2021-01", "spotify-extended/candidlyred", "lastfm/pingw33n"],

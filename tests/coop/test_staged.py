@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ def everything_in(folder: Path) -> set[Path]:
     return set(folder.rglob("*")) if folder.exists() else set()
 
 
+@pytest.mark.samples
 def test_a_contribution_rolled_back_leaves_no_file(coop_db: CoopDb) -> None:
     member_id = join(coop_db, "undo@example.org")
     data = coop_db.settings.data_dir
@@ -37,6 +39,7 @@ def test_a_contribution_rolled_back_leaves_no_file(coop_db: CoopDb) -> None:
     assert everything_in(data) == before
 
 
+@pytest.mark.samples
 def test_a_contribution_committed_leaves_its_files(coop_db: CoopDb) -> None:
     member_id = join(coop_db, "keep@example.org")
     report = give(coop_db, member_id, [samples_path(*EXPORT)])
@@ -50,6 +53,7 @@ def test_a_contribution_committed_leaves_its_files(coop_db: CoopDb) -> None:
     assert not [p for p in everything_in(data) if p.name.endswith(staged.STAGED_SUFFIX)]
 
 
+@pytest.mark.samples
 def test_a_session_closed_without_commit_leaves_no_file(coop_db: CoopDb) -> None:
     member_id = join(coop_db, "close@example.org")
     before = everything_in(coop_db.settings.data_dir)
@@ -58,6 +62,7 @@ def test_a_session_closed_without_commit_leaves_no_file(coop_db: CoopDb) -> None
     assert everything_in(coop_db.settings.data_dir) == before
 
 
+@pytest.mark.samples
 def test_a_withdrawal_rolled_back_keeps_every_file_and_the_key(coop_db: CoopDb) -> None:
     member_id = join(coop_db, "stay@example.org")
     report = give(coop_db, member_id, [samples_path(*EXPORT)])

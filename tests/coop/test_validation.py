@@ -6,6 +6,7 @@ from pathlib import Path
 
 import orjson
 import pyarrow.compute as pc
+import pytest
 
 from tests.conftest import samples_path
 from tests.helpers.fabrications import PADDING, zip_folder
@@ -16,6 +17,7 @@ from tutti.coop.pool.contract import DROPPED_COLUMNS, POOL_SCHEMA, play_identity
 IDENTIFYING = {"ip_addr", "ip_addr_decrypted", "user_agent_decrypted", "username", "email", "conn_ip"}
 
 
+@pytest.mark.samples
 def test_a_zipped_account_export_is_read_per_file_and_personal_files_are_not(tmp_path: Path) -> None:
     upload = zip_folder(samples_path("spotify-account", "hobbies-w-erin", "Spotify Account Data"), tmp_path / "my.zip")
     read = read_upload([upload])
@@ -70,6 +72,7 @@ def test_future_and_broken_records_are_counted_per_file(tmp_path: Path) -> None:
     assert any("in the future" in example for example in file.problem_examples)
 
 
+@pytest.mark.samples
 def test_extended_history_and_account_data_of_one_person_agree() -> None:
     read = read_upload([samples_path("spotify-account", "alanindra"), samples_path("spotify-extended", "alanindra")])
     result = consistency(read.table)
@@ -78,6 +81,7 @@ def test_extended_history_and_account_data_of_one_person_agree() -> None:
     assert all(p.shared > 0 for p in result.pairs)
 
 
+@pytest.mark.samples
 def test_an_edited_copy_of_the_same_plays_disagrees(tmp_path: Path) -> None:
     extended = samples_path("spotify-extended", "alanindra", "Streaming_History_Video_2022-2026.json")
     records = orjson.loads(extended.read_bytes())
@@ -94,6 +98,7 @@ def test_an_edited_copy_of_the_same_plays_disagrees(tmp_path: Path) -> None:
     assert edited_pairs and all(p.disagreeing for p in edited_pairs)
 
 
+@pytest.mark.samples
 def test_a_single_file_has_nothing_to_disagree_with() -> None:
     read = read_upload([samples_path("spotify-extended", "mica-92")])
     result = consistency(read.table)

@@ -23,6 +23,7 @@ from tutti.coop.models import Contribution, Member, MemberKey, Status
 from tutti.coop.pool.files import Pool
 
 
+@pytest.mark.samples
 def test_withdrawal_erases_the_members_plays_and_proves_it(coop_db: CoopDb, tmp_path: Path) -> None:
     leaving, staying = join(coop_db, "leaving@example.org"), join(coop_db, "staying@example.org")
     report = give(coop_db, leaving, [samples_path("spotify-extended", "mica-92")])
@@ -77,6 +78,7 @@ def test_withdrawal_erases_the_members_plays_and_proves_it(coop_db: CoopDb, tmp_
             con.close()
 
 
+@pytest.mark.samples
 def test_withdrawn_members_can_do_nothing_more(coop_db: CoopDb, tmp_path: Path) -> None:
     member_id = join(coop_db, "gone@example.org")
     with coop_db.sessions.begin() as session:
@@ -87,6 +89,7 @@ def test_withdrawn_members_can_do_nothing_more(coop_db: CoopDb, tmp_path: Path) 
         export_member_data(session, coop_db.settings, session.get_one(Member, member_id), tmp_path / "x.zip")
 
 
+@pytest.mark.samples
 def test_a_near_copy_no_longer_matches_a_withdrawn_member(coop_db: CoopDb) -> None:
     first, second = join(coop_db, "first@example.org"), join(coop_db, "second@example.org")
     export = [samples_path("spotify-extended", "mica-92")]
@@ -96,6 +99,7 @@ def test_a_near_copy_no_longer_matches_a_withdrawn_member(coop_db: CoopDb) -> No
     assert give(coop_db, second, export).accepted
 
 
+@pytest.mark.samples
 def test_a_member_exports_everything_held_about_them(coop_db: CoopDb, tmp_path: Path) -> None:
     member_id = join(coop_db, "me@example.org")
     accepted = give(coop_db, member_id, [samples_path("spotify-extended", "mica-92")])

@@ -45,6 +45,7 @@ SAMPLE_FILES = [
 ]
 
 
+@pytest.mark.samples
 @pytest.mark.parametrize(("owner", "name"), SAMPLE_FILES)
 def test_every_sample_file_reads_exactly(owner: str, name: str) -> None:
     path = samples_path("spotify-extended", owner, name)
@@ -84,6 +85,7 @@ def test_every_sample_file_reads_exactly(owner: str, name: str) -> None:
         assert play.country == record["conn_country"]
 
 
+@pytest.mark.samples
 def test_candidlyred_null_content_rows_are_kept_as_unknown() -> None:
     path = samples_path("spotify-extended", "candidlyred", "endsong.json")
     raw = json.loads(path.read_text(encoding="utf-8"))

@@ -66,6 +66,7 @@ def test_reimport_adds_nothing(store: Store) -> None:
     assert summary(store, "me").events == 9
 
 
+@pytest.mark.samples
 def test_extended_samples_match_an_independent_count(store: Store) -> None:
     folder = samples_path("spotify-extended")
     files = sorted(folder.rglob("*.json"))
