@@ -13,10 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 _SAMPLES = ROOT.parent / "shared" / "samples"
+
+# Hypothesis fails an example slower than 200 ms by default: a timing assertion, which a loaded CI machine trips
+# (the first example of a test also pays for imports and warm-up). Speed is for benchmarks/ to measure.
+settings.register_profile("tutti")
+settings.load_profile("tutti")
 
 _running: list[pytest.Item] = []  # the test being run, for samples_path
 _fixtures_in_setup: list[str] = []
