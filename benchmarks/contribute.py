@@ -32,13 +32,14 @@ from tutti.coop.bootstrap import create_cooperative
 from tutti.coop.contributions import plausibility
 from tutti.coop.contributions.consistency import consistency
 from tutti.coop.contributions.fingerprint import fingerprint
-from tutti.coop.contributions.pipeline import contribute, pool_of
+from tutti.coop.contributions.pipeline import contribute
 from tutti.coop.contributions.reading import read_upload
 from tutti.coop.db import make_engine, session_factory, upgrade
 from tutti.coop.members import accounts
 from tutti.coop.members.withdrawal import withdraw
 from tutti.coop.models import Member
 from tutti.coop.pool.contract import play_identity
+from tutti.coop.pool.files import pool_of
 from tutti.coop.settings import CoopSettings
 from tutti.demo import write_extended_export
 

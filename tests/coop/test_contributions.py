@@ -20,11 +20,11 @@ from tutti.coop.contributions.pipeline import (
     contribution_of,
     flagged_for_stewards,
     member_contributions,
-    pool_of,
     pool_share,
 )
 from tutti.coop.errors import NotAllowed, NotFound
 from tutti.coop.models import AuditEvent, Contribution, ContributionStatus, Member, Status
+from tutti.coop.pool.files import pool_of
 from tutti.model import PLAY_SCHEMA
 
 
@@ -51,7 +51,7 @@ def test_real_exports_are_accepted_and_pooled(coop_db: CoopDb, tmp_path: Path) -
         assert report.plays_added == report.plays_distinct > 0 and report.points > 0
     assert reports[erin].files[0].name.startswith("my_spotify_data.zip!Spotify Account Data/")
     with coop_db.sessions() as session:
-        counts = pool_of(coop_db.settings).counts()
+        counts = pool_of(coop_db.settings).footer_counts()
         for member_id, report in reports.items():
             member = session.get_one(Member, member_id)
             assert counts.per_member[member.pseudonym] == report.plays_added
@@ -85,7 +85,7 @@ def test_a_copy_of_another_members_export_is_rejected_and_flagged(coop_db: CoopD
     assert "matched_member_id" not in report.to_json(for_member=True)["copy"]
     with coop_db.sessions() as session:
         copier_row = session.get_one(Member, copier)
-        assert copier_row.pseudonym not in pool_of(coop_db.settings).counts().per_member
+        assert copier_row.pseudonym not in pool_of(coop_db.settings).footer_counts().per_member
         assert [c.id for c in flagged_for_stewards(session)] == [report.contribution_id]
         [rejected] = [audit.load_event(e) for e in events(session, "contribution-rejected")]
         assert isinstance(rejected, audit.ContributionRejected) and rejected.reasons == tuple(report.reasons)
@@ -141,7 +141,7 @@ def test_the_same_member_uploading_again_adds_nothing(coop_db: CoopDb) -> None:
     first, second = give(coop_db, member, export), give(coop_db, member, export)
     assert first.accepted and second.accepted
     assert second.plays_added == 0 and second.points == 0
-    assert pool_of(coop_db.settings).counts().total == first.plays_added
+    assert pool_of(coop_db.settings).footer_counts().total == first.plays_added
 
 
 @pytest.mark.samples
@@ -154,7 +154,7 @@ def test_a_doctored_export_with_impossible_overlaps_never_enters_the_pool(coop_d
     assert report.status is ContributionStatus.REJECTED
     assert any(r.startswith("implausible: overfull_hours:") for r in report.reasons)
     assert any(r.startswith("implausible: overlapping_playback:") for r in report.reasons)
-    assert pool_of(coop_db.settings).counts().total == 0
+    assert pool_of(coop_db.settings).footer_counts().total == 0
     with coop_db.sessions() as session:
         row = session.get_one(Contribution, report.contribution_id)
         assert row.status is ContributionStatus.REJECTED and row.blob_path is None
@@ -184,7 +184,7 @@ def test_a_refresh_adds_and_scores_only_its_new_plays(coop_db: CoopDb) -> None:
     assert refresh.score is not None
     volume = next(item for item in refresh.score.items if item.name == "volume")
     assert volume.points == increment // 100
-    assert pool_of(coop_db.settings).counts().total == first.plays_added + increment
+    assert pool_of(coop_db.settings).footer_counts().total == first.plays_added + increment
 
 
 def test_unreadable_and_empty_uploads_are_rejected_with_the_reason(coop_db: CoopDb) -> None:

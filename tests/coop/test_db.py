@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import typer
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -129,10 +130,19 @@ def test_cooperative_settings_are_documented() -> None:
         assert f"| `{setting.env}` |" in README, f"{setting.env} is missing from the README's settings table"
 
 
+def _commands(group: typer.Typer, prefix: str) -> list[str]:
+    names = [f"{prefix} {c.name or (c.callback.__name__ if c.callback else '')}" for c in group.registered_commands]
+    for sub in group.registered_groups:
+        assert sub.typer_instance is not None and sub.name
+        names += _commands(sub.typer_instance, f"{prefix} {sub.name}")
+    return names
+
+
 def test_every_coop_command_is_documented() -> None:
-    for command in coop_app.registered_commands:
-        name = command.name or (command.callback.__name__ if command.callback else "")
-        assert f"tutti coop {name}" in README, f"`tutti coop {name}` is not in the README"
+    commands = _commands(coop_app, "tutti coop")
+    assert "tutti coop log verify" in commands
+    for name in commands:
+        assert name in README, f"`{name}` is not in the README"
 
 
 @pytest.mark.parametrize("value", ["", "  ", "changethis", "bm90IGEga2V5", base64.b64encode(bytes(32)).decode()])

@@ -49,14 +49,15 @@ def pool(tmp_path: Path) -> Pool:
 
 def test_a_member_reads_back_exactly_what_was_written(pool: Pool) -> None:
     rows, key = rows_of(PADDING), os.urandom(32)
-    path = pool.write("a1b2", "c-1", rows, key)
-    assert path == pool.root / "member=a1b2" / "part-c-1.parquet"
+    written = pool.write("a1b2", "c-1", rows, key)
+    assert written.path == pool.root / "member=a1b2" / "part-c-1.parquet"
+    assert (written.rows, written.bytes) == (150, written.path.stat().st_size)
     assert pool.member_table("a1b2", key).equals(rows)
 
 
 def test_pool_files_are_unreadable_without_the_members_key(pool: Pool) -> None:
     rows, key = rows_of(PADDING), os.urandom(32)
-    path = pool.write("a1b2", "c-1", rows, key)
+    path = pool.write("a1b2", "c-1", rows, key).path
     # Names are not in the clear anywhere in the file, and neither pyarrow nor a wrong key opens it.
     assert b"Velkaro" not in path.read_bytes() and b"Mori Quodra" not in path.read_bytes()
     with pytest.raises(OSError):
@@ -65,29 +66,30 @@ def test_pool_files_are_unreadable_without_the_members_key(pool: Pool) -> None:
         pool.member_table("a1b2", os.urandom(32))
 
 
-def test_counts_read_plain_footers_and_removal_empties_the_member(pool: Pool) -> None:
+def test_footer_counts_read_plain_footers_and_removal_empties_the_member(pool: Pool) -> None:
     rows = rows_of(PADDING)
     pool.write("a1", "c-1", rows, os.urandom(32))
     pool.write("a1", "c-2", rows.slice(0, 10), os.urandom(32))
     pool.write("b2", "c-3", rows.slice(0, 20), os.urandom(32))
-    counts = pool.counts()
+    counts = pool.footer_counts()
     assert counts.per_member == {"a1": 160, "b2": 20} and counts.total == 180
     assert pool.remove_member("a1") == 2
     assert not (pool.root / "member=a1").exists()
-    assert pool.counts().per_member == {"b2": 20}
+    assert pool.footer_counts().per_member == {"b2": 20}
     assert pool.remove_member("a1") == 0
 
 
 def test_a_members_counts_need_no_key_and_read_only_their_files(pool: Pool) -> None:
     rows, key = rows_of(PADDING), os.urandom(32)
-    assert pool.member_counts("a1") == MemberCounts(plays=0, files=0)
+    assert pool.member_footer_counts("a1") == MemberCounts(plays=0, files=0)
     pool.write("a1", "c-1", rows, key)
     pool.write("a1", "c-2", rows.slice(0, 10), key)
     # Another member's file that no key opens: it is never read for a1's counts.
     pool.member_dir("b2").mkdir()
     (pool.member_dir("b2") / "part-c-3.parquet").write_bytes(b"not parquet")
-    assert pool.member_counts("a1") == MemberCounts(plays=160, files=2)
-    share = pool.member_share("a1", key)
+    counts = pool.member_footer_counts("a1")
+    assert counts == MemberCounts(plays=160, files=2)
+    share = pool.member_share("a1", key, counts)
     assert (share.plays, share.files) == (160, 2)
     assert sum(share.by_source.values()) == 160 and list(share.by_source) == sorted(
         share.by_source, key=lambda s: -share.by_source[s]

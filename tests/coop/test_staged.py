@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from tests.conftest import samples_path
 from tests.coop.conftest import NOW, CoopDb, give, join
 from tutti.coop import crypto, staged
-from tutti.coop.contributions.pipeline import contribute, pool_of
+from tutti.coop.contributions.pipeline import contribute
 from tutti.coop.members.withdrawal import withdraw
 from tutti.coop.models import Member, MemberKey
+from tutti.coop.pool import catalog
+from tutti.coop.pool.files import pool_of
 
 EXPORT = ("spotify-extended", "efrrowini")
 
@@ -34,9 +36,12 @@ def test_a_contribution_rolled_back_leaves_no_file(coop_db: CoopDb) -> None:
         report = contribute(session, coop_db.settings, member, [samples_path(*EXPORT)], now=NOW)
         assert report.accepted and report.plays_added > 0
         # Until the commit the new files are hidden: no listing or count sees them.
-        assert pool_of(coop_db.settings).counts().total == 0
+        assert pool_of(coop_db.settings).footer_counts().total == 0
         session.rollback()
     assert everything_in(data) == before
+    with coop_db.sessions() as session:
+        assert catalog.counts(session).total == 0
+        assert catalog.reconcile(session, pool_of(coop_db.settings)).consistent
 
 
 @pytest.mark.samples
@@ -48,7 +53,11 @@ def test_a_contribution_committed_leaves_its_files(coop_db: CoopDb) -> None:
         member = session.get_one(Member, member_id)
     pool = pool_of(coop_db.settings)
     assert [p.name for p in pool.files(member.pseudonym)] == [f"part-{report.contribution_id}.parquet"]
-    assert pool.counts().total == report.plays_added
+    assert pool.footer_counts().total == report.plays_added
+    with coop_db.sessions() as session:
+        # The catalog row came with the file, and says what the file's own footer says.
+        assert catalog.counts(session).total == report.plays_added
+        assert catalog.reconcile(session, pool).consistent
     assert (data / "contributions" / member_id / f"{report.contribution_id}.blob").is_file()
     assert not [p for p in everything_in(data) if p.name.endswith(staged.STAGED_SUFFIX)]
 

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from tests.conftest import samples_path
 from tests.coop.conftest import NOW, CoopDb, give, join
 from tutti.coop import audit, crypto
-from tutti.coop.contributions.pipeline import pool_of
 from tutti.coop.errors import DecryptionFailed, KeyDestroyed, NotAllowed
 from tutti.coop.members.data_export import export_member_data
 from tutti.coop.members.withdrawal import withdraw
 from tutti.coop.models import Contribution, Member, MemberKey, Status
-from tutti.coop.pool.files import Pool
+from tutti.coop.pool import catalog
+from tutti.coop.pool.files import Pool, pool_of
 
 
 @pytest.mark.samples
@@ -62,9 +62,12 @@ def test_withdrawal_erases_the_members_plays_and_proves_it(coop_db: CoopDb, tmp_
             crypto.decrypt_blob(crypto.new_data_key(), (backup / "upload.blob").read_bytes())
         with pytest.raises(KeyError):
             Pool(backup).member_table(pseudonym, crypto.new_data_key())
-        assert Pool(backup).counts().per_member == {pseudonym: report.plays_added}
+        assert Pool(backup).footer_counts().per_member == {pseudonym: report.plays_added}
         pool = pool_of(coop_db.settings)
-        assert pseudonym not in pool.counts().per_member
+        assert pseudonym not in pool.footer_counts().per_member
+        # The catalog lost the member's rows with the files, and agrees with the folder.
+        assert catalog.counts(session).per_member == {session.get_one(Member, staying).pseudonym: kept.plays_added}
+        assert catalog.reconcile(session, pool).consistent
         con = pool.connect(
             {
                 session.get_one(Member, staying).pseudonym: crypto.member_key(

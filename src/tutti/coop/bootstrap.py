@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit
 from tutti.coop._keywrap import new_signing_key
+from tutti.coop.audit import transparency
 from tutti.coop.db import display_url, make_engine, session_factory, upgrade
 from tutti.coop.errors import Conflict, InvalidInput
 from tutti.coop.members import accounts
@@ -43,6 +44,7 @@ class Founded:
     data_dir: Path
     master_key: str
     steward_id: str
+    log_key: str
 
 
 def _check_name(name: str) -> str:
@@ -77,6 +79,7 @@ def create_cooperative(session: Session, settings: CoopSettings, name: str, *, n
     session.add(OnboardingPolicy(capacity_per_day=settings.onboarding_capacity, changed_by=None, changed_utc=when))
     session.flush()
     audit.record(session, audit.CooperativeFounded(name=name.strip()), now=when)
+    transparency.pin_verifier_key(session, settings)
 
 
 def found_cooperative(
@@ -98,6 +101,7 @@ def found_cooperative(
     audit.record(session, audit.MemberJoined(member_id=steward.id, waitlisted=False), now=when)
     audit.record(session, audit.MemberAdmitted(member_id=steward.id), now=when)
     audit.record(session, audit.RoleChanged(member_id=steward.id, role=Role.STEWARD.value, changed_by=None), now=when)
+    transparency.make_checkpoint(session, settings, now=when)
     return steward
 
 
@@ -133,9 +137,15 @@ def init_cooperative(
             steward = found_cooperative(
                 session, settings, name=name, steward_email=steward_email, steward_password=secret
             )
+            log_key = transparency.database_verifier_key(session).text()
     finally:
         engine.dispose()
     key_source = MASTER_KEY.env if MASTER_KEY.env in os.environ else str(settings.data_dir / MASTER_KEY_FILE)
     return Founded(
-        name=name.strip(), database=display_url(url), data_dir=data_dir, master_key=key_source, steward_id=steward.id
+        name=name.strip(),
+        database=display_url(url),
+        data_dir=data_dir,
+        master_key=key_source,
+        steward_id=steward.id,
+        log_key=log_key,
     )

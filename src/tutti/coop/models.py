@@ -227,6 +227,22 @@ class AuditEvent(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class LogCheckpoint(Base):
+    """A signed checkpoint of the audit log (``tutti.coop.audit.checkpoint``): its size, tree head and signed note.
+
+    Kept here to serve them; the copies that matter are those outside the database (files beside it, members'
+    pages and receipts), which a rewrite of the database cannot reach.
+    """
+
+    __tablename__ = "log_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, unique=True)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Contribution(Base):
     """One uploaded export and what validation made of it; the accepted plays live encrypted at ``blob_path``."""
 

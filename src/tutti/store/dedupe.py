@@ -1,10 +1,12 @@
 """Folding copies of one listening event that reached the store through different exports.
 
 One play can arrive several times: in Spotify's extended history and again (minute-truncated) in account
-data, and once more as a Last.fm or ListenBrainz scrobble that marks its start. Copies are matched on a
-normalised artist and title and on time, one copy to one copy, the most detailed source kept. Every merge is
-a row in ``merges`` labelled ``certain`` or ``probable`` with its rule and the time difference; undoing a merge
-brings the copy back and keeps it from being merged again.
+data, and once more as a Last.fm or ListenBrainz scrobble that marks its start. Copies are matched on the name
+keys of artist and title (``tutti.names``: case, accents, invisible characters and decorations such as
+"(feat. X)" or " - Remastered" do not count, nor version labels, which services write differently for one
+recording) and on time, one copy to one copy, the most detailed source kept. Every merge is a row in ``merges``
+labelled ``certain`` or ``probable`` with its rule and the time difference; undoing a merge brings the copy back
+and keeps it from being merged again.
 """
 
 from __future__ import annotations
@@ -15,16 +17,13 @@ from typing import Any
 
 from tutti.errors import UsageError
 from tutti.model import Source
+from tutti.names import track_base_sql
 from tutti.store import NOT_MERGED_SQL, Store
 from tutti.store._sql import run, run_many
 
 # Copies further apart than this are never the same play (a scrobble's minute truncation plus client lag).
 WINDOW_MS = 180_000
 _BUCKET_MS = WINDOW_MS
-
-_NAME_KEY = (
-    """lower(trim(strip_accents(regexp_replace({col}, '\\s*[\\(\\[][^\\)\\]]*[\\)\\]]|\\s+-\\s+.*$', '', 'g'))))"""
-)
 
 
 @dataclass(frozen=True)
@@ -80,10 +79,10 @@ def _candidates_sql(kept_source: str, dup_source: str, rule: _PairRule) -> str:
     candidates AS (
         SELECT p.play_id, p.source, p.import_id, p.ms_played, p.end_utc, p.recording_mbid, p.spotify_uri,
                epoch_ms(coalesce(p.start_utc, p.end_utc)) AS t_ms, {rule.exact_key} AS exact_key,
-               {_NAME_KEY.format(col="p.artist")} || chr(31) || {_NAME_KEY.format(col="p.track")} AS name_key
+               p.artist_key || chr(31) || {track_base_sql("p.track_key")} AS name_key
         FROM plays p
         WHERE p.profile = $profile AND p.source IN ('{kept_source}', '{dup_source}')
-          AND p.artist IS NOT NULL AND p.track IS NOT NULL AND {NOT_MERGED_SQL}
+          AND p.artist_key IS NOT NULL AND p.track_key IS NOT NULL AND {NOT_MERGED_SQL}
           AND NOT EXISTS (SELECT 1 FROM merges u WHERE u.profile = p.profile AND u.kept_id = p.play_id
                           AND u.duplicate_source = '{dup_source}' AND NOT u.undone)
     )"""

@@ -2,7 +2,8 @@
 
 A play's identity (``play_id``, see ``tutti.identity``) is a hash of its own recorded fields, so importing the same
 export again adds nothing; identical second-precision records (a few exact duplicates in Spotify's extended
-history) are one play.
+history) are one play. Each play is stored with its name keys (``artist_key``, ``track_key``: ``tutti.names``),
+computed here, once, for every layer above.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tutti.model import (
     ServiceRecap,
     Skipped,
 )
+from tutti.names import KEY_COLUMNS, key_columns
 from tutti.store import Store
 from tutti.store._sql import run, run_many
 from tutti.store.dedupe import MergeCounts, merge_cross_source_copies
@@ -102,9 +104,10 @@ DELETE FROM keyed WHERE (play_id, source_file, record_index) IN (
 )
 """
 
+_STORED_COLUMNS = (*PLAY_COLUMNS, *KEY_COLUMNS)
 _INSERT_NEW_SQL = f"""
-INSERT INTO plays (play_id, profile, import_id, {", ".join(PLAY_COLUMNS)})
-SELECT k.play_id, $profile, $import_id, {", ".join("k." + c for c in PLAY_COLUMNS)}
+INSERT INTO plays (play_id, profile, import_id, {", ".join(_STORED_COLUMNS)})
+SELECT k.play_id, $profile, $import_id, {", ".join("k." + c for c in _STORED_COLUMNS)}
 FROM keyed k
 WHERE NOT EXISTS (SELECT 1 FROM plays p WHERE p.profile = $profile AND p.play_id = k.play_id)
 """
@@ -205,6 +208,8 @@ def insert_items(
     _collect(items, report, collected, progress or (lambda _f, _n: None))
     import_id = _next_import_id(store)
     staged = pa.concat_tables(collected.tables) if collected.tables else PLAY_SCHEMA.empty_table()
+    artist_keys, track_keys = key_columns(staged)
+    staged = staged.append_column(KEY_COLUMNS[0], artist_keys).append_column(KEY_COLUMNS[1], track_keys)
     con = store.con
     con.register("staged", staged)
     try:

@@ -1,13 +1,48 @@
-"""The local store's tables, created and upgraded in numbered steps."""
+"""The local store's tables, created and upgraded in numbered steps; and the versions of the contracts it keeps.
+
+Steps are SQL text or a function of the connection (for steps SQL cannot express, such as computing name keys).
+``store_meta`` records the version of the play identity (``tutti.identity``) and of the name key
+(``tutti.names``) the stored plays were keyed with; opening a store whose name keys are older recomputes them.
+"""
 
 from __future__ import annotations
 
-import duckdb
+from collections.abc import Callable
 
+import duckdb
+import pyarrow as pa
+
+from tutti.identity import IDENTITY_VERSION
+from tutti.names import NAME_KEY_VERSION, artist_key, track_key
 from tutti.store._sql import run
 
+
+def recompute_name_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Set ``artist_key`` and ``track_key`` of every stored play from its names, by the current name key."""
+    for column, key in (("artist", artist_key), ("track", track_key)):
+        names = [
+            row[0] for row in con.execute(f"SELECT DISTINCT {column} FROM plays WHERE {column} IS NOT NULL").fetchall()
+        ]
+        mapping = pa.table(
+            {"name": pa.array(names, pa.string()), "name_key": pa.array([key(n) for n in names], pa.string())}
+        )
+        con.register("name_keys", mapping)
+        try:
+            run(con, f"UPDATE plays SET {column}_key = k.name_key FROM name_keys k WHERE plays.{column} = k.name")
+        finally:
+            con.unregister("name_keys")
+    run(con, "INSERT OR REPLACE INTO store_meta VALUES ('name_key_version', ?)", [str(NAME_KEY_VERSION)])
+
+
+_CONTRACT_VERSIONS = f"""
+CREATE TABLE store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+INSERT INTO store_meta VALUES ('identity_version', '{IDENTITY_VERSION}');
+ALTER TABLE plays ADD COLUMN artist_key VARCHAR;
+ALTER TABLE plays ADD COLUMN track_key VARCHAR;
+"""
+
 # Each step runs once, in order; a store records the last step it has.
-MIGRATIONS: tuple[str, ...] = (
+MIGRATIONS: tuple[str | Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     """
     CREATE TABLE profiles (
         name VARCHAR PRIMARY KEY,
@@ -116,6 +151,8 @@ MIGRATIONS: tuple[str, ...] = (
         zone VARCHAR NOT NULL
     );
     """,
+    _CONTRACT_VERSIONS,
+    recompute_name_keys,
 )
 
 
@@ -127,6 +164,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     for version, step in enumerate(MIGRATIONS, start=1):
         if version > current:
             run(con, "BEGIN TRANSACTION")
-            run(con, step)
+            if isinstance(step, str):
+                run(con, step)
+            else:
+                step(con)
             run(con, "INSERT INTO schema_version VALUES (?)", [version])
             run(con, "COMMIT")
+    stored = con.execute("SELECT value FROM store_meta WHERE key = 'name_key_version'").fetchall()
+    if not stored or int(stored[0][0]) != NAME_KEY_VERSION:
+        run(con, "BEGIN TRANSACTION")
+        recompute_name_keys(con)
+        run(con, "COMMIT")

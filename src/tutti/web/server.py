@@ -8,8 +8,9 @@ from pathlib import Path
 import uvicorn
 from sqlalchemy.orm import Session
 
+from tutti.coop.audit import transparency
 from tutti.coop.bootstrap import existing_name
-from tutti.coop.db import display_url, make_engine, upgrade
+from tutti.coop.db import display_url, make_engine, session_factory, upgrade
 from tutti.coop.errors import ConfigError
 from tutti.coop.settings import load_coop_settings
 from tutti.web.app import create_app
@@ -34,6 +35,11 @@ def serve(
             raise ConfigError(
                 f"{display_url(settings.database_url)} holds no cooperative yet; found one with `tutti coop init`"
             )
+        with session_factory(engine, settings).begin() as session:
+            # The log's key stays pinned beside the database (refused if another is pinned there), and a checkpoint
+            # of the log as the server starts goes out with the first pages.
+            transparency.pin_verifier_key(session, settings)
+            transparency.make_checkpoint(session, settings)
         announce(
             f"serving the cooperative {name!r} at http://{host}:{port} (database {display_url(settings.database_url)})"
         )

@@ -1,9 +1,10 @@
 """Content fingerprints of contributions: is this upload a copy of another member's history?
 
 A history is the set of its *shingles*: one per play, the minute the play started (UTC, rounded down) joined
-with the normalised artist and title (lower case, accents, "(feat. X)" and " - Remastered" decorations
-dropped, as the local store matches copies). Two people almost never play the same track in the same minute
-more than a handful of times, while a copied export shares nearly every shingle with its original.
+with the play's name keys (``tutti.names``: artist key and the track key's base, as the local store matches
+copies, so case, accents, invisible characters and decorations change nothing). Two people almost never play
+the same track in the same minute more than a handful of times, while a copied export shares nearly every
+shingle with its original.
 
 The fingerprint is a MinHash signature of that set: ``PERMUTATIONS`` 64-bit values, the minimum of each of as
 many hash functions over the shingles. The share of equal positions in two signatures estimates the Jaccard
@@ -27,7 +28,10 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from tutti.names import track_base_sql
+
 PERMUTATIONS = 128
+SHINGLE_COLUMNS = ("start_utc", "end_utc", "artist_key", "track_key")
 NEAR_COPY = 0.5
 # Below this many shingles a borderline estimate is checked against the candidate's plays.
 SMALL_UPLOAD = 2_000
@@ -53,28 +57,25 @@ def _params(label: str) -> npt.NDArray[np.uint64]:
 _A = _params("a") | np.uint64(1)
 _B = _params("b")
 
-NAME_KEY_SQL = (
-    "lower(trim(strip_accents(regexp_replace({col}, '\\s*[\\(\\[][^\\)\\]]*[\\)\\]]|\\s+-\\s+.*$', '', 'g'))))"
-)
 _SHINGLES_SQL = f"""
 SELECT DISTINCT md5_number_lower(
     strftime(date_trunc('minute', coalesce(start_utc, end_utc)), '%Y-%m-%dT%H:%M') || chr(31)
-    || {NAME_KEY_SQL.format(col="artist")} || chr(31) || {NAME_KEY_SQL.format(col="track")}) AS shingle
+    || coalesce(artist_key, '') || chr(31) || {track_base_sql("track_key")}) AS shingle
 FROM plays
-WHERE coalesce(start_utc, end_utc) IS NOT NULL AND track IS NOT NULL
+WHERE coalesce(start_utc, end_utc) IS NOT NULL AND track_key IS NOT NULL
 ORDER BY shingle
 """
 
 
 def shingles(table: pa.Table) -> npt.NDArray[np.uint64]:
-    """The distinct 64-bit shingle hashes of a table of plays (any schema with the play columns), ascending.
+    """The distinct 64-bit shingle hashes of a table of pool rows (any schema with times and name keys), ascending.
 
     The order is part of the contract: the same plays give the same array, whatever order they came in (DuckDB's
     DISTINCT alone returns its groups in no fixed order).
     """
     con = duckdb.connect()
     try:
-        con.register("plays", table.select(["start_utc", "end_utc", "artist", "track"]))
+        con.register("plays", table.select(list(SHINGLE_COLUMNS)))
         column = con.sql(_SHINGLES_SQL).to_arrow_table().column("shingle")
     finally:
         con.close()

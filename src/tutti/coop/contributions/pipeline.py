@@ -37,8 +37,9 @@ from tutti.coop.contributions.consistency import Consistency, consistency
 from tutti.coop.contributions.reading import FileReport, read_upload
 from tutti.coop.errors import KeyDestroyed, NotFound
 from tutti.coop.models import Contribution, ContributionStatus, Member, Status, new_id, utcnow
+from tutti.coop.pool import catalog
 from tutti.coop.pool.contract import play_identity
-from tutti.coop.pool.files import POOL_DIR, MemberShare, Pool
+from tutti.coop.pool.files import MemberShare, pool_of
 from tutti.coop.settings import CoopSettings
 
 CONTRIBUTIONS_DIR = "contributions"
@@ -89,10 +90,6 @@ class ContributionReport:
         return data
 
 
-def pool_of(settings: CoopSettings) -> Pool:
-    return Pool(settings.data_dir / POOL_DIR)
-
-
 def blob_path(settings: CoopSettings, member: Member, contribution_id: str) -> Path:
     return settings.data_dir / CONTRIBUTIONS_DIR / member.id / f"{contribution_id}.blob"
 
@@ -129,7 +126,7 @@ def _copy_check(
         except KeyDestroyed:
             key = None
         if other is not None and key is not None:
-            theirs = pool_of(settings).member_table(other.pseudonym, key, ["start_utc", "end_utc", "artist", "track"])
+            theirs = pool_of(settings).member_table(other.pseudonym, key, list(fingerprint.SHINGLE_COLUMNS))
             similarity, method = fingerprint.exact_similarity(rows, theirs), "exact"
     near = similarity >= fingerprint.NEAR_COPY
     reason = (
@@ -234,7 +231,7 @@ def contribute(
             now=when,
         )
         if new_rows.num_rows:
-            pool.write(member.pseudonym, report.contribution_id, new_rows, key, session=session)
+            catalog.add(session, pool, member, report.contribution_id, new_rows, key, now=when)
     else:
         audit.record(
             session, audit.ContributionRejected(member.id, report.contribution_id, tuple(report.reasons)), now=when
@@ -266,11 +263,10 @@ def contribution_of(session: Session, member: Member, contribution_id: str) -> C
 
 def pool_share(session: Session, settings: CoopSettings, member: Member) -> MemberShare:
     """What the pool holds of the member's plays; their key is only fetched when there is something to open."""
-    pool = pool_of(settings)
-    counts = pool.member_counts(member.pseudonym)
+    counts = catalog.member_counts(session, member)
     if not counts.plays:
         return MemberShare(0, counts.files, {}, None, None)
-    return pool.member_share(member.pseudonym, crypto.member_key(session, member, settings))
+    return pool_of(settings).member_share(member.pseudonym, crypto.member_key(session, member, settings), counts)
 
 
 def flagged_for_stewards(session: Session) -> list[Contribution]:

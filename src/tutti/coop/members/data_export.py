@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit, crypto
 from tutti.coop.actions import EXPORT_DATA, require
-from tutti.coop.contributions.pipeline import pool_of
 from tutti.coop.errors import KeyDestroyed
 from tutti.coop.models import Contribution, Member
 from tutti.coop.pool.contract import POOL_SCHEMA
+from tutti.coop.pool.files import pool_of
 from tutti.coop.settings import CoopSettings
 from tutti.store.export import _listen
 

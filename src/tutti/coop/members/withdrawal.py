@@ -8,8 +8,8 @@ keeps them out of every future sale. What stays: the contribution rows' ids, cou
 needs them) and the audit log, which never held their plays.
 
 The files go with the transaction: they leave the pool's listings at once, are deleted when the caller commits,
-and are put back if it rolls back (``tutti.coop.staged``). The returned proof counts the pool rows before and
-after, read from the files themselves (those still in the pool).
+and are put back if it rolls back (``tutti.coop.staged``), their catalog rows with them. The returned proof
+counts the pool rows before and after, from the pool's catalog (``tutti.coop.pool.catalog``).
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit, crypto, staged
 from tutti.coop.actions import WITHDRAW, require
-from tutti.coop.contributions.pipeline import CONTRIBUTIONS_DIR, pool_of
+from tutti.coop.contributions.pipeline import CONTRIBUTIONS_DIR
 from tutti.coop.members.accounts import logout_everywhere
 from tutti.coop.models import ApiToken, Contribution, Member, MemberKey, Status, WaitlistEntry, utcnow
+from tutti.coop.pool import catalog
+from tutti.coop.pool.files import pool_of
 from tutti.coop.settings import CoopSettings
 
 
@@ -56,8 +58,8 @@ def withdraw(
     require(WITHDRAW, member)
     when = now or utcnow()
     pool = pool_of(settings)
-    before = pool.counts()
-    files_removed = pool.remove_member(member.pseudonym, session=session)
+    before = catalog.counts(session)
+    files_removed = catalog.remove_member(session, pool, member)
 
     blobs = 0
     for contribution in session.scalars(select(Contribution).where(Contribution.member_id == member.id)):
@@ -84,7 +86,7 @@ def withdraw(
     session.flush()
     audit.record(session, audit.MemberWithdrew(member_id=member.id), now=when)
 
-    after = pool.counts()
+    after = catalog.counts(session)
     key_row = session.scalars(select(MemberKey).where(MemberKey.member_id == member.id)).one()
     return WithdrawalProof(
         member_id=member.id,

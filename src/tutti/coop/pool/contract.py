@@ -2,7 +2,9 @@
 
 **Schema** (``POOL_SCHEMA``, version ``POOL_SCHEMA_VERSION``): ``play_id`` (``tutti.identity``), then the columns
 of ``tutti.model.PLAY_SCHEMA`` except ``DROPPED_COLUMNS`` (paths and positions inside the upload, raw device
-text). Nothing identifying is a column: importers never read IP addresses, user agents, usernames or emails.
+text), then the name keys ``artist_key`` and ``track_key`` (``tutti.names``), computed when the file is written so
+that no engine re-implements them. Nothing identifying is a column: importers never read IP addresses, user
+agents, usernames or emails.
 
 **Layout**: ``<data dir>/pool/member=<pseudonym>/part-<contribution id>.parquet``, one file per accepted
 contribution, hive-partitioned by the member's pseudonym (128 random bits, never derived from an email).
@@ -40,6 +42,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tutti.identity import keyed_sql
 from tutti.model import PLAY_SCHEMA
+from tutti.names import KEY_COLUMNS, key_columns
 
 POOL_SCHEMA_VERSION = 1
 POOL_KEY_CONTEXT = b"tutti-coop pool key"
@@ -49,7 +52,9 @@ WRAP_NONCE_BYTES = 12
 DROPPED_COLUMNS = ("source_file", "record_index", "platform_raw")
 POOL_PLAY_COLUMNS: tuple[str, ...] = tuple(n for n in PLAY_SCHEMA.names if n not in DROPPED_COLUMNS)
 POOL_SCHEMA = pa.schema(
-    [pa.field("play_id", pa.string(), nullable=False)] + [PLAY_SCHEMA.field(n) for n in POOL_PLAY_COLUMNS],
+    [pa.field("play_id", pa.string(), nullable=False)]
+    + [PLAY_SCHEMA.field(n) for n in POOL_PLAY_COLUMNS]
+    + [pa.field(name, pa.string()) for name in KEY_COLUMNS],
     metadata={b"tutti.pool_schema_version": str(POOL_SCHEMA_VERSION).encode()},
 )
 
@@ -63,14 +68,15 @@ ORDER BY coalesce(start_utc, end_utc), play_id
 
 def play_identity(table: pa.Table) -> pa.Table:
     """The plays of an upload (``PLAY_SCHEMA``) as pool rows (``POOL_SCHEMA``), keyed like the local store keys
-    them, exact second-precision twins counted once."""
+    them (play id and name keys), exact second-precision twins counted once."""
     con = duckdb.connect()
     try:
         con.register("upload", table)
         result = con.sql(_IDENTIFY_SQL).to_arrow_table()
     finally:
         con.close()
-    return result.cast(POOL_SCHEMA)
+    artist_keys, track_keys = key_columns(result)
+    return result.append_column(KEY_COLUMNS[0], artist_keys).append_column(KEY_COLUMNS[1], track_keys).cast(POOL_SCHEMA)
 
 
 def pool_key(member_key: bytes) -> bytes:

@@ -22,9 +22,24 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import staged
 from tutti.coop.pool.contract import POOL_SCHEMA, crypto_factory, decryption_properties, encryption_properties
+from tutti.coop.settings import CoopSettings
 
 POOL_DIR = "pool"
 _PARTITION = "member="
+
+
+def pool_of(settings: CoopSettings) -> Pool:
+    """The pool folder of the cooperative whose settings these are."""
+    return Pool(settings.data_dir / POOL_DIR)
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A pool file as written: where it is (once its transaction commits), its rows and its size in bytes."""
+
+    path: Path
+    rows: int
+    bytes: int
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,10 @@ class Pool:
     def files(self, pseudonym: str) -> list[Path]:
         return sorted(self.member_dir(pseudonym).glob("part-*.parquet"))
 
+    def all_files(self) -> list[Path]:
+        """Every pool file in the folder (for reconciling with the catalog; counts come from the catalog)."""
+        return sorted(self.root.glob(f"{_PARTITION}*/part-*.parquet"))
+
     def write(
         self,
         pseudonym: str,
@@ -76,16 +95,19 @@ class Pool:
         member_key: bytes,
         *,
         session: Session | None = None,
-    ) -> Path:
+    ) -> WrittenFile:
         """Add a contribution's plays (``POOL_SCHEMA``) as one encrypted file, written whole or not at all.
 
-        With ``session`` the file appears only when that session commits (``tutti.coop.staged``).
+        With ``session`` the file appears only when that session commits (``tutti.coop.staged``); the pool's
+        catalog (``tutti.coop.pool.catalog.add``) records it in the same transaction.
         """
         path = self.member_dir(pseudonym) / f"part-{contribution_id}.parquet"
         props = encryption_properties(pseudonym, member_key)
+        sizes: list[int] = []
 
         def write(to: Path) -> None:
             pq.write_table(plays.cast(POOL_SCHEMA), to, encryption_properties=props, compression="zstd")
+            sizes.append(to.stat().st_size)
 
         if session is not None:
             staged.write_on_commit(session, path, write)
@@ -94,7 +116,7 @@ class Pool:
             partial = path.with_suffix(".partial")
             write(partial)
             partial.replace(path)
-        return path
+        return WrittenFile(path, plays.num_rows, sizes[-1])
 
     def member_table(self, pseudonym: str, member_key: bytes, columns: list[str] | None = None) -> pa.Table:
         """Every pooled play of one member (decrypted with their key)."""
@@ -127,20 +149,20 @@ class Pool:
             folder.rmdir()
         return len(parts)
 
-    def counts(self) -> PoolCounts:
+    def footer_counts(self) -> PoolCounts:
+        """Rows per member read from the files' plain footers: what the folder itself proves, needing no key."""
         per_member: dict[str, int] = {}
-        for path in sorted(self.root.glob(f"{_PARTITION}*/part-*.parquet")):
+        for path in self.all_files():
             pseudonym = path.parent.name.removeprefix(_PARTITION)
             per_member[pseudonym] = per_member.get(pseudonym, 0) + pq.read_metadata(path).num_rows
         return PoolCounts(per_member, sum(per_member.values()))
 
-    def member_counts(self, pseudonym: str) -> MemberCounts:
+    def member_footer_counts(self, pseudonym: str) -> MemberCounts:
         files = self.files(pseudonym)
         return MemberCounts(sum(pq.read_metadata(f).num_rows for f in files), len(files))
 
-    def member_share(self, pseudonym: str, member_key: bytes) -> MemberShare:
-        """The member's counts, plays per source (most first) and first and last play, decrypted with their key."""
-        counts = self.member_counts(pseudonym)
+    def member_share(self, pseudonym: str, member_key: bytes, counts: MemberCounts) -> MemberShare:
+        """The member's plays per source (most first) and first and last play, decrypted with their key."""
         if not counts.plays:
             return MemberShare(0, counts.files, {}, None, None)
         table = self.member_table(pseudonym, member_key, ["source", "start_utc", "end_utc"])
