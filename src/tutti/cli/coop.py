@@ -71,6 +71,40 @@ def coop_serve_command(
     serve(home, database_url, host=host, port=port, announce=lambda m: console.print(m, highlight=False))
 
 
+@coop_app.command("rotate-master-key")
+def coop_rotate_command(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="File for the new key when the master key comes from TUTTI_COOP_MASTER_KEY."),
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Wrap every key anew under a new master key and destroy the old one (stop the server and workers first)."""
+    from tutti.coop import rotation
+    from tutti.coop.bootstrap import open_cooperative
+    from tutti.coop.db import session_factory
+
+    running = open_cooperative(home, database_url)
+    try:
+        with session_factory(running.engine, running.settings)() as session:
+            done = rotation.rotate(session, running.settings, out=out)
+    finally:
+        running.engine.dispose()
+    console.print(
+        f"master key rotated (generation {done.generation}): {done.member_keys:,} member keys and the log's key "
+        f"wrapped anew; the new key is in {done.key_file}",
+        highlight=False,
+    )
+    if done.old_key_destroyed:
+        console.print("the old key is destroyed: backups made before now can no longer be opened")
+    else:
+        console.print(
+            "set TUTTI_COOP_MASTER_KEY to the new key and remove the old value everywhere it is kept: until then, "
+            "backups made before now can still be opened with it"
+        )
+
+
 @coop_app.command("contribute")
 def coop_contribute_command(
     path: Annotated[Path, typer.Argument(help="The export: its zip, its folder, or one of its files.")],
@@ -224,17 +258,17 @@ def log_verify_command(
 def log_checkpoint_command(database_url: DatabaseUrlOption = None, home: HomeOption = None) -> None:
     """Sign a checkpoint of the log as it is now and print it (publish it, or keep it to verify later)."""
     from tutti.coop.audit import transparency
-    from tutti.coop.db import make_engine, session_factory
-    from tutti.coop.settings import load_coop_settings
+    from tutti.coop.bootstrap import open_cooperative
+    from tutti.coop.db import session_factory
 
-    settings = load_coop_settings(home, database_url)
-    engine = make_engine(settings.database_url)
+    running = open_cooperative(home, database_url)
     try:
-        with session_factory(engine, settings).begin() as session:
-            note = transparency.make_checkpoint(session, settings).note
+        with session_factory(running.engine, running.settings)() as session:
+            note = transparency.latest_checkpoint(session)
     finally:
-        engine.dispose()
-    sys.stdout.write(note)
+        running.engine.dispose()
+    assert note is not None  # opening the cooperative signs one
+    sys.stdout.write(note.note)
 
 
 @log_app.command("key")

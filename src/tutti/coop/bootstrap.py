@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tutti.coop import audit
+from tutti.coop import audit, rotation
 from tutti.coop._keywrap import new_signing_key
 from tutti.coop.audit import transparency
 from tutti.coop.db import display_url, make_engine, session_factory, upgrade
-from tutti.coop.errors import Conflict, InvalidInput
+from tutti.coop.errors import ConfigError, Conflict, InvalidInput
 from tutti.coop.members import accounts
 from tutti.coop.models import GENESIS_HASH, Cooperative, Member, OnboardingPolicy, Role, Status, utcnow
 from tutti.coop.settings import (
@@ -149,3 +149,38 @@ def init_cooperative(
         steward_id=steward.id,
         log_key=log_key,
     )
+
+
+@dataclass(frozen=True)
+class Running:
+    """A founded cooperative made ready to run: its settings, its database engine (dispose it) and its name."""
+
+    settings: CoopSettings
+    engine: Engine
+    name: str
+
+
+def open_cooperative(home: Path | None, database_url: str | None) -> Running:
+    """Everything the server, the workers and the operator's commands do before they start, in order: migrate
+    the database, refuse one that holds no cooperative, settle a master-key rotation a crash interrupted, load the
+    settings, refuse a master key that is not the one the keys are wrapped with, keep the log's key pinned and
+    sign a checkpoint of the log as it is."""
+    data_dir = data_dir_for(home)
+    url = database_url_for(data_dir, database_url)
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with Session(engine) as session:
+            name = existing_name(session)
+        if name is None:
+            raise ConfigError(f"{display_url(url)} holds no cooperative yet; found one with `tutti coop init`")
+        rotation.settle(engine, data_dir)
+        settings = load_coop_settings(home, database_url)
+        with session_factory(engine, settings).begin() as session:
+            rotation.check_key_matches(session, settings.master_key)
+            transparency.pin_verifier_key(session, settings)
+            transparency.make_checkpoint(session, settings)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Running(settings, engine, name)

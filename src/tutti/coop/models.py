@@ -126,6 +126,9 @@ class Cooperative(Base):
     signing_key_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    # Which master key wraps the keys held here (``_keywrap.master_key_id``), and how many rotations made it.
+    master_key_id: Mapped[str | None] = mapped_column(String(16))
+    master_key_generation: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Member(Base):
