@@ -17,9 +17,8 @@ EXPORT = DATA / "spotify_extended" / "Streaming_History_Audio_2024_1_v2_offline_
 
 def _plays(home: Path, profile: str) -> set[tuple[str | None, str | None, int]]:
     with open_store(home) as store:
-        rows = store.con.execute(
-            f"SELECT artist, track, floor(epoch(coalesce(start_utc, end_utc)))::BIGINT FROM ({store.active_plays_sql(profile)})"
-        ).fetchall()
+        second = "floor(epoch(coalesce(start_utc, end_utc)))::BIGINT"
+        rows = store.con.execute(f"SELECT artist, track, {second} FROM ({store.active_plays_sql(profile)})").fetchall()
     return {(a, t, int(s)) for a, t, s in rows}
 
 
