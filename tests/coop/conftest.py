@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tutti.coop.bootstrap import create_cooperative, found_cooperative
+from tutti.coop.contributions.pipeline import ContributionReport, contribute
 from tutti.coop.db import make_engine, session_factory, upgrade
+from tutti.coop.members import accounts
 from tutti.coop.models import Member
 from tutti.coop.settings import CoopSettings
 
@@ -24,6 +27,7 @@ POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 STEWARD_EMAIL = "steward@example.org"
 STEWARD_PASSWORD = "founding steward passphrase"
 ENGINES = ["sqlite", "postgresql"]
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 @dataclass
@@ -105,3 +109,16 @@ def founded_db(empty_db: EmptyDb, coop_settings: CoopSettings) -> CoopDb:
 def steward_of(session: Session) -> Member:
     """The founding steward of a ``founded_db``."""
     return session.scalars(select(Member).where(Member.email == STEWARD_EMAIL)).one()
+
+
+def join(db: CoopDb, email: str) -> str:
+    """A new member signed up at ``NOW``; their id."""
+    with db.sessions.begin() as session:
+        return accounts.signup(session, email, "a long enough passphrase", now=NOW).id
+
+
+def give(db: CoopDb, member_id: str, upload: list[Path] | bytes, filename: str | None = None) -> ContributionReport:
+    """The member's upload contributed at ``NOW``, in a transaction of its own."""
+    with db.sessions.begin() as session:
+        member = session.get_one(Member, member_id)
+        return contribute(session, db.settings, member, upload, filename, now=NOW)

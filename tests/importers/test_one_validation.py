@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import DATA
-from tests.importer_utils import read_with
+from tests.helpers.importers import read_with
 from tutti.importers import ReadOptions, apple_music, spotify_extended
 from tutti.model import ImportProblem, PlayBatch, ProblemKind
 

@@ -171,6 +171,7 @@ def test_a_signup_beyond_capacity_sees_its_place_update(app: FastAPI, client: Te
         assert ada.get("/waitlist", follow_redirects=False).headers["location"] == "/dashboard"
 
 
+@pytest.mark.samples
 def test_uploading_through_the_form_shows_the_itemised_report(client: TestClient) -> None:
     signup_form(client, "ada@example.org")
     page = client.get("/contribute").text
