@@ -108,7 +108,7 @@ def outcomes(records: list[Any]) -> list[tuple[Any, ...]]:
     return [found[i] for i in range(len(records))]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_records(), min_size=1, max_size=6))
 @example([{**GOOD, "ts": "2023-02-30T10:00:00Z"}])
 @example([{**GOOD, "ts": "2023-01-01T23:59:60Z"}])
