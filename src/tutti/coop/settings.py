@@ -10,6 +10,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from tutti.coop.errors import ConfigError
 from tutti.settings import Setting, home_dir
@@ -45,6 +46,11 @@ STEWARD_PASSWORD = Setting(
     "TUTTI_STEWARD_PASSWORD",
     "Password of the first steward for `tutti coop init` run from scripts (otherwise it is asked for).",
 )
+LEASE_SECONDS = Setting(
+    "TUTTI_COOP_LEASE_SECONDS",
+    "Seconds a worker holds a job between heartbeats before another worker may take it over (default: each job "
+    "kind's own lease, 60 for validating an upload).",
+)
 
 COOP_SETTINGS: tuple[Setting, ...] = (
     DATA_DIR,
@@ -54,6 +60,7 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     SESSION_HOURS,
     CAPACITY,
     STEWARD_PASSWORD,
+    LEASE_SECONDS,
 )
 
 MASTER_KEY_FILE = "master.key"
@@ -77,6 +84,8 @@ class CoopSettings:
     session_secret: bytes = field(repr=False)
     session_hours: int = DEFAULT_SESSION_HOURS
     onboarding_capacity: int = DEFAULT_CAPACITY
+    # None: each job kind's own lease (``tutti.coop.jobs.registry``).
+    lease_seconds: int | None = None
 
     @classmethod
     def for_tests(
@@ -129,6 +138,7 @@ def load_coop_settings(
         session_secret=_session_secret(master),
         session_hours=_positive_int(SESSION_HOURS, DEFAULT_SESSION_HOURS, minimum=1),
         onboarding_capacity=_positive_int(CAPACITY, DEFAULT_CAPACITY, minimum=0),
+        lease_seconds=_positive_int(LEASE_SECONDS, None, minimum=1),
     )
 
 
@@ -199,7 +209,11 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
     return hmac.new(master, b"tutti-coop " + purpose, hashlib.sha256).digest()
 
 
-def _positive_int(setting: Setting, default: int, *, minimum: int) -> int:
+@overload
+def _positive_int(setting: Setting, default: int, *, minimum: int) -> int: ...
+@overload
+def _positive_int(setting: Setting, default: None, *, minimum: int) -> int | None: ...
+def _positive_int(setting: Setting, default: int | None, *, minimum: int) -> int | None:
     raw = os.environ.get(setting.env)
     if raw is None or not raw.strip():
         return default
