@@ -76,14 +76,19 @@ def coop_settings(empty_db: EmptyDb, tmp_path: Path) -> CoopSettings:
     return CoopSettings.for_tests(tmp_path / "coop", empty_db.url)
 
 
+def migrated_cooperative(empty_db: EmptyDb, settings: CoopSettings) -> CoopDb:
+    """``empty_db`` migrated, with the cooperative row (signing key, founding policy, first log link), no members."""
+    upgrade(empty_db.engine)
+    sessions = session_factory(empty_db.engine, settings)
+    with sessions.begin() as session:
+        create_cooperative(session, settings, "Test cooperative")
+    return CoopDb(empty_db.kind, empty_db.engine, sessions, settings)
+
+
 @pytest.fixture
 def coop_db(empty_db: EmptyDb, coop_settings: CoopSettings) -> CoopDb:
     """Migrated, with the cooperative row (signing key, founding policy, first log link) but no members."""
-    upgrade(empty_db.engine)
-    sessions = session_factory(empty_db.engine, coop_settings)
-    with sessions.begin() as session:
-        create_cooperative(session, coop_settings, "Test cooperative")
-    return CoopDb(empty_db.kind, empty_db.engine, sessions, coop_settings)
+    return migrated_cooperative(empty_db, coop_settings)
 
 
 @pytest.fixture

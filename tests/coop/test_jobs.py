@@ -3,6 +3,7 @@ and processes) on one queue running each job exactly once."""
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import threading
 from collections.abc import Iterator
@@ -12,17 +13,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import ROOT
 from tests.coop import job_kinds
 from tests.coop.conftest import CoopDb, EmptyDb
 from tutti.coop.jobs import LeaseLost, queue
 from tutti.coop.jobs.queue import Lease
+from tutti.coop.jobs.registry import KINDS
 from tutti.coop.jobs.run import JobRun
-from tutti.coop.jobs.worker import Worker
+from tutti.coop.jobs.worker import SCHEDULE_EVERY, Worker, period_key
 from tutti.coop.models import Job, JobStatus, utcnow
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 LEASES = {kind.name: kind.lease for kind in job_kinds.KINDS}
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -233,6 +237,26 @@ def test_a_worker_runs_a_job_settles_it_and_records_failures_without_personal_da
     crashed = job(db, crash)
     assert crashed.status is JobStatus.QUEUED and crashed.error is not None
     assert crashed.error.startswith("crashed: ValueError at job_kinds.py:") and "ada@" not in crashed.error
+
+
+def test_periodic_kinds_are_scheduled_once_per_period(db: CoopDb) -> None:
+    hourly = dataclasses.replace(job_kinds.RECORD, name="test-hourly", every=timedelta(hours=1))
+    assert period_key(hourly, T0 + 59 * MINUTE) == "test-hourly@2026-03-01T12:00"
+    worker = Worker(db.sessions, db.settings, [hourly])
+    for moment in (T0, T0 + SCHEDULE_EVERY, T0 + 2 * SCHEDULE_EVERY, T0 + 60 * MINUTE):
+        worker.schedule(moment)
+    # A second worker scheduling the same period adds nothing.
+    Worker(db.sessions, db.settings, [hourly]).schedule(T0 + 30 * MINUTE)
+    with db.sessions() as session:
+        keys = session.scalars(select(Job.unique_key).order_by(Job.id)).all()
+    assert keys == ["test-hourly@2026-03-01T12:00", "test-hourly@2026-03-01T13:00"]
+
+
+def test_every_job_kind_is_declared_and_documented() -> None:
+    assert len({kind.name for kind in KINDS}) == len(KINDS)
+    for kind in KINDS:
+        assert kind.description and kind.max_attempts >= 1 and kind.lease > timedelta(0)
+        assert f"| `{kind.name}` |" in README, f"job kind {kind.name} is missing from the README's table"
 
 
 def test_several_worker_threads_run_each_job_exactly_once(db: CoopDb) -> None:

@@ -9,12 +9,14 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tutti.coop.errors import ConfigError
+from tutti.coop.models import Cooperative
 from tutti.coop.settings import CoopSettings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -67,6 +69,18 @@ def settings_of(session: Session) -> CoopSettings:
     return settings
 
 
+def lock_cooperative(session: Session) -> None:
+    """Hold the cooperative row's lock until the caller's transaction ends, as its first statement.
+
+    Changes that must see each other's effects take it first (deciding a contribution, a withdrawal), so they
+    run one at a time. On SQLite a write is the lock (one writer at a time); PostgreSQL locks the row.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Cooperative).where(Cooperative.id == 1).values(audit_seq=Cooperative.audit_seq))
+    else:
+        session.execute(select(Cooperative.id).where(Cooperative.id == 1).with_for_update())
+
+
 def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -87,6 +101,11 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def head_revision() -> str | None:
+    """The newest migration this version of Tutti ships."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -46,6 +46,11 @@ STEWARD_PASSWORD = Setting(
     "TUTTI_STEWARD_PASSWORD",
     "Password of the first steward for `tutti coop init` run from scripts (otherwise it is asked for).",
 )
+WORKERS = Setting(
+    "TUTTI_COOP_WORKERS",
+    "Background workers that `tutti coop serve` runs inside the server, validating uploads and keeping house "
+    "(default: 1; 0 runs none, when separate `tutti coop worker` processes do the work).",
+)
 LEASE_SECONDS = Setting(
     "TUTTI_COOP_LEASE_SECONDS",
     "Seconds a worker holds a job between heartbeats before another worker may take it over (default: each job "
@@ -60,6 +65,7 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     SESSION_HOURS,
     CAPACITY,
     STEWARD_PASSWORD,
+    WORKERS,
     LEASE_SECONDS,
 )
 
@@ -67,6 +73,7 @@ MASTER_KEY_FILE = "master.key"
 DATABASE_FILE = "coop.sqlite"
 DEFAULT_SESSION_HOURS = 12
 DEFAULT_CAPACITY = 100
+DEFAULT_WORKERS = 1
 KEY_BYTES = 32
 
 # A key everyone can read in the tests; refused everywhere else, like all-zero and other low-entropy keys.
@@ -84,6 +91,7 @@ class CoopSettings:
     session_secret: bytes = field(repr=False)
     session_hours: int = DEFAULT_SESSION_HOURS
     onboarding_capacity: int = DEFAULT_CAPACITY
+    workers: int = DEFAULT_WORKERS
     # None: each job kind's own lease (``tutti.coop.jobs.registry``).
     lease_seconds: int | None = None
 
@@ -138,6 +146,7 @@ def load_coop_settings(
         session_secret=_session_secret(master),
         session_hours=_positive_int(SESSION_HOURS, DEFAULT_SESSION_HOURS, minimum=1),
         onboarding_capacity=_positive_int(CAPACITY, DEFAULT_CAPACITY, minimum=0),
+        workers=_positive_int(WORKERS, DEFAULT_WORKERS, minimum=0),
         lease_seconds=_positive_int(LEASE_SECONDS, None, minimum=1),
     )
 

@@ -35,7 +35,8 @@ def serve(
                 f"{display_url(settings.database_url)} holds no cooperative yet; found one with `tutti coop init`"
             )
         announce(
-            f"serving the cooperative {name!r} at http://{host}:{port} (database {display_url(settings.database_url)})"
+            f"serving the cooperative {name!r} at http://{host}:{port} (database {display_url(settings.database_url)}, "
+            f"{settings.workers} background worker(s))"
         )
         # No access log: it would record every client's address, which the cooperative never keeps.
         uvicorn.run(
