@@ -4,8 +4,8 @@ PostgreSQL alike, and done by workers. ``queue`` holds the table's operations (e
 subject, claim under a lease, heartbeat, complete, fail and retry with back-off, recover expired leases), with
 fencing so that only the current lease holder's outcome counts; ``run`` is a job as its handler sees it;
 ``kinds`` and ``registry`` declare the kinds of jobs as data; ``worker`` runs them, and ``service`` is the
-``tutti coop worker`` process. No queueing library serves both databases through SQLAlchemy, so this one is
-small and tested hard (tests/coop/test_jobs.py).
+``tutti coop worker`` process; ``housekeeping`` is the periodic cleaning. No queueing library serves both
+databases through SQLAlchemy, so this one is small and tested hard (tests/coop/test_jobs.py).
 """
 
 from tutti.coop.jobs.kinds import JobKind
