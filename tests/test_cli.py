@@ -26,6 +26,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     return invoke
 
 
+@pytest.mark.samples
 def test_import_then_summary_json_matches_an_independent_count(run) -> None:  # type: ignore[no-untyped-def]
     path = samples_path("spotify-extended", "mica-92", "Streaming_History_Audio_2024_4.json")
     raw = [r for r in json.loads(path.read_text(encoding="utf-8")) if not r["incognito_mode"]]

@@ -9,21 +9,30 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.conftest import samples_path
+from tutti.coop import crypto
 from tutti.coop.bootstrap import create_cooperative, found_cooperative
+from tutti.coop.contributions import uploads, validation
+from tutti.coop.contributions.pipeline import contribute
+from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.db import make_engine, session_factory, upgrade
-from tutti.coop.models import Member
+from tutti.coop.jobs.worker import Worker
+from tutti.coop.members import accounts
+from tutti.coop.models import AuditEvent, Member
 from tutti.coop.settings import CoopSettings
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 STEWARD_EMAIL = "steward@example.org"
 STEWARD_PASSWORD = "founding steward passphrase"
 ENGINES = ["sqlite", "postgresql"]
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 @dataclass
@@ -110,3 +119,47 @@ def founded_db(empty_db: EmptyDb, coop_settings: CoopSettings) -> CoopDb:
 def steward_of(session: Session) -> Member:
     """The founding steward of a ``founded_db``."""
     return session.scalars(select(Member).where(Member.email == STEWARD_EMAIL)).one()
+
+
+def join(db: CoopDb, email: str) -> str:
+    """A new member signed up at ``NOW``; their id."""
+    with db.sessions.begin() as session:
+        return accounts.signup(session, email, "a long enough passphrase", now=NOW).id
+
+
+def give(db: CoopDb, member_id: str, upload: list[Path] | bytes, filename: str | None = None) -> ContributionReport:
+    """The member's upload contributed at ``NOW``, in a transaction of its own."""
+    with db.sessions.begin() as session:
+        member = session.get_one(Member, member_id)
+        return contribute(session, db.settings, member, upload, filename, now=NOW)
+
+
+def events(session: Session, kind: str) -> list[AuditEvent]:
+    """The audit log's events of ``kind``, oldest first."""
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.seq)))
+
+
+def files_of(*parts: str) -> list[Path]:
+    """The JSON files of a sample export's folder (a test using it is marked ``samples``)."""
+    return sorted(samples_path(*parts).glob("*.json"))
+
+
+def submit(db: CoopDb, member_id: str, paths: list[Path]) -> str:
+    """What the upload request does: seal the files with the member's key, store them pending, queue the job."""
+    with db.sessions.begin() as session:
+        member = session.get_one(Member, member_id)
+        sealed = uploads.seal(paths, crypto.member_key(session, member, db.settings))
+        return validation.submit(session, db.settings, member, sealed).id
+
+
+def validation_worker(db: CoopDb) -> Worker:
+    """A worker that validates uploads (and runs nothing else), as ``tutti coop worker`` would."""
+    return Worker(db.sessions, db.settings, [validation.VALIDATE_CONTRIBUTION], poll=0.01)
+
+
+def cli_database_url(empty_db: EmptyDb) -> str:
+    """The database's URL as a command run in another process gets it (PostgreSQL: in the test's own schema)."""
+    if empty_db.schema is None:
+        return empty_db.url
+    # libpq options in the URL: the CLI's database lives in the test's own schema.
+    return f"{empty_db.url}?options=-csearch_path%3D{empty_db.schema}"

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import samples_path
-from tests.coop.conftest import CoopDb
-from tests.coop.test_contributions import events, join
+from tests.coop.conftest import CoopDb, events, files_of, join, submit, validation_worker
 from tutti.coop import crypto
 from tutti.coop.contributions import pipeline, uploads, validation
 from tutti.coop.contributions.queries import report_of
@@ -28,24 +25,11 @@ from tutti.coop.pool import catalog
 from tutti.coop.pool.files import pool_of
 from tutti.coop.scratch import scratch_folder
 
+# Every test here uploads a real export.
+pytestmark = pytest.mark.samples
+
 MICA = ("spotify-extended", "mica-92")
 MICA_PLAYS = 3_290  # both files of the folder
-
-
-def submit(db: CoopDb, member_id: str, paths: list[Path]) -> str:
-    """What the upload request does: seal the files with the member's key, store them pending, queue the job."""
-    with db.sessions.begin() as session:
-        member = session.get_one(Member, member_id)
-        sealed = uploads.seal(paths, crypto.member_key(session, member, db.settings))
-        return validation.submit(session, db.settings, member, sealed).id
-
-
-def files_of(*parts: str) -> list[Path]:
-    return sorted(samples_path(*parts).glob("*.json"))
-
-
-def worker(db: CoopDb) -> Worker:
-    return Worker(db.sessions, db.settings, [validation.VALIDATE_CONTRIBUTION], poll=0.01)
 
 
 def contribution(db: CoopDb, contribution_id: str) -> Contribution:
@@ -80,7 +64,7 @@ def test_an_upload_waits_sealed_and_pending_until_a_worker_validates_it(coop_db:
         )
         assert catalog.counts(session).total == 0
 
-    assert worker(coop_db).drain() == 1
+    assert validation_worker(coop_db).drain() == 1
     row = contribution(coop_db, cid)
     report = report_of(row)
     assert row.status is ContributionStatus.ACCEPTED and report.accepted and report.plays_added == MICA_PLAYS
@@ -130,7 +114,7 @@ def _validate_slowly(db: CoopDb, cid: str, member_id: str) -> ContributionReport
         lease = queue.claim(session, {validation.KIND: validation.VALIDATE_CONTRIBUTION.lease})
     assert lease is not None and lease.payload == {"contribution_id": cid}
     run = JobRun(lease, db.sessions, db.settings)
-    intake = Interleaved(validation._InJob(run, member_id), worker(db))
+    intake = Interleaved(validation._InJob(run, member_id), validation_worker(db))
     with db.sessions() as session:
         row = session.get_one(Contribution, cid)
         key = crypto.member_key(session, session.get_one(Member, member_id), db.settings)
@@ -180,7 +164,7 @@ def test_an_upload_pending_when_its_member_withdraws_is_never_validated(coop_db:
     assert row.status is ContributionStatus.REJECTED and row.upload_path is None
     assert report_of(row).erased_utc is not None
     assert not (coop_db.settings.data_dir / "contributions" / member).exists()
-    assert worker(coop_db).drain() == 1
+    assert validation_worker(coop_db).drain() == 1
     with coop_db.sessions() as session:
         assert session.get_one(Job, row.job_id).status is JobStatus.DONE
         assert catalog.counts(session).total == 0 and events(session, "contribution-rejected") == []
@@ -190,7 +174,7 @@ def test_an_upload_whose_sealed_file_is_gone_is_rejected_as_not_checked(coop_db:
     member = join(coop_db, "unlucky@example.org")
     cid = submit(coop_db, member, files_of(*MICA))
     (coop_db.settings.data_dir / str(contribution(coop_db, cid).upload_path)).unlink()
-    assert worker(coop_db).drain() == 1
+    assert validation_worker(coop_db).drain() == 1
     row = contribution(coop_db, cid)
     assert row.status is ContributionStatus.REJECTED and row.reasons == [validation.NOT_VALIDATED]
     with coop_db.sessions() as session:

@@ -4,47 +4,24 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tests.conftest import samples_path
-from tests.coop.conftest import CoopDb
-from tests.coop.test_plausibility import doctored_overlaps, mica_records, write_records
-from tests.coop.test_validation import zip_folder
+from tests.coop.conftest import CoopDb, events, give, join
+from tests.helpers.fabrications import doctored_overlaps, mica_records, write_records, zip_folder
 from tutti.coop import audit, crypto
-from tutti.coop.contributions.pipeline import contribute
 from tutti.coop.contributions.queries import contribution_of, flagged_for_stewards, member_contributions, pool_share
-from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.errors import NotAllowed, NotFound
-from tutti.coop.members import accounts
-from tutti.coop.models import AuditEvent, Contribution, ContributionStatus, Member, Status
+from tutti.coop.models import Contribution, ContributionStatus, Member, Status
 from tutti.coop.pool.files import pool_of
 from tutti.model import PLAY_SCHEMA
 
-NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
-
-def join(db: CoopDb, email: str) -> str:
-    with db.sessions.begin() as session:
-        return accounts.signup(session, email, "a long enough passphrase", now=NOW).id
-
-
-def give(db: CoopDb, member_id: str, upload: list[Path] | bytes, filename: str | None = None) -> ContributionReport:
-    with db.sessions.begin() as session:
-        member = session.get_one(Member, member_id)
-        return contribute(session, db.settings, member, upload, filename, now=NOW)
-
-
-def events(session: Session, kind: str) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.seq)))
-
-
+@pytest.mark.samples
 def test_real_exports_are_accepted_and_pooled(coop_db: CoopDb, tmp_path: Path) -> None:
     mica, erin, ping = (
         join(coop_db, "mica@example.org"),
@@ -84,6 +61,7 @@ def test_real_exports_are_accepted_and_pooled(coop_db: CoopDb, tmp_path: Path) -
         assert audit.verify_chain(session) == (True, None)
 
 
+@pytest.mark.samples
 def test_a_copy_of_another_members_export_is_rejected_and_flagged(coop_db: CoopDb) -> None:
     owner, copier = join(coop_db, "owner@example.org"), join(coop_db, "copier@example.org")
     export = samples_path("spotify-extended", "mica-92")
@@ -102,6 +80,7 @@ def test_a_copy_of_another_members_export_is_rejected_and_flagged(coop_db: CoopD
         assert isinstance(rejected, audit.ContributionRejected) and rejected.reasons == tuple(report.reasons)
 
 
+@pytest.mark.samples
 def test_a_flagged_near_copy_is_in_the_audit_log_without_whose_history_it_matched(coop_db: CoopDb) -> None:
     owner, copier = join(coop_db, "original@example.org"), join(coop_db, "mirror@example.org")
     export = [samples_path("spotify-extended", "efrrowini")]
@@ -134,6 +113,7 @@ def test_the_audit_log_keeps_a_similarity_as_a_finite_number(coop_db: CoopDb) ->
             audit.record(session, audit.ContributionFlagged("m1", "c1", float("nan")))
 
 
+@pytest.mark.samples
 def test_a_copy_of_a_small_export_is_measured_exactly(coop_db: CoopDb) -> None:
     owner, copier = join(coop_db, "small@example.org"), join(coop_db, "smaller@example.org")
     export = [samples_path("spotify-extended", "efrrowini")]
@@ -143,6 +123,7 @@ def test_a_copy_of_a_small_export_is_measured_exactly(coop_db: CoopDb) -> None:
     assert report.copy_check.near_copy and report.copy_check.similarity == 1.0 and not report.accepted
 
 
+@pytest.mark.samples
 def test_the_same_member_uploading_again_adds_nothing(coop_db: CoopDb) -> None:
     member = join(coop_db, "twice@example.org")
     export = [samples_path("spotify-extended", "mica-92")]
@@ -152,6 +133,7 @@ def test_the_same_member_uploading_again_adds_nothing(coop_db: CoopDb) -> None:
     assert pool_of(coop_db.settings).footer_counts().total == first.plays_added
 
 
+@pytest.mark.samples
 def test_a_doctored_export_with_impossible_overlaps_never_enters_the_pool(coop_db: CoopDb, tmp_path: Path) -> None:
     member = join(coop_db, "doctor@example.org")
     folder = write_records(
@@ -177,6 +159,7 @@ def raw_records(folder: Path) -> Counter[tuple[str, str, str, int]]:
     return counted
 
 
+@pytest.mark.samples
 def test_a_refresh_adds_and_scores_only_its_new_plays(coop_db: CoopDb) -> None:
     member = join(coop_db, "fede@example.org")
     older = samples_path("spotify-account", "fedecalendino-2020-11")
@@ -202,6 +185,7 @@ def test_unreadable_and_empty_uploads_are_rejected_with_the_reason(coop_db: Coop
     assert empty.reasons == ("the upload holds no plays Tutti can read",)
 
 
+@pytest.mark.samples
 def test_only_active_members_contribute(coop_db: CoopDb) -> None:
     member = join(coop_db, "late@example.org")
     with coop_db.sessions.begin() as session:
@@ -210,6 +194,7 @@ def test_only_active_members_contribute(coop_db: CoopDb) -> None:
         give(coop_db, member, [samples_path("spotify-extended", "efrrowini")])
 
 
+@pytest.mark.samples
 def test_a_members_own_contributions_and_pool_share(coop_db: CoopDb) -> None:
     mine, theirs = join(coop_db, "own@example.org"), join(coop_db, "other@example.org")
     with coop_db.sessions() as session:

@@ -18,10 +18,7 @@ from typing import IO
 import pytest
 from sqlalchemy import func, select
 
-from tests.coop.conftest import CoopDb, EmptyDb, migrated_cooperative
-from tests.coop.test_background_validation import files_of, submit
-from tests.coop.test_contributions import events, join
-from tests.coop.test_db import _cli_database_url
+from tests.coop.conftest import CoopDb, EmptyDb, cli_database_url, events, files_of, join, migrated_cooperative, submit
 from tutti.coop import audit
 from tutti.coop.models import Contribution, ContributionStatus, Job, JobStatus, PoolFile
 from tutti.coop.pool import catalog
@@ -55,7 +52,7 @@ def start_worker(db: CoopDb, empty_db: EmptyDb, tmp_path: Path) -> Iterator[Call
 
     def start(name: str) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"{name}.log").open("wb")
-        args = ["coop", "worker", "--home", str(tmp_path), "--database-url", _cli_database_url(empty_db)]
+        args = ["coop", "worker", "--home", str(tmp_path), "--database-url", cli_database_url(empty_db)]
         process = subprocess.Popen(
             [sys.executable, "-c", "from tutti.cli import app; app(prog_name='tutti')", *args],
             env=env,

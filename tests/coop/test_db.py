@@ -8,15 +8,17 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import typer
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from tests.conftest import ROOT
-from tests.coop.conftest import CoopDb, EmptyDb
+from tests.coop.conftest import CoopDb, EmptyDb, cli_database_url
 from tutti.cli import app, coop_app
 from tutti.coop import audit
 from tutti.coop.db import (
@@ -35,6 +37,8 @@ from tutti.coop.models import AuditEvent, Base, Cooperative, Member, Role, Statu
 from tutti.coop.settings import (
     COOP_SETTINGS,
     MASTER_KEY,
+    PASSWORD_MEMORY_KIB,
+    PASSWORD_TIME_COST,
     TEST_MASTER_KEY,
     CoopSettings,
     create_master_key_file,
@@ -126,10 +130,19 @@ def test_cooperative_settings_are_documented() -> None:
         assert f"| `{setting.env}` |" in README, f"{setting.env} is missing from the README's settings table"
 
 
+def _commands(group: typer.Typer, prefix: str) -> list[str]:
+    names = [f"{prefix} {c.name or (c.callback.__name__ if c.callback else '')}" for c in group.registered_commands]
+    for sub in group.registered_groups:
+        assert sub.typer_instance is not None and sub.name
+        names += _commands(sub.typer_instance, f"{prefix} {sub.name}")
+    return names
+
+
 def test_every_coop_command_is_documented() -> None:
-    for command in coop_app.registered_commands:
-        name = command.name or (command.callback.__name__ if command.callback else "")
-        assert f"tutti coop {name}" in README, f"`tutti coop {name}` is not in the README"
+    commands = _commands(coop_app, "tutti coop")
+    assert "tutti coop log verify" in commands
+    for name in commands:
+        assert name in README, f"`{name}` is not in the README"
 
 
 @pytest.mark.parametrize("value", ["", "  ", "changethis", "bm90IGEga2V5", base64.b64encode(bytes(32)).decode()])
@@ -181,19 +194,12 @@ def test_database_urls_default_to_sqlite_and_plain_postgres_urls_use_psycopg(
     assert database_url_for(tmp_path) == "postgresql+psycopg://u@h/db"
 
 
-def _cli_database_url(empty_db: EmptyDb) -> str:
-    if empty_db.schema is None:
-        return empty_db.url
-    # libpq options in the URL: the CLI's database lives in the test's own schema.
-    return f"{empty_db.url}?options=-csearch_path%3D{empty_db.schema}"
-
-
 def test_coop_init_founds_a_cooperative_once(
     empty_db: EmptyDb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(MASTER_KEY.env, raising=False)
     monkeypatch.setenv("TUTTI_STEWARD_PASSWORD", "a steward's long password")
-    home, url = tmp_path / "home", _cli_database_url(empty_db)
+    home, url = tmp_path / "home", cli_database_url(empty_db)
     args = ["coop", "init", "--name", "Night Owls", "--steward-email", " Ada@Example.org", "--home", str(home)]
     result = CliRunner().invoke(app, [*args, "--database-url", url])
     assert result.exit_code == 0, result.output
@@ -243,6 +249,25 @@ def test_coop_init_refuses_a_placeholder_key_before_asking_for_a_password(
     assert result.exit_code == 1
     assert MASTER_KEY.env in result.stderr and "placeholder" in result.stderr
     assert "password" not in result.stdout.lower()
+
+
+def test_the_password_cost_comes_from_the_environment_and_defaults_to_argon2s_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MASTER_KEY.env, base64.b64encode(os.urandom(32)).decode())
+    for setting in (PASSWORD_TIME_COST, PASSWORD_MEMORY_KIB):
+        monkeypatch.delenv(setting.env, raising=False)
+    default, library = load_coop_settings(tmp_path), PasswordHasher()
+    assert (default.password_time_cost, default.password_memory_kib) == (library.time_cost, library.memory_cost)
+    monkeypatch.setenv(PASSWORD_TIME_COST.env, "4")
+    monkeypatch.setenv(PASSWORD_MEMORY_KIB.env, "131072")
+    dearer = load_coop_settings(tmp_path)
+    assert (dearer.password_time_cost, dearer.password_memory_kib) == (4, 131072)
+    for setting, value in [(PASSWORD_TIME_COST, "0"), (PASSWORD_MEMORY_KIB, "4096"), (PASSWORD_MEMORY_KIB, "64M")]:
+        monkeypatch.setenv(setting.env, value)
+        with pytest.raises(ConfigError, match=setting.env):
+            load_coop_settings(tmp_path)
+        monkeypatch.delenv(setting.env)
 
 
 def test_settings_for_tests_use_the_test_key(tmp_path: Path) -> None:

@@ -12,9 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import samples_path
-from tests.coop.conftest import CoopDb
-from tests.coop.test_background_validation import MICA, files_of, submit, worker
-from tests.coop.test_contributions import join
+from tests.coop.conftest import CoopDb, files_of, join, submit, validation_worker
 from tutti.coop import ratelimit, staged
 from tutti.coop.jobs import queue
 from tutti.coop.jobs.housekeeping import LEFTOVER_AGE, PURGE_EXPIRED, RECONCILE_POOL, REMOVE_LEFTOVERS
@@ -73,17 +71,18 @@ def test_expired_logins_old_rate_limit_windows_and_old_jobs_are_purged(coop_db: 
         )
 
 
+@pytest.mark.samples
 def test_leftovers_of_crashes_are_removed_and_committed_files_put_in_place(coop_db: CoopDb) -> None:
     settings, root = coop_db.settings, coop_db.settings.data_dir
     member = join(coop_db, "mica@example.org")
-    decided = submit(coop_db, member, files_of(*MICA))
+    decided = submit(coop_db, member, files_of("spotify-extended", "mica-92"))
     waiting = submit(
         coop_db, member, [samples_path("spotify-extended", "efrrowini", "Streaming_History_Audio_2022.json")]
     )
     with coop_db.sessions.begin() as session:
         # Decide only the first: the second stays pending with its sealed upload.
         session.get_one(Job, session.get_one(Contribution, waiting).job_id).run_after_utc = utcnow() + timedelta(days=1)
-    assert worker(coop_db).drain() == 1
+    assert validation_worker(coop_db).drain() == 1
     with coop_db.sessions() as session:
         pool_file = root / "pool" / session.scalars(select(PoolFile.path)).one()
         blob = root / str(session.get_one(Contribution, decided).blob_path)
@@ -138,12 +137,13 @@ def test_leftovers_of_crashes_are_removed_and_committed_files_put_in_place(coop_
         assert catalog.reconcile(session, pool_of(settings)).consistent
 
 
+@pytest.mark.samples
 def test_reconciling_logs_each_disagreement_by_its_path_in_the_pool(
     coop_db: CoopDb, caplog: pytest.LogCaptureFixture
 ) -> None:
     member = join(coop_db, "lost@example.org")
-    submit(coop_db, member, files_of(*MICA))
-    assert worker(coop_db).drain() == 1
+    submit(coop_db, member, files_of("spotify-extended", "mica-92"))
+    assert validation_worker(coop_db).drain() == 1
     with coop_db.sessions() as session:
         path = session.scalars(select(PoolFile.path)).one()
     (pool_of(coop_db.settings).root / path).unlink()

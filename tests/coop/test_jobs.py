@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import ROOT
-from tests.coop import job_kinds
 from tests.coop.conftest import CoopDb, EmptyDb
+from tests.helpers import job_kinds
 from tutti.coop.jobs import LeaseLost, queue
 from tutti.coop.jobs.queue import Lease
 from tutti.coop.jobs.registry import KINDS

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-import time
+import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import argon2
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
 
 from tests.coop.conftest import STEWARD_PASSWORD, CoopDb, steward_of
 from tutti.coop import ratelimit
+from tutti.coop.db import session_factory
 from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotAllowed, NotFound, RateLimited, Unauthenticated
 from tutti.coop.members import accounts, tokens
 from tutti.coop.models import ApiToken, LoginSession, Member, RateLimitWindow, Role, Status
+from tutti.coop.settings import TEST_PASSWORD_MEMORY_KIB, TEST_PASSWORD_TIME_COST
 
 PASSWORD = "correct horse battery"
 T0 = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
@@ -31,7 +36,7 @@ def test_signup_normalises_the_email_and_hashes_the_password(coop_db: CoopDb) ->
     assert (member.role, member.status, member.activated_utc) == (Role.MEMBER, Status.ACTIVE, T0)
     assert member.password_hash is not None and member.password_hash.startswith("$argon2id$")
     assert PASSWORD not in member.password_hash
-    assert len(member.pseudonym) == 32 and int(member.pseudonym, 16) >= 0
+    assert re.fullmatch(r"[0-9a-f]{32}", member.pseudonym)
     assert member.pseudonym != hashlib.md5(b"listener@example.org").hexdigest()
 
 
@@ -97,17 +102,37 @@ def test_wrong_password_and_unknown_email_fail_alike(coop_db: CoopDb) -> None:
     assert messages == [accounts.WRONG_CREDENTIALS, accounts.WRONG_CREDENTIALS] == ["email or password is wrong"] * 2
 
 
-def test_unknown_email_costs_a_password_hash_too(coop_db: CoopDb) -> None:
+def test_unknown_email_costs_a_password_hash_too(coop_db: CoopDb, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counted, not timed: both failures verify one hash at the cooperative's cost, so they take as long.
     _signup(coop_db)
-    accounts._decoy_hash()  # built once per process, outside the timing
-    durations = {}
+    verified: list[argon2.Parameters] = []
+    verify = PasswordHasher.verify
+
+    def counting_verify(hasher: PasswordHasher, encoded: str, password: str) -> bool:
+        verified.append(argon2.extract_parameters(encoded))
+        return verify(hasher, encoded, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting_verify)
     for email in ("listener@example.org", "nobody@example.org"):
-        with coop_db.sessions() as session:
-            started = time.perf_counter()
-            with pytest.raises(Unauthenticated):
-                accounts.login(session, email, "wrong password!")
-            durations[email] = time.perf_counter() - started
-    assert durations["nobody@example.org"] > durations["listener@example.org"] / 3
+        with coop_db.sessions() as session, pytest.raises(Unauthenticated):
+            accounts.login(session, email, "wrong password!")
+    assert [(p.time_cost, p.memory_cost) for p in verified] == [(TEST_PASSWORD_TIME_COST, TEST_PASSWORD_MEMORY_KIB)] * 2
+
+
+def test_passwords_are_hashed_at_the_set_cost_and_rehashed_when_it_changes(coop_db: CoopDb) -> None:
+    member = _signup(coop_db)
+    assert member.password_hash is not None
+    made = argon2.extract_parameters(member.password_hash)
+    assert (made.time_cost, made.memory_cost) == (TEST_PASSWORD_TIME_COST, TEST_PASSWORD_MEMORY_KIB)
+    dearer = session_factory(coop_db.engine, replace(coop_db.settings, password_time_cost=2, password_memory_kib=64))
+    with dearer.begin() as session:
+        accounts.login(session, "listener@example.org", PASSWORD, now=T0)
+    with dearer() as session:
+        rehashed = session.get_one(Member, member.id).password_hash
+        assert rehashed is not None and rehashed != member.password_hash
+        again = argon2.extract_parameters(rehashed)
+        assert (again.time_cost, again.memory_cost) == (2, 64)
+        accounts.login(session, "listener@example.org", PASSWORD, now=T0)  # the new hash still takes the password
 
 
 def test_sessions_expire_and_logout_ends_them(coop_db: CoopDb) -> None:

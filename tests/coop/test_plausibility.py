@@ -1,29 +1,32 @@
 """Plausibility: every real export passes; fabricated histories fail the checks that describe them and score low.
 
-The fabrications are built here (and reused by the contribution tests): the collective's "150 plays of one
-top track" padding (a checked-in fixture), a real export doctored with an impossible second play 10 s into every
-play, uniformly random times and durations, and a scrobble file doctored the same way.
+The fabrications (tests/helpers/fabrications.py): the collective's "150 plays of one top track" padding (a
+checked-in fixture), a real export doctored with an impossible second play 10 s into every play, uniformly random
+times and durations, and (built here) a scrobble file doctored the same way.
 """
 
 from __future__ import annotations
 
 import csv
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import orjson
 import pytest
 
-from tests.conftest import DATA, SAMPLES, samples_path
+from tests.conftest import samples_path
+from tests.helpers.fabrications import (
+    PADDING,
+    doctored_overlaps,
+    mica_records,
+    synthetic_records,
+    uniform_random,
+    write_records,
+)
 from tutti.coop.contributions import plausibility
 from tutti.coop.contributions.plausibility import ACCEPT_SCORE, CRITICAL_CAP, RULES, Plausibility
 from tutti.coop.contributions.reading import read_upload
-from tutti.demo import extended_records
 
-PADDING = DATA / "coop" / "padding_150_plays_of_one_track"
-_TS = "%Y-%m-%dT%H:%M:%SZ"
 REAL_SAMPLES = [
     "apple-music/vietvudanh",
     "lastfm/aleex-cs",
@@ -43,61 +46,6 @@ REAL_SAMPLES = [
 ]
 
 
-def write_records(folder: Path, name: str, records: list[dict[str, Any]]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_bytes(orjson.dumps(records, option=orjson.OPT_INDENT_2))
-    return folder
-
-
-def doctored_overlaps(records: list[dict[str, Any]], seed: int = 1) -> list[dict[str, Any]]:
-    """Every play kept, plus a second one 10 s later under another track: twice the listening, impossible."""
-    rng = random.Random(seed)
-    tracks = [r for r in records if r.get("master_metadata_track_name")]
-    doctored = []
-    for record in records:
-        other = rng.choice(tracks)
-        ts = datetime.strptime(record["ts"], _TS).replace(tzinfo=UTC) + timedelta(seconds=10)
-        doctored.append(record)
-        doctored.append(
-            {
-                **record,
-                "ts": ts.strftime(_TS),
-                "master_metadata_track_name": other["master_metadata_track_name"],
-                "master_metadata_album_artist_name": other["master_metadata_album_artist_name"],
-                "master_metadata_album_album_name": other["master_metadata_album_album_name"],
-                "spotify_track_uri": other["spotify_track_uri"],
-            }
-        )
-    return doctored
-
-
-def uniform_random(records: list[dict[str, Any]], count: int = 5_000, seed: int = 2) -> list[dict[str, Any]]:
-    """Real tracks at uniformly random times over a year, for uniformly random lengths."""
-    rng = random.Random(seed)
-    start = datetime(2023, 1, 1, tzinfo=UTC)
-    made = [
-        {
-            **rng.choice(records),
-            "ts": (start + timedelta(seconds=rng.randrange(365 * 86400))).strftime(_TS),
-            "ms_played": rng.randrange(0, 300_000),
-        }
-        for _ in range(count)
-    ]
-    return sorted(made, key=lambda r: r["ts"])
-
-
-def synthetic_records(count: int = 6_000) -> list[dict[str, Any]]:
-    """The demo's invented listener (works where the real samples are absent)."""
-    return list(extended_records(count, seed=11))
-
-
-def mica_records() -> list[dict[str, Any]]:
-    path = samples_path("spotify-extended", "mica-92", "Streaming_History_Audio_2024_4.json")
-    records: list[dict[str, Any]] = orjson.loads(path.read_bytes())
-    return records
-
-
 def judge(*paths: Path) -> Plausibility:
     upload = read_upload(list(paths), now=datetime(2026, 6, 1, tzinfo=UTC))
     assert upload.error is None
@@ -108,6 +56,7 @@ def failed(result: Plausibility) -> set[str]:
     return {c.name for c in result.checks if c.applicable and not c.passed}
 
 
+@pytest.mark.samples
 @pytest.mark.parametrize("sample", REAL_SAMPLES)
 def test_every_real_export_passes_every_check(sample: str) -> None:
     result = judge(samples_path(*sample.split("/")))
@@ -115,10 +64,9 @@ def test_every_real_export_passes_every_check(sample: str) -> None:
     assert result.score == 100 and result.passed
 
 
+@pytest.mark.samples
 def test_the_samples_listed_are_all_the_samples_with_plays() -> None:
-    if not SAMPLES.is_dir():
-        pytest.skip("real sample exports are not present")
-    folders = {f"{p.parent.name}/{p.name}" for p in SAMPLES.glob("*/*") if p.is_dir()}
+    folders = {f"{p.parent.name}/{p.name}" for p in samples_path().glob("*/*") if p.is_dir()}
     # youtube-music/case104 holds no YouTube Music plays (only videos), so there is nothing to judge.
     assert folders - set(REAL_SAMPLES) == {"youtube-music/case104"}
 
@@ -132,6 +80,7 @@ def test_padding_of_one_track_fails_and_scores_low() -> None:
     assert "100.0% of 150 plays" in top.reason
 
 
+@pytest.mark.samples
 def test_real_export_with_impossible_overlapping_plays_is_rejected(tmp_path: Path) -> None:
     result = judge(
         write_records(tmp_path / "doctored", "Streaming_History_Audio_2024_4.json", doctored_overlaps(mica_records()))
@@ -153,6 +102,7 @@ def test_synthetic_export_with_overlapping_plays_is_rejected(tmp_path: Path) -> 
     assert "overfull_hours" in failed(doctored) and not doctored.passed
 
 
+@pytest.mark.samples
 def test_uniformly_random_times_and_lengths_fail_and_score_low(tmp_path: Path) -> None:
     result = judge(
         write_records(tmp_path / "random", "Streaming_History_Audio_2023.json", uniform_random(mica_records()))
@@ -161,6 +111,7 @@ def test_uniformly_random_times_and_lengths_fail_and_score_low(tmp_path: Path) -
     assert not result.passed and result.score < 30
 
 
+@pytest.mark.samples
 def test_scrobbles_doubled_ten_seconds_apart_are_rejected(tmp_path: Path) -> None:
     with samples_path("lastfm", "mbartoli", "exported_tracks.txt").open(encoding="utf-8") as source:
         rows = list(csv.reader(source, delimiter="\t"))
@@ -177,6 +128,7 @@ def test_scrobbles_doubled_ten_seconds_apart_are_rejected(tmp_path: Path) -> Non
     assert "scrobble_spacing" in failed(result) and not result.passed
 
 
+@pytest.mark.samples
 def test_tiny_uploads_are_not_judged_by_checks_that_need_more_plays() -> None:
     result = judge(samples_path("spotify-extended", "efrrowini"))
     not_applicable = {c.name for c in result.checks if not c.applicable}

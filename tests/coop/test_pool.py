@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import samples_path
-from tests.coop.test_plausibility import PADDING
+from tests.helpers.fabrications import PADDING
 from tutti.coop.contributions.reading import read_upload
 from tutti.coop.pool.contract import POOL_SCHEMA, play_identity
 from tutti.coop.pool.files import MemberCounts, Pool
@@ -24,6 +24,7 @@ def store_ids(path: Path, home: Path) -> set[str]:
         return {row[0] for row in store.con.execute("SELECT play_id FROM plays").fetchall()}
 
 
+@pytest.mark.samples
 @pytest.mark.parametrize(
     "sample",
     ["spotify-account/fedecalendino-2021-01", "spotify-extended/candidlyred", "lastfm/pingw33n"],

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from tests.conftest import DATA
-from tests.coop.conftest import CoopDb
-from tests.coop.test_contributions import NOW, join
+from tests.coop.conftest import NOW, CoopDb, join
 from tutti.coop.contributions.queries import report_of
 from tutti.coop.contributions.reading import FileReport
 from tutti.coop.contributions.report import REPORT_VERSION, ContributionReport, CopyCheck

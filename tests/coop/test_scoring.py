@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from tests.conftest import samples_path
-from tests.coop.test_plausibility import PADDING
+from tests.helpers.fabrications import PADDING
 from tutti.coop.contributions.reading import read_upload
 from tutti.coop.contributions.scoring import PLAYS_PER_POINT, Score, score
 from tutti.coop.pool.contract import POOL_SCHEMA, play_identity
@@ -22,6 +23,7 @@ def points(result: Score) -> dict[str, int]:
     return {item.name: item.points for item in result.items}
 
 
+@pytest.mark.samples
 def test_a_first_contribution_is_scored_in_four_named_parts() -> None:
     mica = plays("spotify-extended", "mica-92")
     result = score(mica, NOTHING)
@@ -36,6 +38,7 @@ def test_a_first_contribution_is_scored_in_four_named_parts() -> None:
     assert all(item.explanation for item in result.items)
 
 
+@pytest.mark.samples
 def test_extended_history_is_richer_than_scrobbles() -> None:
     spotify = points(score(plays("spotify-extended", "mica-92"), NOTHING))
     lastfm_rows = plays("lastfm", "pingw33n").slice(0, 3_290)
@@ -45,11 +48,13 @@ def test_extended_history_is_richer_than_scrobbles() -> None:
     assert lastfm["richness"] < 0.3 * lastfm["volume"]
 
 
+@pytest.mark.samples
 def test_plays_already_pooled_add_nothing() -> None:
     mica = plays("spotify-extended", "mica-92")
     assert score(mica.slice(0, 0), mica).total == 0
 
 
+@pytest.mark.samples
 def test_a_refresh_scores_only_its_increment() -> None:
     older, newer = plays("spotify-account", "fedecalendino-2020-11"), plays("spotify-account", "fedecalendino-2021-01")
     increment = newer.filter(pc.invert(pc.is_in(newer.column("play_id"), value_set=older.column("play_id"))))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import samples_path
-from tests.coop.conftest import CoopDb
-from tests.coop.test_contributions import NOW, give, join
+from tests.coop.conftest import NOW, CoopDb, give, join
 from tutti.coop import crypto, staged
 from tutti.coop.contributions.pipeline import contribute
 from tutti.coop.members.withdrawal import withdraw
@@ -26,6 +26,7 @@ def everything_in(folder: Path) -> set[Path]:
     return set(folder.rglob("*")) if folder.exists() else set()
 
 
+@pytest.mark.samples
 def test_a_contribution_rolled_back_leaves_no_file(coop_db: CoopDb) -> None:
     member_id = join(coop_db, "undo@example.org")
     data = coop_db.settings.data_dir
@@ -43,6 +44,7 @@ def test_a_contribution_rolled_back_leaves_no_file(coop_db: CoopDb) -> None:
         assert catalog.reconcile(session, pool_of(coop_db.settings)).consistent
 
 
+@pytest.mark.samples
 def test_a_contribution_committed_leaves_its_files(coop_db: CoopDb) -> None:
     member_id = join(coop_db, "keep@example.org")
     report = give(coop_db, member_id, [samples_path(*EXPORT)])
@@ -60,6 +62,7 @@ def test_a_contribution_committed_leaves_its_files(coop_db: CoopDb) -> None:
     assert not [p for p in everything_in(data) if p.name.endswith(staged.STAGED_SUFFIX)]
 
 
+@pytest.mark.samples
 def test_a_session_closed_without_commit_leaves_no_file(coop_db: CoopDb) -> None:
     member_id = join(coop_db, "close@example.org")
     before = everything_in(coop_db.settings.data_dir)
@@ -68,6 +71,7 @@ def test_a_session_closed_without_commit_leaves_no_file(coop_db: CoopDb) -> None
     assert everything_in(coop_db.settings.data_dir) == before
 
 
+@pytest.mark.samples
 def test_a_withdrawal_rolled_back_keeps_every_file_and_the_key(coop_db: CoopDb) -> None:
     member_id = join(coop_db, "stay@example.org")
     report = give(coop_db, member_id, [samples_path(*EXPORT)])

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import orjson
 import pyarrow.compute as pc
+import pytest
 
 from tests.conftest import samples_path
-from tests.coop.test_plausibility import PADDING
+from tests.helpers.fabrications import PADDING, zip_folder
 from tutti.coop.contributions.consistency import consistency
 from tutti.coop.contributions.reading import read_upload
 from tutti.coop.pool.contract import DROPPED_COLUMNS, POOL_SCHEMA, play_identity
@@ -17,15 +17,7 @@ from tutti.coop.pool.contract import DROPPED_COLUMNS, POOL_SCHEMA, play_identity
 IDENTIFYING = {"ip_addr", "ip_addr_decrypted", "user_agent_decrypted", "username", "email", "conn_ip"}
 
 
-def zip_folder(folder: Path, out: Path) -> Path:
-    """An export zipped the way the service hands it out (built at test time from the checked-in folder)."""
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
-    return out
-
-
+@pytest.mark.samples
 def test_a_zipped_account_export_is_read_per_file_and_personal_files_are_not(tmp_path: Path) -> None:
     upload = zip_folder(samples_path("spotify-account", "hobbies-w-erin", "Spotify Account Data"), tmp_path / "my.zip")
     read = read_upload([upload])
@@ -80,6 +72,7 @@ def test_future_and_broken_records_are_counted_per_file(tmp_path: Path) -> None:
     assert any("in the future" in example for example in file.problem_examples)
 
 
+@pytest.mark.samples
 def test_extended_history_and_account_data_of_one_person_agree() -> None:
     read = read_upload([samples_path("spotify-account", "alanindra"), samples_path("spotify-extended", "alanindra")])
     result = consistency(read.table)
@@ -88,6 +81,7 @@ def test_extended_history_and_account_data_of_one_person_agree() -> None:
     assert all(p.shared > 0 for p in result.pairs)
 
 
+@pytest.mark.samples
 def test_an_edited_copy_of_the_same_plays_disagrees(tmp_path: Path) -> None:
     extended = samples_path("spotify-extended", "alanindra", "Streaming_History_Video_2022-2026.json")
     records = orjson.loads(extended.read_bytes())
@@ -104,6 +98,7 @@ def test_an_edited_copy_of_the_same_plays_disagrees(tmp_path: Path) -> None:
     assert edited_pairs and all(p.disagreeing for p in edited_pairs)
 
 
+@pytest.mark.samples
 def test_a_single_file_has_nothing_to_disagree_with() -> None:
     read = read_upload([samples_path("spotify-extended", "mica-92")])
     result = consistency(read.table)

@@ -13,8 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import samples_path
-from tests.coop.conftest import CoopDb
-from tests.coop.test_contributions import NOW, give, join
+from tests.coop.conftest import NOW, CoopDb, give, join
 from tutti.coop import audit, crypto
 from tutti.coop.contributions.queries import report_of
 from tutti.coop.contributions.report import erased
@@ -26,6 +25,7 @@ from tutti.coop.pool import catalog
 from tutti.coop.pool.files import Pool, pool_of
 
 
+@pytest.mark.samples
 def test_withdrawal_erases_the_members_plays_and_proves_it(coop_db: CoopDb, tmp_path: Path) -> None:
     leaving, staying = join(coop_db, "leaving@example.org"), join(coop_db, "staying@example.org")
     report = give(coop_db, leaving, [samples_path("spotify-extended", "mica-92")])
@@ -86,6 +86,7 @@ def test_withdrawal_erases_the_members_plays_and_proves_it(coop_db: CoopDb, tmp_
             con.close()
 
 
+@pytest.mark.samples
 def test_withdrawn_members_can_do_nothing_more(coop_db: CoopDb, tmp_path: Path) -> None:
     member_id = join(coop_db, "gone@example.org")
     with coop_db.sessions.begin() as session:
@@ -96,6 +97,7 @@ def test_withdrawn_members_can_do_nothing_more(coop_db: CoopDb, tmp_path: Path) 
         export_member_data(session, coop_db.settings, session.get_one(Member, member_id), tmp_path / "x.zip")
 
 
+@pytest.mark.samples
 def test_a_near_copy_no_longer_matches_a_withdrawn_member(coop_db: CoopDb) -> None:
     first, second = join(coop_db, "first@example.org"), join(coop_db, "second@example.org")
     export = [samples_path("spotify-extended", "mica-92")]
@@ -105,6 +107,7 @@ def test_a_near_copy_no_longer_matches_a_withdrawn_member(coop_db: CoopDb) -> No
     assert give(coop_db, second, export).accepted
 
 
+@pytest.mark.samples
 def test_a_member_exports_everything_held_about_them(coop_db: CoopDb, tmp_path: Path) -> None:
     member_id = join(coop_db, "me@example.org")
     accepted = give(coop_db, member_id, [samples_path("spotify-extended", "mica-92")])

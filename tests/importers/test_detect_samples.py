@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import samples_path
 from tutti.importers._archive import open_export
 from tutti.importers.detect import detect
@@ -18,6 +20,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.samples
 def test_each_sample_file_is_claimed_by_its_format() -> None:
     root = samples_path()
     found = detect(open_export(root))

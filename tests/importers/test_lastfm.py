@@ -17,8 +17,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import DATA, SAMPLES, samples_path
-from tests.importer_utils import ReadResult, read_with
+from tests.conftest import DATA, samples_path
+from tests.helpers.importers import ReadResult, read_with
 from tutti.errors import ExportError
 from tutti.importers import lastfm
 from tutti.importers._archive import open_export
@@ -211,7 +211,7 @@ def test_no_other_sample_is_claimed() -> None:
     others = [e for e in open_export(samples_path()) if not e.name.startswith("lastfm/")]
     assert others
     assert [e.name for e in others if lastfm.sniff(e.head(), e.name)] == []
-    lastfm_files = open_export(SAMPLES / "lastfm")
+    lastfm_files = open_export(samples_path("lastfm"))
     assert len(lastfm_files) == 4 and all(lastfm.sniff(e.head(), e.name) for e in lastfm_files)
 
 

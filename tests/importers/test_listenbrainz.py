@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import DATA, SAMPLES, samples_path
-from tests.importer_utils import read_with
+from tests.conftest import DATA, samples_path
+from tests.helpers.importers import read_with
 from tutti.errors import ExportError, RecordError
 from tutti.importers import ReadOptions, listenbrainz
 from tutti.importers._archive import open_export
@@ -235,8 +235,7 @@ def test_sniff_claims_listenbrainz_files_only() -> None:
 
 @pytest.mark.samples
 def test_sniff_claims_no_other_format_sample() -> None:
-    samples_path()
-    others = [p for p in SAMPLES.rglob("*") if p.is_file() and "listenbrainz" not in p.parts]
+    others = [p for p in samples_path().rglob("*") if p.is_file() and "listenbrainz" not in p.parts]
     assert others
     assert not [p for p in others if listenbrainz.sniff(p.read_bytes()[:4096], p.name)]
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import DATA, SAMPLES, samples_path
-from tests.importer_utils import ReadResult, read_with
+from tests.conftest import DATA, samples_path
+from tests.helpers.importers import ReadResult, read_with
 from tutti.errors import ExportError
 from tutti.importers import ReadOptions
 from tutti.importers import spotify_account as account
@@ -412,14 +412,22 @@ def _sample(owner: str) -> Path:
     return samples_path("spotify-account", owner, SAMPLE_EXPORTS[owner])
 
 
-@cache
 def _read_sample(owner: str) -> ReadResult:
-    return read_with(account, _sample(owner).parent)
+    return _read_export(_sample(owner).parent)
+
+
+def _sample_plays(owner: str) -> list[Play]:
+    return _plays_of(_sample(owner).parent)
 
 
 @cache
-def _sample_plays(owner: str) -> list[Play]:
-    return _read_sample(owner).plays
+def _read_export(folder: Path) -> ReadResult:
+    return read_with(account, folder)
+
+
+@cache
+def _plays_of(folder: Path) -> list[Play]:
+    return _read_export(folder).plays
 
 
 def _raw_json(path: Path) -> Any:
@@ -623,8 +631,7 @@ def test_sample_claims_only_history_library_playlists_and_wrapped(owner: str) ->
 
 @pytest.mark.samples
 def test_other_formats_samples_are_not_claimed() -> None:
-    samples_path()
-    for path in sorted(SAMPLES.rglob("*")):
+    for path in sorted(samples_path().rglob("*")):
         if path.is_file() and "spotify-account" not in path.parts and path.suffix != ".md":
             with path.open("rb") as fp:
                 assert not account.sniff(fp.read(4096), path.name), path

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import DATA, samples_path
-from tests.importer_utils import read_with
+from tests.helpers.importers import read_with
 from tutti.errors import ExportError
 from tutti.importers import ReadOptions, spotify_extended
 from tutti.importers.spotify_extended import _derived_skips
@@ -45,6 +45,7 @@ SAMPLE_FILES = [
 ]
 
 
+@pytest.mark.samples
 @pytest.mark.parametrize(("owner", "name"), SAMPLE_FILES)
 def test_every_sample_file_reads_exactly(owner: str, name: str) -> None:
     path = samples_path("spotify-extended", owner, name)
@@ -84,6 +85,7 @@ def test_every_sample_file_reads_exactly(owner: str, name: str) -> None:
         assert play.country == record["conn_country"]
 
 
+@pytest.mark.samples
 def test_candidlyred_null_content_rows_are_kept_as_unknown() -> None:
     path = samples_path("spotify-extended", "candidlyred", "endsong.json")
     raw = json.loads(path.read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.insights.store_fixtures import Raw, play, sample_scope, scope_of
+from tests.helpers.store_fixtures import Raw, play, sample_scope, scope_of
 from tutti.insights.clock import Clock, ClockCell, listening_clock
 from tutti.insights.series import DayPoint, daily_series
 from tutti.insights.streaks import Streak, longest_streak

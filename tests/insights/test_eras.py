@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import itertools
 import random
-import time
 from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
 
-from tests.insights.deep_fixtures import sample_store, scoped, song, synthetic_store, utc
+from tests.helpers.deep_fixtures import sample_store, scoped, song, synthetic_store, utc
 from tutti.insights import eras as eras_module
 from tutti.insights.eras import Era, eras
 from tutti.model import Play
@@ -104,14 +103,13 @@ def test_names_read_naturally() -> None:
     assert name(["A", "B", "C"]) == "The A, B & C era"
 
 
-def test_ten_years_of_months_are_segmented_well_under_200_ms() -> None:
+def test_ten_years_of_months_are_cut_into_eras_of_the_least_length() -> None:
+    # Its speed is part of the recap's, which benchmarks/recap.py measures.
     chooser = random.Random(3)
     months, artists = 120, 2400  # every artist of some month's top 20
     shares = np.array([[chooser.random() ** 8 for _ in range(artists)] for _ in range(months)])
     units = shares / np.linalg.norm(shares, axis=1, keepdims=True)
-    started = time.perf_counter()
     cuts = eras_module._best_cuts(units)
-    assert time.perf_counter() - started < 0.2
     assert cuts[-1] == months
     assert all(b - a >= eras_module.MIN_ERA_MONTHS for a, b in zip([0, *cuts], cuts, strict=False))
 

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import samples_path
-from tests.insights.deep_fixtures import (
+from tests.helpers.deep_fixtures import (
     RawPlay,
     in_period,
     lastfm_no_header,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.insights.store_fixtures import Raw, expected_ranking, play, sample_scope, scope_of
+from tests.helpers.store_fixtures import Raw, expected_ranking, play, sample_scope, scope_of
 from tutti.insights.series import BusiestDay, DayPoint, MonthPoint, busiest_day, daily_series, monthly_series
 
 

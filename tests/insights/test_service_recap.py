@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from tests.conftest import samples_path
-from tests.insights.deep_fixtures import RawPlay, sample_store, scoped, song, spotify_account, synthetic_store, utc
+from tests.helpers.deep_fixtures import RawPlay, sample_store, scoped, song, spotify_account, synthetic_store, utc
 from tutti.insights.service_recap import RecapFigure, ServiceComparison, compare_service_recaps
 from tutti.model import ContentKind, LibraryItem, LibraryKind, ServiceRecap, Source
 from tutti.store.ingest import insert_items

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.insights.store_fixtures import Raw, play, sample_scope, scope_of
+from tests.helpers.store_fixtures import Raw, play, sample_scope, scope_of
 from tutti.errors import UsageError
 from tutti.insights.skips import MonthSkips, Share, SkippedTrack, Skips, skips
 

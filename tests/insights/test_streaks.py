@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.insights.store_fixtures import Raw, play, sample_scope, scope_of
+from tests.helpers.store_fixtures import Raw, play, sample_scope, scope_of
 from tutti.errors import UsageError
 from tutti.insights.streaks import Session, Sessions, Streak, longest_streak, sessions
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.insights.store_fixtures import expected_ranking, play, sample_scope, scope_of
+from tests.helpers.store_fixtures import expected_ranking, play, sample_scope, scope_of
 from tutti.errors import UsageError
 from tutti.insights.top import Ranked, top_albums, top_artists, top_shows, top_tracks, top_tracks_of_day
 from tutti.model import ContentKind, Play

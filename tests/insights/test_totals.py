@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.insights.store_fixtures import Raw, play, sample_scope, scope_of
+from tests.helpers.store_fixtures import Raw, play, sample_scope, scope_of
 from tutti.insights.period import Period
 from tutti.insights.totals import KindTotals, Totals, totals
 from tutti.model import ContentKind

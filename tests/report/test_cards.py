@@ -187,6 +187,7 @@ def test_write_cards_says_when_the_folder_cannot_be_written(cards: dict[str, Car
         write_cards(list(cards.values()), "2024", blocker / "cards")
 
 
+@pytest.mark.samples
 @pytest.mark.parametrize(
     ("folder", "period"), [(("spotify-extended", "mica-92"), "2024"), (("lastfm", "pingw33n"), "2015")]
 )

@@ -11,6 +11,8 @@ from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 
+import pytest
+
 from tests.report.conftest import ERIN_ZONE, SYNTH_ZONE, TRICKY_ARTIST, TRICKY_TRACK
 from tutti.insights.recap import Recap
 from tutti.report.html import javascript_bundle, render_recap_html, write_recap_html
@@ -139,6 +141,7 @@ def test_page_structure_is_accessible(synthetic_recap: Recap) -> None:
         assert not attrs.get("style", "").startswith("color")  # colours come from the stylesheet's checked palette
 
 
+@pytest.mark.samples
 def test_sample_page_has_spotify_figures_beside_ours(erin_recap: Recap, tmp_path: Path) -> None:
     path = write_recap_html(erin_recap, tmp_path / "recap.html")
     page = path.read_text(encoding="utf-8")

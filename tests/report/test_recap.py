@@ -117,6 +117,7 @@ def _check_against_raw(recap: Recap, rows: list[Raw]) -> None:
     assert by_day[recap.busiest_day.day] == max(by_day.values())
 
 
+@pytest.mark.samples
 def test_recap_of_account_data_matches_the_raw_files(erin_recap: Recap) -> None:
     rows = [r for r in _account(samples_path(*ERIN), ERIN_ZONE) if r.local.year == 2023]
     _check_against_raw(erin_recap, rows)
@@ -125,6 +126,7 @@ def test_recap_of_account_data_matches_the_raw_files(erin_recap: Recap) -> None:
     assert erin_recap.skips.rate is None  # account data does not say what was skipped
 
 
+@pytest.mark.samples
 def test_recap_of_extended_history_matches_the_raw_files(mica_recap: Recap) -> None:
     rows = [r for r in _extended(samples_path(*MICA), MICA_ZONE) if r.local.year == 2024]
     _check_against_raw(mica_recap, rows)
@@ -217,6 +219,7 @@ def home_with_history(tmp_path: Path) -> Path:
     return home
 
 
+@pytest.mark.samples
 def test_recap_command_writes_the_page_into_the_store_folder(home_with_history: Path) -> None:
     args = ["recap", "2023", "--home", str(home_with_history), "-p", "erin", "--tz", ERIN_ZONE]
     result = CliRunner().invoke(app, args)
@@ -226,6 +229,7 @@ def test_recap_command_writes_the_page_into_the_store_folder(home_with_history: 
     assert "default-v1" in page.read_text(encoding="utf-8")
 
 
+@pytest.mark.samples
 def test_recap_command_json_out_and_open(
     home_with_history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -247,6 +251,7 @@ def test_recap_command_json_out_and_open(
     assert out.is_file() and opened == [out.resolve().as_uri()]
 
 
+@pytest.mark.samples
 def test_recap_command_refuses_bad_input_in_one_line(home_with_history: Path) -> None:
     for args in (["recap", "20x4"], ["recap", "2023", "-p", "nobody"], ["recap", "2023", "--tz", "Mars/Olympus"]):
         result = CliRunner().invoke(app, [*args, "--home", str(home_with_history)])

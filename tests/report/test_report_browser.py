@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 
-from tests.browser import DESKTOP, PHONE, require_browser
+from tests.helpers.browser import DESKTOP, PHONE, require_browser
 from tests.report.conftest import ERIN, ERIN_ZONE, MICA, MICA_ZONE, sample_recap
 from tutti.report.html import write_recap_html
 
 require_browser()
+# Every test here opens a recap of a real export (the ``report`` fixture).
+pytestmark = pytest.mark.samples
 
 
 @pytest.fixture(scope="module", params=["account-with-service-file", "extended-with-skips"])

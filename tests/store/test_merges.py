@@ -34,6 +34,7 @@ def _account_rows(folder: Path) -> Counter[tuple[str, str | None, str | None, in
     return rows
 
 
+@pytest.mark.samples
 def test_two_overlapping_account_exports_merge_to_their_union(store: Store) -> None:
     older = samples_path("spotify-account", "fedecalendino-2020-11")
     newer = samples_path("spotify-account", "fedecalendino-2021-01")
@@ -59,6 +60,7 @@ def _key(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).strip().lower()
 
 
+@pytest.mark.samples
 def test_extended_history_and_account_data_copies_are_merged_certain(store: Store) -> None:
     video = samples_path("spotify-extended", "alanindra")
     account = samples_path("spotify-account", "alanindra")

@@ -7,6 +7,7 @@ import io
 import zipfile
 
 import orjson
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -163,6 +164,7 @@ def test_the_waitlist_position_moves_when_the_stewards_make_room(app: FastAPI, c
         assert bo.get("/api/me/waitlist").json()["position"] == 1
 
 
+@pytest.mark.samples
 def test_uploading_a_real_export_answers_the_itemised_report(app: FastAPI, client: TestClient) -> None:
     secret = api_token(client, api_signup(client, "ada@example.org"))
     report = upload(client, sample(), bearer(secret))
@@ -225,6 +227,7 @@ def test_an_upload_answers_at_once_and_its_progress_then_its_report_follow(app: 
     assert client.post("/api/contributions", headers={"X-CSRF-Token": csrf}).status_code == 422
 
 
+@pytest.mark.samples
 def test_the_dashboard_counts_what_is_in_the_pool(client: TestClient) -> None:
     csrf = api_signup(client, "ada@example.org")
     empty = client.get("/api/me/pool").json()
@@ -238,6 +241,7 @@ def test_the_dashboard_counts_what_is_in_the_pool(client: TestClient) -> None:
     assert uses["uses"] == [] and uses["note"].startswith("No uses yet")
 
 
+@pytest.mark.samples
 def test_export_holds_all_of_the_members_data(client: TestClient) -> None:
     csrf = api_signup(client, "ada@example.org")
     upload(client, sample(), {"X-CSRF-Token": csrf})
@@ -260,6 +264,7 @@ def test_export_holds_all_of_the_members_data(client: TestClient) -> None:
         assert "contribution-accepted" in kinds or "ContributionAccepted" in kinds
 
 
+@pytest.mark.samples
 def test_withdrawal_answers_the_proof_and_ends_every_credential(app: FastAPI, client: TestClient) -> None:
     csrf = api_signup(client, "ada@example.org")
     secret = api_token(client, csrf)
@@ -278,6 +283,7 @@ def test_withdrawal_answers_the_proof_and_ends_every_credential(app: FastAPI, cl
         assert login.status_code == 401
 
 
+@pytest.mark.samples
 def test_stewards_see_near_copies_flagged_and_the_uploader_does_not_see_whose(app: FastAPI, client: TestClient) -> None:
     with new_client(app) as ada, new_client(app) as bo:
         first = upload(ada, sample(), {"X-CSRF-Token": api_signup(ada, "ada@example.org")})

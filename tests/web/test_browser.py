@@ -12,7 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.browser import DESKTOP, PHONE, require_browser
+import pytest
+
+from tests.helpers.browser import DESKTOP, PHONE, require_browser
 from tests.web.conftest import MICA_PLAYS, LiveServer, sample
 
 require_browser()
@@ -47,6 +49,7 @@ class Visit:
         assert self.page.locator("h1").count() == 1, name
 
 
+@pytest.mark.samples
 def test_a_member_joins_contributes_and_withdraws(browser: Any, live_server: LiveServer, tmp_path: Path) -> None:
     visit = Visit(browser, live_server, PHONE, tmp_path)
     page = visit.page

@@ -48,6 +48,7 @@ def test_unreadable_input_fails_locally_and_names_the_file(tmp_path: Path) -> No
     assert code == 1 and "notes.txt" in output and "holds no plays Tutti can read" in output
 
 
+@pytest.mark.samples
 def test_a_token_is_required_and_the_server_address_checked() -> None:
     code, output = contribute(str(sample()), "--server", NOWHERE)
     assert code == 1 and f"set {COOP_TOKEN.env}" in output
@@ -57,6 +58,7 @@ def test_a_token_is_required_and_the_server_address_checked() -> None:
     assert code == 1 and "cannot reach http://127.0.0.1:9" in output
 
 
+@pytest.mark.samples
 def test_a_real_export_is_uploaded_and_its_report_printed(live_server: LiveServer, tmp_path: Path) -> None:
     # A folder as unpacked from Spotify's zip: the history, and a personal file that must stay here.
     folder = tmp_path / "Spotify Extended Streaming History"
@@ -80,6 +82,7 @@ def test_a_real_export_is_uploaded_and_its_report_printed(live_server: LiveServe
     assert [f["name"] for f in report["files"]] == [sample().name]
 
 
+@pytest.mark.samples
 def test_a_rejected_upload_prints_the_reasons_and_exits_1(live_server: LiveServer) -> None:
     first = member_token(live_server, "ada@example.org")
     assert contribute(str(sample()), "--server", live_server.url, "--token", first)[0] == 0

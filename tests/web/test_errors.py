@@ -43,6 +43,7 @@ def test_every_refusal_has_its_own_status_code() -> None:
         coop_errors.RateLimited: 429,
         coop_errors.ConfigError: 500,
         coop_errors.DecryptionFailed: 500,
+        coop_errors.LogInvalid: 500,
         TuttiError: 400,
     }
     assert {cls: status_code_for(_instance(cls)) for cls in expected} == expected

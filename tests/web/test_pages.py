@@ -172,6 +172,7 @@ def test_a_signup_beyond_capacity_sees_its_place_update(app: FastAPI, client: Te
         assert ada.get("/waitlist", follow_redirects=False).headers["location"] == "/dashboard"
 
 
+@pytest.mark.samples
 def test_uploading_through_the_form_shows_the_progress_then_the_itemised_report(
     app: FastAPI, client: TestClient
 ) -> None:

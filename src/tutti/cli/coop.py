@@ -5,6 +5,9 @@ The server's stack (SQLAlchemy, FastAPI) is imported inside the commands, so a l
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,8 +16,13 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from tutti.cli._common import HomeOption, console, err_console
+from tutti.coop.errors import LogInvalid
+from tutti.errors import UsageError
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tutti.coop.audit.checkpoint import VerifierKey
     from tutti.web.schemas import ContributionReportPublic, ProgressPublic
 
 coop_app = typer.Typer(
@@ -46,6 +54,8 @@ def coop_init_command(
     console.print(f"  database: {founded.database}", highlight=False)
     console.print(f"  master key: {founded.master_key} (keep a copy offline: without it no data can be read)")
     console.print(f"  first steward: {steward_email.strip().lower()} (active)", highlight=False)
+    console.print(f"  log verifier key: {founded.log_key}", highlight=False)
+    console.print("  (publish it where members can find it: `tutti coop log verify` checks the log with it)")
 
 
 @coop_app.command("serve")
@@ -80,6 +90,40 @@ def coop_worker_command(
     )
     if drain:
         console.print(f"ran {ran} job(s)")
+
+
+@coop_app.command("rotate-master-key")
+def coop_rotate_command(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="File for the new key when the master key comes from TUTTI_COOP_MASTER_KEY."),
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Wrap every key anew under a new master key and destroy the old one (stop the server and workers first)."""
+    from tutti.coop import rotation
+    from tutti.coop.bootstrap import open_cooperative
+    from tutti.coop.db import session_factory
+
+    running = open_cooperative(home, database_url)
+    try:
+        with session_factory(running.engine, running.settings)() as session:
+            done = rotation.rotate(session, running.settings, out=out)
+    finally:
+        running.engine.dispose()
+    console.print(
+        f"master key rotated (generation {done.generation}): {done.member_keys:,} member keys and the log's key "
+        f"wrapped anew; the new key is in {done.key_file}",
+        highlight=False,
+    )
+    if done.old_key_destroyed:
+        console.print("the old key is destroyed: backups made before now can no longer be opened")
+    else:
+        console.print(
+            "set TUTTI_COOP_MASTER_KEY to the new key and remove the old value everywhere it is kept: until then, "
+            "backups made before now can still be opened with it"
+        )
 
 
 @coop_app.command("contribute")
@@ -158,3 +202,114 @@ def draw_contribution(report: ContributionReportPublic) -> None:
         for item in report.score.items:
             score.add_row(item.name, f"{item.points:,}", item.explanation)
         console.print(score)
+
+
+log_app = typer.Typer(
+    help="The cooperative's public log: verify it, make a signed checkpoint, show its verifier key.",
+    no_args_is_help=True,
+)
+coop_app.add_typer(log_app, name="log")
+
+KeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--key",
+        help="The log's verifier key (NAME+KEYID+BASE64) or a file holding it; default: the key pinned at init.",
+    ),
+]
+
+
+@contextmanager
+def _database(home: Path | None, database_url: str | None) -> Iterator[tuple[Session, Path]]:
+    """A plain session on the cooperative's database as it is, and its data folder; no master key is needed
+    (an auditor verifying a copy has none) and nothing is migrated (verifying must not write)."""
+    from sqlalchemy.orm import Session
+
+    from tutti.coop.db import make_engine
+    from tutti.coop.settings import data_dir_for, database_url_for
+
+    data_dir = data_dir_for(home)
+    engine = make_engine(database_url_for(data_dir, database_url))
+    try:
+        with Session(engine) as session:
+            yield session, data_dir
+    finally:
+        engine.dispose()
+
+
+def _verifier_key(text: str | None, data_dir: Path | None) -> VerifierKey:
+    from tutti.coop.audit.checkpoint import VerifierKey
+    from tutti.coop.audit.transparency import pinned_verifier_key
+
+    if text is None:
+        if data_dir is None:
+            raise UsageError("--key is needed to verify a remote log (the log's published verifier key)")
+        return pinned_verifier_key(data_dir)
+    path = Path(text)
+    return VerifierKey.parse(path.read_text(encoding="utf-8") if path.is_file() else text)
+
+
+@log_app.command("verify")
+def log_verify_command(
+    key: KeyOption = None,
+    checkpoints: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", help="A checkpoint kept earlier (a file); the log must extend it. Repeatable."),
+    ] = None,
+    server: Annotated[
+        str | None, typer.Option("--server", help="Verify the public log of this server instead of a local database.")
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="With --server: download every entry and check each one too.")
+    ] = False,
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Check the log: every entry's hash, chain and signature, and that it extends every checkpoint given."""
+    from tutti.coop.audit import transparency
+    from tutti.log_client import LogServer
+
+    held = [path.read_text(encoding="utf-8") for path in checkpoints or []]
+    if server is not None:
+        pinned = _verifier_key(key, None)
+        remote = LogServer(server)
+        latest = remote.latest_checkpoint()
+        size = int(latest.split("\n")[1]) if latest.count("\n") > 1 else 0
+        entries = remote.entries(size) if full else None
+        result = transparency.verify_published(pinned, latest, held, remote.consistency, entries)
+    else:
+        with _database(home, database_url) as (session, data_dir):
+            result = transparency.verify_log(session, _verifier_key(key, data_dir), held)
+    for finding in result.findings:
+        err_console.print(f"[red]{finding.code}[/]: {finding.detail}", highlight=False)
+    if not result.ok:
+        raise LogInvalid(f"the log does not verify: {len(result.findings)} problem(s), listed above")
+    console.print(
+        f"the log verifies: {result.entries:,} entries, {result.checkpoints:,} checkpoints checked", highlight=False
+    )
+
+
+@log_app.command("checkpoint")
+def log_checkpoint_command(database_url: DatabaseUrlOption = None, home: HomeOption = None) -> None:
+    """Sign a checkpoint of the log as it is now and print it (publish it, or keep it to verify later)."""
+    from tutti.coop.audit import transparency
+    from tutti.coop.bootstrap import open_cooperative
+    from tutti.coop.db import session_factory
+
+    running = open_cooperative(home, database_url)
+    try:
+        with session_factory(running.engine, running.settings)() as session:
+            note = transparency.latest_checkpoint(session)
+    finally:
+        running.engine.dispose()
+    assert note is not None  # opening the cooperative signs one
+    sys.stdout.write(note.note)
+
+
+@log_app.command("key")
+def log_key_command(home: HomeOption = None) -> None:
+    """Print the log's verifier key pinned at init (publish it: verifiers check checkpoints with it)."""
+    from tutti.coop.audit.transparency import pinned_verifier_key
+    from tutti.coop.settings import data_dir_for
+
+    console.print(pinned_verifier_key(data_dir_for(home)).text(), highlight=False)

@@ -6,6 +6,8 @@ audit log) do not import each other.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -47,3 +49,8 @@ def new_signing_key(master_key: bytes) -> tuple[bytes, bytes]:
 
 def load_signing_key(master_key: bytes, wrapped: bytes) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(unwrap(master_key, wrapped, SIGNING_KEY_CONTEXT))
+
+
+def master_key_id(master_key: bytes) -> str:
+    """A public name for a master key (16 hex digits of a keyed hash): which key a database expects, without the key."""
+    return hmac.new(master_key, b"tutti-coop master key id", hashlib.sha256).hexdigest()[:16]

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tutti.coop import audit
+from tutti.coop import audit, rotation
 from tutti.coop._keywrap import new_signing_key
+from tutti.coop.audit import transparency
 from tutti.coop.db import display_url, make_engine, session_factory, upgrade
-from tutti.coop.errors import Conflict, InvalidInput
+from tutti.coop.errors import ConfigError, Conflict, InvalidInput
 from tutti.coop.members import accounts
 from tutti.coop.models import GENESIS_HASH, Cooperative, Member, OnboardingPolicy, Role, Status, utcnow
 from tutti.coop.settings import (
@@ -43,6 +44,7 @@ class Founded:
     data_dir: Path
     master_key: str
     steward_id: str
+    log_key: str
 
 
 def _check_name(name: str) -> str:
@@ -77,6 +79,7 @@ def create_cooperative(session: Session, settings: CoopSettings, name: str, *, n
     session.add(OnboardingPolicy(capacity_per_day=settings.onboarding_capacity, changed_by=None, changed_utc=when))
     session.flush()
     audit.record(session, audit.CooperativeFounded(name=name.strip()), now=when)
+    transparency.pin_verifier_key(session, settings)
 
 
 def found_cooperative(
@@ -98,6 +101,7 @@ def found_cooperative(
     audit.record(session, audit.MemberJoined(member_id=steward.id, waitlisted=False), now=when)
     audit.record(session, audit.MemberAdmitted(member_id=steward.id), now=when)
     audit.record(session, audit.RoleChanged(member_id=steward.id, role=Role.STEWARD.value, changed_by=None), now=when)
+    transparency.make_checkpoint(session, settings, now=when)
     return steward
 
 
@@ -133,9 +137,50 @@ def init_cooperative(
             steward = found_cooperative(
                 session, settings, name=name, steward_email=steward_email, steward_password=secret
             )
+            log_key = transparency.database_verifier_key(session).text()
     finally:
         engine.dispose()
     key_source = MASTER_KEY.env if MASTER_KEY.env in os.environ else str(settings.data_dir / MASTER_KEY_FILE)
     return Founded(
-        name=name.strip(), database=display_url(url), data_dir=data_dir, master_key=key_source, steward_id=steward.id
+        name=name.strip(),
+        database=display_url(url),
+        data_dir=data_dir,
+        master_key=key_source,
+        steward_id=steward.id,
+        log_key=log_key,
     )
+
+
+@dataclass(frozen=True)
+class Running:
+    """A founded cooperative made ready to run: its settings, its database engine (dispose it) and its name."""
+
+    settings: CoopSettings
+    engine: Engine
+    name: str
+
+
+def open_cooperative(home: Path | None, database_url: str | None) -> Running:
+    """Everything the server, the workers and the operator's commands do before they start, in order: migrate
+    the database, refuse one that holds no cooperative, settle a master-key rotation a crash interrupted, load the
+    settings, refuse a master key that is not the one the keys are wrapped with, keep the log's key pinned and
+    sign a checkpoint of the log as it is."""
+    data_dir = data_dir_for(home)
+    url = database_url_for(data_dir, database_url)
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with Session(engine) as session:
+            name = existing_name(session)
+        if name is None:
+            raise ConfigError(f"{display_url(url)} holds no cooperative yet; found one with `tutti coop init`")
+        rotation.settle(engine, data_dir)
+        settings = load_coop_settings(home, database_url)
+        with session_factory(engine, settings).begin() as session:
+            rotation.check_key_matches(session, settings.master_key)
+            transparency.pin_verifier_key(session, settings)
+            transparency.make_checkpoint(session, settings)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Running(settings, engine, name)

@@ -12,6 +12,7 @@
      +-- ValidationRejected    a contribution failed validation; ``reasons`` lists why
      +-- KeyDestroyed          the member's data key was destroyed: their data is gone for good
      +-- DecryptionFailed      a blob does not open with the key given
+     +-- LogInvalid            the audit log does not verify (entries altered, cut off, rewritten or re-signed)
 
 Messages never contain secrets (passwords, tokens, keys) and never an email address.
 """
@@ -78,3 +79,7 @@ class KeyDestroyed(CoopError):
 
 class DecryptionFailed(CoopError):
     """A blob or wrapped key does not open with the key given (wrong key, or altered bytes)."""
+
+
+class LogInvalid(CoopError):
+    """The audit log failed verification; the findings say where."""

@@ -126,6 +126,9 @@ class Cooperative(Base):
     signing_key_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    # Which master key wraps the keys held here (``_keywrap.master_key_id``), and how many rotations made it.
+    master_key_id: Mapped[str | None] = mapped_column(String(16))
+    master_key_generation: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Member(Base):
@@ -225,6 +228,22 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LogCheckpoint(Base):
+    """A signed checkpoint of the audit log (``tutti.coop.audit.checkpoint``): its size, tree head and signed note.
+
+    Kept here to serve them; the copies that matter are those outside the database (files beside it, members'
+    pages and receipts), which a rewrite of the database cannot reach.
+    """
+
+    __tablename__ = "log_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, unique=True)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Contribution(Base):

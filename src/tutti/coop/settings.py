@@ -42,6 +42,16 @@ CAPACITY = Setting(
     "Members admitted per day when the cooperative is founded (default: 100); later the stewards change it, and "
     "every change is in the audit log.",
 )
+PASSWORD_TIME_COST = Setting(
+    "TUTTI_COOP_PASSWORD_TIME_COST",
+    "Passes over memory of each Argon2id password hash (default: 3). Higher makes stolen password hashes slower to "
+    "guess and every login and signup slower too; a changed cost applies to each member at their next login.",
+)
+PASSWORD_MEMORY_KIB = Setting(
+    "TUTTI_COOP_PASSWORD_MEMORY_KIB",
+    "Memory of each Argon2id password hash, in KiB (default: 65536, that is 64 MiB; at least 8192). Each login "
+    "and signup holds this much while it hashes.",
+)
 STEWARD_PASSWORD = Setting(
     "TUTTI_STEWARD_PASSWORD",
     "Password of the first steward for `tutti coop init` run from scripts (otherwise it is asked for).",
@@ -64,6 +74,8 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     SESSION_SECRET,
     SESSION_HOURS,
     CAPACITY,
+    PASSWORD_TIME_COST,
+    PASSWORD_MEMORY_KIB,
     STEWARD_PASSWORD,
     WORKERS,
     LEASE_SECONDS,
@@ -75,6 +87,15 @@ DEFAULT_SESSION_HOURS = 12
 DEFAULT_CAPACITY = 100
 DEFAULT_WORKERS = 1
 KEY_BYTES = 32
+# argon2-cffi's own defaults (RFC 9106's low-memory profile), what every password was hashed with before the cost
+# could be set. Less than 8 MiB makes a stolen hash cheap to guess on a graphics card.
+DEFAULT_PASSWORD_TIME_COST = 3
+DEFAULT_PASSWORD_MEMORY_KIB = 64 * 1024
+MIN_PASSWORD_MEMORY_KIB = 8 * 1024
+# The least Argon2id accepts (8 KiB for each of its 4 lanes): the tests hash hundreds of passwords and guard
+# nothing, so they do it in microseconds. Only ``for_tests`` sets it; the environment cannot go below the minimum.
+TEST_PASSWORD_TIME_COST = 1
+TEST_PASSWORD_MEMORY_KIB = 32
 
 # A key everyone can read in the tests; refused everywhere else, like all-zero and other low-entropy keys.
 TEST_MASTER_KEY = b"tutti-test-master-key-not-secret"
@@ -91,6 +112,8 @@ class CoopSettings:
     session_secret: bytes = field(repr=False)
     session_hours: int = DEFAULT_SESSION_HOURS
     onboarding_capacity: int = DEFAULT_CAPACITY
+    password_time_cost: int = DEFAULT_PASSWORD_TIME_COST
+    password_memory_kib: int = DEFAULT_PASSWORD_MEMORY_KIB
     workers: int = DEFAULT_WORKERS
     # None: each job kind's own lease (``tutti.coop.jobs.registry``).
     lease_seconds: int | None = None
@@ -99,13 +122,15 @@ class CoopSettings:
     def for_tests(
         cls, data_dir: Path, database_url: str, *, onboarding_capacity: int = DEFAULT_CAPACITY
     ) -> CoopSettings:
-        """Settings with the well-known test master key (which ``load_coop_settings`` refuses)."""
+        """Settings with the well-known test master key and the cheapest password hash (both refused elsewhere)."""
         return cls(
             data_dir=data_dir,
             database_url=database_url,
             master_key=TEST_MASTER_KEY,
             session_secret=_derive(TEST_MASTER_KEY, b"session secret"),
             onboarding_capacity=onboarding_capacity,
+            password_time_cost=TEST_PASSWORD_TIME_COST,
+            password_memory_kib=TEST_PASSWORD_MEMORY_KIB,
         )
 
 
@@ -146,6 +171,10 @@ def load_coop_settings(
         session_secret=_session_secret(master),
         session_hours=_positive_int(SESSION_HOURS, DEFAULT_SESSION_HOURS, minimum=1),
         onboarding_capacity=_positive_int(CAPACITY, DEFAULT_CAPACITY, minimum=0),
+        password_time_cost=_positive_int(PASSWORD_TIME_COST, DEFAULT_PASSWORD_TIME_COST, minimum=1),
+        password_memory_kib=_positive_int(
+            PASSWORD_MEMORY_KIB, DEFAULT_PASSWORD_MEMORY_KIB, minimum=MIN_PASSWORD_MEMORY_KIB
+        ),
         workers=_positive_int(WORKERS, DEFAULT_WORKERS, minimum=0),
         lease_seconds=_positive_int(LEASE_SECONDS, None, minimum=1),
     )

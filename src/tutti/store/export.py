@@ -1,4 +1,4 @@
-"""Writing a profile's plays out in open formats: JSON lines in ListenBrainz's listen shape, and Parquet."""
+"""Writing a profile's plays out in open formats: JSON lines of listens (``tutti.listens``), and Parquet."""
 
 from __future__ import annotations
 
@@ -8,44 +8,12 @@ from typing import Any
 
 import orjson
 
+from tutti.listens import to_listen
 from tutti.model import PLAY_COLUMNS
 from tutti.store import Store, sql_literal
 from tutti.store._sql import run
 
 _BATCH = 20_000
-
-
-def _listen(row: dict[str, Any]) -> dict[str, Any]:
-    """One play as a ListenBrainz listen; Tutti's own fields ride along in additional_info."""
-    when = row["start_utc"] or row["end_utc"]
-    info: dict[str, Any] = {
-        "submission_client": "tutti",
-        "music_service": row["source"],
-        "duration_ms": row["duration_ms"],
-        "ms_played": row["ms_played"],
-        "recording_mbid": row["recording_mbid"],
-        "artist_mbids": [row["artist_mbid"]] if row["artist_mbid"] else None,
-        "release_mbid": row["release_mbid"],
-        "isrc": row["isrc"],
-        "spotify_id": row["spotify_uri"],
-        "tutti_play_id": row["play_id"],
-        "content_kind": row["content_kind"],
-        "platform": row["platform"],
-        "reason_start": row["reason_start"],
-        "reason_end": row["reason_end"],
-        "shuffle": row["shuffle"],
-        "skipped": row["skipped"],
-        "offline": row["offline"],
-        "end_utc": row["end_utc"].isoformat() if row["end_utc"] else None,
-    }
-    metadata: dict[str, Any] = {
-        "artist_name": row["artist"],
-        "track_name": row["track"],
-        "additional_info": {k: v for k, v in info.items() if v is not None},
-    }
-    if row["album"]:
-        metadata["release_name"] = row["album"]
-    return {"listened_at": int(when.timestamp()) if when else None, "track_metadata": metadata}
 
 
 def _rows(store: Store, profile: str) -> Iterator[dict[str, Any]]:
@@ -65,7 +33,7 @@ def export_jsonl(store: Store, profile: str, out: Path) -> int:
     count = 0
     with out.open("wb") as fp:
         for row in _rows(store, profile):
-            fp.write(orjson.dumps(_listen(row)))
+            fp.write(orjson.dumps(to_listen(row)))
             fp.write(b"\n")
             count += 1
     return count

@@ -16,7 +16,7 @@ from tutti.coop.jobs.worker import Workers
 from tutti.coop.settings import CoopSettings
 from tutti.web import admissions, errors
 from tutti.web.admissions import ADMIT_EVERY_SECONDS
-from tutti.web.middleware import BodyLimit, SecurityHeaders
+from tutti.web.middleware import BodyLimit, JsonLimits, SecurityHeaders
 from tutti.web.routes import ROUTERS
 from tutti.web.uploads import MAX_UPLOAD_BYTES
 
@@ -74,6 +74,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    app.add_middleware(JsonLimits)
     app.add_middleware(BodyLimit, max_bytes=MAX_UPLOAD_BYTES + 1024**2)
     app.add_middleware(SecurityHeaders)
     return app

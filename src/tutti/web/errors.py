@@ -21,6 +21,7 @@ from tutti.coop.errors import (
     DecryptionFailed,
     InvalidInput,
     KeyDestroyed,
+    LogInvalid,
     NotAllowed,
     NotFound,
     RateLimited,
@@ -50,6 +51,7 @@ STATUS_CODES: tuple[tuple[type[TuttiError], int], ...] = (
     (ExportError, 422),
     (ConfigError, 500),
     (DecryptionFailed, 500),
+    (LogInvalid, 500),
     (TuttiError, 400),
 )
 # Form fields never shown back on a refused form.

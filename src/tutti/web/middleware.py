@@ -88,3 +88,74 @@ class BodyLimit:
                 await self._too_large(scope)(scope, receive, send)
 
         await self.app(scope, counting_receive, guarded_send)
+
+
+MAX_JSON_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+
+
+def json_depth(body: bytes, limit: int) -> int:
+    """How deeply ``body`` nests arrays and objects, counted up to ``limit + 1`` (brackets inside strings do not
+    count); a scan, not a parse, so a hostile depth costs nothing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
+class JsonLimits:
+    """JSON request bodies are small and shallow here: refuse a larger one (413) or one nested deeper than
+    ``MAX_JSON_DEPTH`` (422) before the framework parses it, since a parser recursing 200,000 levels fails with a
+    server error instead of an answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = Headers(scope=scope).get("content-type", "") if scope["type"] == "http" else ""
+        if "json" not in content_type.lower():
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_JSON_BYTES:
+                refusal = f"a JSON body here holds at most {MAX_JSON_BYTES // 1024} KiB"
+                await JSONResponse({"detail": refusal}, status_code=413)(scope, receive, send)
+                return
+        if json_depth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            refusal = f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"
+            await JSONResponse({"detail": refusal}, status_code=422)(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

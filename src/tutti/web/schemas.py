@@ -261,3 +261,33 @@ class FlaggedContributionPublic(_Public):
 
 class ErrorPublic(BaseModel):
     detail: str
+
+
+LogValue = str | int | float | bool | None | list[str]
+
+
+class LogEntryPublic(_Public):
+    """One entry of the audit log as anyone may read it: ids and codes, never an email or a file name."""
+
+    seq: int
+    kind: str
+    created_utc: datetime
+    member_id: str | None
+    payload: dict[str, LogValue]
+    prev_hash: str
+    hash: str
+    signature: str = Field(description="Ed25519 signature of the entry's hash, base64.")
+
+
+class LogCheckpointPublic(_Public):
+    """A signed checkpoint (C2SP signed note): keep it, and check later logs against it."""
+
+    size: int
+    root_hash: str = Field(description="The Merkle tree head of the first `size` entries, hex.")
+    note: str
+
+
+class LogProofPublic(_Public):
+    """A Merkle proof (RFC 9162): hashes in order, hex."""
+
+    proof: list[str]

@@ -1,4 +1,4 @@
-"""``tutti coop serve``: migrate the database, check a cooperative was founded in it, then run uvicorn."""
+"""``tutti coop serve``: open the cooperative (``bootstrap.open_cooperative``), then run uvicorn."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
-from sqlalchemy.orm import Session
 
-from tutti.coop.bootstrap import existing_name
-from tutti.coop.db import display_url, make_engine, upgrade
-from tutti.coop.errors import ConfigError
-from tutti.coop.settings import load_coop_settings
+from tutti.coop.bootstrap import open_cooperative
+from tutti.coop.db import display_url
 from tutti.web.app import create_app
 
 
@@ -24,23 +21,15 @@ def serve(
     announce: Callable[[str], None] = print,
 ) -> None:
     """Run the cooperative's server until interrupted."""
-    settings = load_coop_settings(home, database_url)
-    engine = make_engine(settings.database_url)
+    running = open_cooperative(home, database_url)
     try:
-        upgrade(engine)
-        with Session(engine) as session:
-            name = existing_name(session)
-        if name is None:
-            raise ConfigError(
-                f"{display_url(settings.database_url)} holds no cooperative yet; found one with `tutti coop init`"
-            )
         announce(
-            f"serving the cooperative {name!r} at http://{host}:{port} (database {display_url(settings.database_url)}, "
-            f"{settings.workers} background worker(s))"
+            f"serving the cooperative {running.name!r} at http://{host}:{port} "
+            f"(database {display_url(running.settings.database_url)}, {running.settings.workers} background worker(s))"
         )
         # No access log: it would record every client's address, which the cooperative never keeps.
         uvicorn.run(
-            create_app(settings, engine=engine),
+            create_app(running.settings, engine=running.engine),
             host=host,
             port=port,
             access_log=False,
@@ -49,4 +38,4 @@ def serve(
             log_level="info",
         )
     finally:
-        engine.dispose()
+        running.engine.dispose()

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -90,29 +91,67 @@ def record(session: Session, event: Event, *, now: datetime | None = None) -> Au
     return row
 
 
-def verify_chain(session: Session) -> tuple[bool, int | None]:
-    """(True, None) when every link is intact, signed and the chain ends at the recorded head; else (False, the
-    sequence number of the first link that is altered, missing or out of place)."""
-    coop = session.execute(select(Cooperative.signing_public_key, Cooperative.audit_seq, Cooperative.audit_head)).one()
-    public = Ed25519PublicKey.from_public_bytes(coop.signing_public_key)
+class Link(Protocol):
+    """What a link of the chain holds: a database row, or an entry read from the public log."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def created_utc(self) -> datetime: ...
+    @property
+    def member_id(self) -> str | None: ...
+    @property
+    def payload(self) -> str: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+    @property
+    def signature(self) -> bytes: ...
+
+
+def check_links(links: Iterable[Link], public_key: bytes) -> tuple[int | None, str, int]:
+    """Walk links in order from the first: (the first bad sequence number or None, the last good hash, links seen).
+
+    A link is bad when it is out of place (a gap, a repeat, a wrong previous hash), its hash is not the hash of its
+    contents, or ``public_key`` did not sign it.
+    """
+    public = Ed25519PublicKey.from_public_bytes(public_key)
     prev_hash, expected = GENESIS_HASH, 1
+    for link in links:
+        if link.seq != expected or link.prev_hash != prev_hash:
+            return expected, prev_hash, expected - 1
+        digest = link_hash(link.seq, link.kind, link.created_utc, link.member_id, link.payload, link.prev_hash)
+        if digest != link.hash:
+            return link.seq, prev_hash, expected - 1
+        try:
+            public.verify(link.signature, bytes.fromhex(link.hash))
+        except InvalidSignature:
+            return link.seq, prev_hash, expected - 1
+        prev_hash, expected = link.hash, expected + 1
+    return None, prev_hash, expected - 1
+
+
+def verify_chain(session: Session, *, public_key: bytes | None = None) -> tuple[bool, int | None]:
+    """(True, None) when every link is intact, signed and the chain ends at the recorded head; else (False, the
+    sequence number of the first link that is altered, missing or out of place).
+
+    Signatures are checked with ``public_key`` when given (a key pinned outside the database, as
+    ``tutti.coop.audit.transparency`` does), else with the key the database holds.
+    """
+    coop = session.execute(select(Cooperative.signing_public_key, Cooperative.audit_seq, Cooperative.audit_head)).one()
     # Streamed in batches (a server-side cursor on PostgreSQL): the log grows with every action.
     rows = session.scalars(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000))
     try:
-        for row in rows:
-            if row.seq != expected or row.prev_hash != prev_hash:
-                return False, expected
-            if link_hash(row.seq, row.kind, row.created_utc, row.member_id, row.payload, row.prev_hash) != row.hash:
-                return False, row.seq
-            try:
-                public.verify(row.signature, bytes.fromhex(row.hash))
-            except InvalidSignature:
-                return False, row.seq
-            prev_hash, expected = row.hash, expected + 1
+        first_bad, head, seen = check_links(rows, public_key if public_key is not None else coop.signing_public_key)
     finally:
         rows.close()
-    if coop.audit_seq != expected - 1 or coop.audit_head != prev_hash:
-        return False, min(coop.audit_seq, expected - 1) + 1
+    if first_bad is not None:
+        return False, first_bad
+    if coop.audit_seq != seen or coop.audit_head != head:
+        return False, min(coop.audit_seq, seen) + 1
     return True, None
 
 

@@ -116,6 +116,16 @@ class KeyDestroyed(Event):
     member_id: str
 
 
+@dataclass(frozen=True)
+class MasterKeyRotated(Event):
+    kind: ClassVar[str] = "master-key-rotated"
+    description: ClassVar[str] = (
+        "Every member key and the log's key were wrapped under a new master key and the old one destroyed: "
+        "backups made before can no longer be opened. ``generation`` counts the master keys so far."
+    )
+    generation: int
+
+
 EVENTS: tuple[type[Event], ...] = (
     CooperativeFounded,
     MemberJoined,
@@ -128,6 +138,7 @@ EVENTS: tuple[type[Event], ...] = (
     MemberExported,
     MemberWithdrew,
     KeyDestroyed,
+    MasterKeyRotated,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in EVENTS}
 

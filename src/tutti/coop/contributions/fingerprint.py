@@ -63,11 +63,16 @@ SELECT DISTINCT md5_number_lower(
     || coalesce(artist_key, '') || chr(31) || {track_base_sql("track_key")}) AS shingle
 FROM plays
 WHERE coalesce(start_utc, end_utc) IS NOT NULL AND track_key IS NOT NULL
+ORDER BY shingle
 """
 
 
 def shingles(table: pa.Table) -> npt.NDArray[np.uint64]:
-    """The distinct 64-bit shingle hashes of a table of pool rows (any schema with times and name keys)."""
+    """The distinct 64-bit shingle hashes of a table of pool rows (any schema with times and name keys), ascending.
+
+    The order is part of the contract: the same plays give the same array, whatever order they came in (DuckDB's
+    DISTINCT alone returns its groups in no fixed order).
+    """
     con = duckdb.connect()
     try:
         con.register("plays", table.select(list(SHINGLE_COLUMNS)))

@@ -1,8 +1,10 @@
 """Accounts: signup, login sessions (with a CSRF secret each), logout and roles.
 
-Passwords are hashed with Argon2id; session tokens are stored as SHA-256 hashes only, so a copy of the
-database lets nobody log in. Every login failure reads the same, and takes about as long, whether the email
-exists or not.
+Passwords are hashed with Argon2id at the cost the cooperative's settings name (``password_time_cost``,
+``password_memory_kib``); a hash made at another cost is redone at the member's next login. Session tokens are
+stored as SHA-256 hashes only, so a copy of the database lets nobody log in. Every login failure reads the same,
+and takes about as long, whether the email exists or not: an unknown email is checked against a decoy hash of
+the same cost.
 """
 
 from __future__ import annotations
@@ -35,13 +37,22 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WRONG_CREDENTIALS = "email or password is wrong"
 FORM_EXPIRED = "the form has expired; reload the page and try again"
 
-_hasher = PasswordHasher()
+
+@functools.cache
+def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+def password_hasher(session: Session) -> PasswordHasher:
+    """The Argon2id hasher at the cost set for the cooperative this session belongs to."""
+    settings = settings_of(session)
+    return _hasher(settings.password_time_cost, settings.password_memory_kib)
 
 
 @functools.cache
-def _decoy_hash() -> str:
+def _decoy_hash(hasher: PasswordHasher) -> str:
     # Verified against when the email is unknown, so that case costs as much time as a wrong password.
-    return _hasher.hash(secrets.token_hex(16))
+    return hasher.hash(secrets.token_hex(16))
 
 
 def token_hash(token: str) -> str:
@@ -71,7 +82,8 @@ def create_member(
     check_password(password)
     if session.scalars(select(Member.id).where(Member.email == address)).first() is not None:
         raise Conflict("an account with this email already exists")
-    member = Member(email=address, password_hash=_hasher.hash(password), role=role, created_utc=now or utcnow())
+    hashed = password_hasher(session).hash(password)
+    member = Member(email=address, password_hash=hashed, role=role, created_utc=now or utcnow())
     session.add(member)
     try:
         session.flush()
@@ -111,14 +123,15 @@ def login(
         ratelimit.hit(session, "login-client", client, now=when)
     member = session.scalars(select(Member).where(Member.email == address)).one_or_none()
     stored = member.password_hash if member is not None and member.password_hash else None
+    hasher = password_hasher(session)
     try:
-        _hasher.verify(stored or _decoy_hash(), password)
+        hasher.verify(stored or _decoy_hash(hasher), password)
     except (VerificationError, InvalidHashError):
         raise Unauthenticated(WRONG_CREDENTIALS) from None
     if member is None or stored is None or member.status is Status.WITHDRAWN:
         raise Unauthenticated(WRONG_CREDENTIALS)
-    if _hasher.check_needs_rehash(stored):
-        member.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(stored):
+        member.password_hash = hasher.hash(password)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     hours = settings_of(session).session_hours
     session.add(

@@ -1,6 +1,6 @@
 """Everything the cooperative holds about one member, as one zip they can take away.
 
-``plays.jsonl``      their pooled plays, one ListenBrainz listen per line (the shape ``tutti export`` writes)
+``plays.jsonl``      their pooled plays, one listen per line (``tutti.listens``: what ``tutti export`` writes)
 ``plays.parquet``    the same plays with every pooled field
 ``contributions.json`` each contribution: when, status, reasons, plays added, points and the full report
 ``audit.json``       every link of the audit log that concerns them
@@ -28,7 +28,7 @@ from tutti.coop.models import Contribution, Member
 from tutti.coop.pool.contract import POOL_SCHEMA
 from tutti.coop.pool.files import pool_of
 from tutti.coop.settings import CoopSettings
-from tutti.store.export import _listen
+from tutti.listens import to_listen
 
 _BATCH = 20_000
 
@@ -98,7 +98,7 @@ def export_member_data(
         with archive.open("plays.jsonl", "w") as fp:
             for batch in plays.to_batches(_BATCH):
                 for row in batch.to_pylist():
-                    fp.write(orjson.dumps(_listen(row)) + b"\n")
+                    fp.write(orjson.dumps(to_listen(row)) + b"\n")
         with archive.open("plays.parquet", "w") as fp:
             pq.write_table(plays, fp, compression="zstd")
         archive.writestr("contributions.json", _json([_contribution_record(c) for c in contributions]))

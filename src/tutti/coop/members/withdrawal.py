@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit, crypto, staged
 from tutti.coop.actions import WITHDRAW, require
-from tutti.coop.contributions.report import erased
+from tutti.coop.contributions.report import erased as erased_report
 from tutti.coop.contributions.sealing import member_folder
 from tutti.coop.db import lock_cooperative
 from tutti.coop.members.accounts import logout_everywhere
@@ -86,7 +86,7 @@ def withdraw(
             contribution.status = ContributionStatus.REJECTED
         contribution.blob_path = contribution.upload_path = None
         contribution.fingerprint = None
-        contribution.report = erased(contribution.id, contribution.status, when).to_json()
+        contribution.report = erased_report(contribution.id, contribution.status, when).to_json()
         contribution.reasons = []
     folder = member_folder(settings, member.id)
     if folder.exists():

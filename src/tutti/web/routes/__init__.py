@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tutti.web.routes import auth, contributions, members, stewardship, tokens
+from tutti.web.routes import auth, contributions, log, members, stewardship, tokens
 
-ROUTERS: tuple[APIRouter, ...] = (auth.router, members.router, contributions.router, tokens.router, stewardship.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    members.router,
+    contributions.router,
+    tokens.router,
+    stewardship.router,
+    log.router,
+)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
+from tutti.coop.audit import transparency
 from tutti.coop.errors import InvalidInput
 from tutti.coop.members import data_export, withdrawal
 from tutti.coop.models import Member, Status, utcnow
@@ -69,6 +70,7 @@ def dashboard(request: Request, db: Db, settings: Settings, member: CurrentMembe
         accepted=sum(1 for c in mine if c.status == "accepted"),
         pool=views.pool_share(db, settings, member),
         uses=views.data_uses(member),
+        checkpoint=transparency.latest_checkpoint(db),
     )
 
 

@@ -105,10 +105,13 @@ def spotify_account(folder: Path, zone: str) -> list[RawPlay]:
     return plays
 
 
-@functools.cache
 def sample_store(*parts: str) -> Store:
     """An in-memory store holding one sample export (imported once per test session)."""
-    path = samples_path(*parts)
+    return _imported_store(samples_path(*parts))
+
+
+@functools.cache
+def _imported_store(path: Path) -> Store:
     store = open_store(memory=True)
     import_paths(store, "me", [path])
     return store

@@ -1,0 +1,86 @@
+"""Fabricated and repackaged exports for the cooperative's tests: what cheaters upload, built at test time.
+
+The collective's "150 plays of one top track" padding (a checked-in fixture), a real export doctored with an
+impossible second play 10 s into every play, uniformly random times and durations, the demo's invented listener,
+and an export zipped the way the service hands it out.
+"""
+
+from __future__ import annotations
+
+import random
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from tests.conftest import DATA, samples_path
+from tutti.demo import extended_records
+
+PADDING = DATA / "coop" / "padding_150_plays_of_one_track"
+_TS = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def write_records(folder: Path, name: str, records: list[dict[str, Any]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(orjson.dumps(records, option=orjson.OPT_INDENT_2))
+    return folder
+
+
+def doctored_overlaps(records: list[dict[str, Any]], seed: int = 1) -> list[dict[str, Any]]:
+    """Every play kept, plus a second one 10 s later under another track: twice the listening, impossible."""
+    rng = random.Random(seed)
+    tracks = [r for r in records if r.get("master_metadata_track_name")]
+    doctored = []
+    for record in records:
+        other = rng.choice(tracks)
+        ts = datetime.strptime(record["ts"], _TS).replace(tzinfo=UTC) + timedelta(seconds=10)
+        doctored.append(record)
+        doctored.append(
+            {
+                **record,
+                "ts": ts.strftime(_TS),
+                "master_metadata_track_name": other["master_metadata_track_name"],
+                "master_metadata_album_artist_name": other["master_metadata_album_artist_name"],
+                "master_metadata_album_album_name": other["master_metadata_album_album_name"],
+                "spotify_track_uri": other["spotify_track_uri"],
+            }
+        )
+    return doctored
+
+
+def uniform_random(records: list[dict[str, Any]], count: int = 5_000, seed: int = 2) -> list[dict[str, Any]]:
+    """Real tracks at uniformly random times over a year, for uniformly random lengths."""
+    rng = random.Random(seed)
+    start = datetime(2023, 1, 1, tzinfo=UTC)
+    made = [
+        {
+            **rng.choice(records),
+            "ts": (start + timedelta(seconds=rng.randrange(365 * 86400))).strftime(_TS),
+            "ms_played": rng.randrange(0, 300_000),
+        }
+        for _ in range(count)
+    ]
+    return sorted(made, key=lambda r: r["ts"])
+
+
+def synthetic_records(count: int = 6_000) -> list[dict[str, Any]]:
+    """The demo's invented listener (works where the real samples are absent)."""
+    return list(extended_records(count, seed=11))
+
+
+def mica_records() -> list[dict[str, Any]]:
+    path = samples_path("spotify-extended", "mica-92", "Streaming_History_Audio_2024_4.json")
+    records: list[dict[str, Any]] = orjson.loads(path.read_bytes())
+    return records
+
+
+def zip_folder(folder: Path, out: Path) -> Path:
+    """An export zipped the way the service hands it out (built at test time from the checked-in folder)."""
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
+    return out
