@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -122,22 +123,26 @@ def validate(run: JobRun) -> None:
             key = crypto.member_key(session, member, run.settings)
         except KeyDestroyed:
             return  # the member withdrew meanwhile; the withdrawal settled the contribution
-    try:
-        sealed = sealed_path.read_bytes()
-    except FileNotFoundError:
-        raise JobFailed("upload-missing", "the sealed upload file is not there") from None
-    report = _Reporter(run)
     # An earlier attempt that died left its unsealed files behind: this attempt holds the job now.
     for earlier in scratch_root(run.settings).glob(f"job-{run.lease.job_id}-*"):
         shutil.rmtree(earlier, ignore_errors=True)
     with scratch_folder(run.settings, f"job-{run.lease.job_id}-") as scratch:
-        try:
-            paths = uploads.unseal(sealed, key, scratch)
-        except DecryptionFailed:
-            raise JobFailed("upload-unreadable", "the sealed upload does not open with the member's key") from None
+        paths = _unseal(sealed_path, key, scratch)
+        reporter = _Reporter(run)
         pipeline.run(
-            _InJob(run, member.id), contribution_id, paths, now=utcnow(), roots=[scratch], progress=report.progress
+            _InJob(run, member.id), contribution_id, paths, now=utcnow(), roots=[scratch], progress=reporter.progress
         )
+
+
+def _unseal(sealed_path: Path, key: bytes, folder: Path) -> list[Path]:
+    try:
+        sealed = sealed_path.read_bytes()
+    except FileNotFoundError:
+        raise JobFailed("upload-missing", "the sealed upload file is not there") from None
+    try:
+        return uploads.unseal(sealed, key, folder)
+    except DecryptionFailed:
+        raise JobFailed("upload-unreadable", "the sealed upload does not open with the member's key") from None
 
 
 @dataclass
