@@ -1,13 +1,16 @@
-"""``tutti coop contribute``: read an export locally with the same importers the server uses, then upload it.
+"""``tutti coop contribute``: read an export locally with the same importers the server uses, upload it, and
+follow its validation on the server until the report is there.
 
 Reading first means bad input fails on the member's machine, at once, naming the file, instead of after an
 upload. What is sent are the original files (the zip as the service sent it, or the files of a folder that an
 importer reads: never the personal files beside them); the server reads them again, since it trusts nothing.
+The server answers at once with the contribution, pending; ``follow`` asks for it again until it is decided.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -30,14 +33,15 @@ from tutti.errors import ExportError, UsageError
 from tutti.importers._archive import open_export
 from tutti.importers.detect import detect
 from tutti.settings import Setting
-from tutti.web.schemas import ContributionReportPublic
+from tutti.web.schemas import ContributionPublic, ProgressPublic
 
 COOP_TOKEN = Setting(
     "TUTTI_COOP_TOKEN",
     "API token for `tutti coop contribute` (made on the server's *API tokens* page); `--token` overrides it.",
 )
-# Validation takes seconds per export; a large upload on a slow line takes longer still.
-TIMEOUT = httpx.Timeout(30.0, read=900.0, write=900.0)
+# A large upload on a slow line takes long to send; the server answers as soon as it has stored it.
+TIMEOUT = httpx.Timeout(30.0, read=300.0, write=900.0)
+FOLLOW_EVERY = 1.0
 _ERRORS_BY_STATUS: dict[int, type[CoopError]] = {
     401: Unauthenticated,
     403: NotAllowed,
@@ -121,10 +125,7 @@ def _server_error(response: httpx.Response) -> CoopError:
     return cls(f"the server refused the upload ({response.status_code}): {detail}")
 
 
-def upload(
-    server: str, token: str | None, export: LocalExport, *, progress: Callable[[int], None] | None = None
-) -> ContributionReportPublic:
-    """Send the export's files to ``server``'s ``POST /api/contributions``; the validation report it answers."""
+def _base(server: str, token: str | None) -> tuple[str, dict[str, str]]:
     if not token:
         raise UsageError(
             f"no API token: pass --token or set {COOP_TOKEN.env} (make one on the server's API tokens page)"
@@ -132,6 +133,23 @@ def upload(
     base = server.rstrip("/")
     if not base.startswith(("http://", "https://")):
         raise UsageError(f"--server must be an http:// or https:// address, not {server!r}")
+    return base, {"Authorization": f"Bearer {token}"}
+
+
+def _contribution(base: str, response: httpx.Response, expected: int) -> ContributionPublic:
+    if response.status_code != expected:
+        raise _server_error(response)
+    try:
+        return ContributionPublic.model_validate(response.json())
+    except (ValueError, ValidationError):
+        raise CoopError(f"{base} did not answer with a contribution; is it a Tutti cooperative?") from None
+
+
+def upload(
+    server: str, token: str | None, export: LocalExport, *, progress: Callable[[int], None] | None = None
+) -> ContributionPublic:
+    """Send the export's files to ``server``'s ``POST /api/contributions``; the pending contribution it answers."""
+    base, headers = _base(server, token)
     total = 0
 
     def sent(n: int) -> None:
@@ -152,17 +170,36 @@ def upload(
             response = httpx.post(
                 f"{base}/api/contributions",
                 files=files,  # type: ignore[arg-type]  # a counting reader, read like a file but not an IO
-                headers={"Authorization": f"Bearer {token}"},
+                headers=headers,
                 timeout=TIMEOUT,
             )
         except httpx.HTTPError as exc:
             raise CoopError(f"cannot reach {base}: {exc}") from None
-    if response.status_code != 201:
-        raise _server_error(response)
-    try:
-        return ContributionReportPublic.model_validate(response.json())
-    except (ValueError, ValidationError):
-        raise CoopError(f"{base} did not answer with a validation report; is it a Tutti cooperative?") from None
+    return _contribution(base, response, 202)
+
+
+def follow(
+    server: str,
+    token: str | None,
+    contribution_id: str,
+    *,
+    progress: Callable[[ProgressPublic | None], None] | None = None,
+    every: float = FOLLOW_EVERY,
+) -> ContributionPublic:
+    """Ask for the contribution every ``every`` seconds until it is decided (accepted or rejected)."""
+    base, headers = _base(server, token)
+    with httpx.Client(base_url=base, headers=headers, timeout=TIMEOUT) as client:
+        while True:
+            try:
+                response = client.get(f"/api/contributions/{contribution_id}")
+            except httpx.HTTPError as exc:
+                raise CoopError(f"cannot reach {base}: {exc}") from None
+            contribution = _contribution(base, response, 200)
+            if contribution.report is not None:
+                return contribution
+            if progress is not None:
+                progress(contribution.progress)
+            time.sleep(every)
 
 
 def _name(root: Path, file: Path) -> str:

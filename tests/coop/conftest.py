@@ -16,11 +16,16 @@ import pytest
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.conftest import samples_path
+from tutti.coop import crypto
 from tutti.coop.bootstrap import create_cooperative, found_cooperative
-from tutti.coop.contributions.pipeline import ContributionReport, contribute
+from tutti.coop.contributions import uploads, validation
+from tutti.coop.contributions.pipeline import contribute
+from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.db import make_engine, session_factory, upgrade
+from tutti.coop.jobs.worker import Worker
 from tutti.coop.members import accounts
-from tutti.coop.models import Member
+from tutti.coop.models import AuditEvent, Member
 from tutti.coop.settings import CoopSettings
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -80,14 +85,19 @@ def coop_settings(empty_db: EmptyDb, tmp_path: Path) -> CoopSettings:
     return CoopSettings.for_tests(tmp_path / "coop", empty_db.url)
 
 
+def migrated_cooperative(empty_db: EmptyDb, settings: CoopSettings) -> CoopDb:
+    """``empty_db`` migrated, with the cooperative row (signing key, founding policy, first log link), no members."""
+    upgrade(empty_db.engine)
+    sessions = session_factory(empty_db.engine, settings)
+    with sessions.begin() as session:
+        create_cooperative(session, settings, "Test cooperative")
+    return CoopDb(empty_db.kind, empty_db.engine, sessions, settings)
+
+
 @pytest.fixture
 def coop_db(empty_db: EmptyDb, coop_settings: CoopSettings) -> CoopDb:
     """Migrated, with the cooperative row (signing key, founding policy, first log link) but no members."""
-    upgrade(empty_db.engine)
-    sessions = session_factory(empty_db.engine, coop_settings)
-    with sessions.begin() as session:
-        create_cooperative(session, coop_settings, "Test cooperative")
-    return CoopDb(empty_db.kind, empty_db.engine, sessions, coop_settings)
+    return migrated_cooperative(empty_db, coop_settings)
 
 
 @pytest.fixture
@@ -122,3 +132,34 @@ def give(db: CoopDb, member_id: str, upload: list[Path] | bytes, filename: str |
     with db.sessions.begin() as session:
         member = session.get_one(Member, member_id)
         return contribute(session, db.settings, member, upload, filename, now=NOW)
+
+
+def events(session: Session, kind: str) -> list[AuditEvent]:
+    """The audit log's events of ``kind``, oldest first."""
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.seq)))
+
+
+def files_of(*parts: str) -> list[Path]:
+    """The JSON files of a sample export's folder (a test using it is marked ``samples``)."""
+    return sorted(samples_path(*parts).glob("*.json"))
+
+
+def submit(db: CoopDb, member_id: str, paths: list[Path]) -> str:
+    """What the upload request does: seal the files with the member's key, store them pending, queue the job."""
+    with db.sessions.begin() as session:
+        member = session.get_one(Member, member_id)
+        sealed = uploads.seal(paths, crypto.member_key(session, member, db.settings))
+        return validation.submit(session, db.settings, member, sealed).id
+
+
+def validation_worker(db: CoopDb) -> Worker:
+    """A worker that validates uploads (and runs nothing else), as ``tutti coop worker`` would."""
+    return Worker(db.sessions, db.settings, [validation.VALIDATE_CONTRIBUTION], poll=0.01)
+
+
+def cli_database_url(empty_db: EmptyDb) -> str:
+    """The database's URL as a command run in another process gets it (PostgreSQL: in the test's own schema)."""
+    if empty_db.schema is None:
+        return empty_db.url
+    # libpq options in the URL: the CLI's database lives in the test's own schema.
+    return f"{empty_db.url}?options=-csearch_path%3D{empty_db.schema}"

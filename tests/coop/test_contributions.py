@@ -9,27 +9,16 @@ from pathlib import Path
 import orjson
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tests.conftest import samples_path
-from tests.coop.conftest import CoopDb, give, join
+from tests.coop.conftest import CoopDb, events, give, join
 from tests.helpers.fabrications import doctored_overlaps, mica_records, write_records, zip_folder
 from tutti.coop import audit, crypto
-from tutti.coop.contributions.pipeline import (
-    contribution_of,
-    flagged_for_stewards,
-    member_contributions,
-    pool_share,
-)
+from tutti.coop.contributions.queries import contribution_of, flagged_for_stewards, member_contributions, pool_share
 from tutti.coop.errors import NotAllowed, NotFound
-from tutti.coop.models import AuditEvent, Contribution, ContributionStatus, Member, Status
+from tutti.coop.models import Contribution, ContributionStatus, Member, Status
 from tutti.coop.pool.files import pool_of
 from tutti.model import PLAY_SCHEMA
-
-
-def events(session: Session, kind: str) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.seq)))
 
 
 @pytest.mark.samples
@@ -47,7 +36,7 @@ def test_real_exports_are_accepted_and_pooled(coop_db: CoopDb, tmp_path: Path) -
     }
     for report in reports.values():
         assert report.accepted, report.reasons
-        assert report.reasons == [] and report.plausibility is not None and report.plausibility.passed
+        assert report.reasons == () and report.plausibility is not None and report.plausibility.passed
         assert report.plays_added == report.plays_distinct > 0 and report.points > 0
     assert reports[erin].files[0].name.startswith("my_spotify_data.zip!Spotify Account Data/")
     with coop_db.sessions() as session:
@@ -79,14 +68,14 @@ def test_a_copy_of_another_members_export_is_rejected_and_flagged(coop_db: CoopD
     assert give(coop_db, owner, [export]).accepted
     report = give(coop_db, copier, [export])
     assert report.status is ContributionStatus.REJECTED and report.plays_added == 0
-    assert report.copy is not None and report.copy.near_copy and report.copy.similarity == 1.0
-    assert report.copy.matched_member_id == owner
+    assert report.copy_check is not None and report.copy_check.near_copy and report.copy_check.similarity == 1.0
+    assert report.copy_check.matched_member_id == owner
     assert any(reason.startswith("near-copy, flagged for the stewards") for reason in report.reasons)
-    assert "matched_member_id" not in report.to_json(for_member=True)["copy"]
+    assert report.for_member().copy_check is not None and report.for_member().copy_check.matched_member_id is None
     with coop_db.sessions() as session:
         copier_row = session.get_one(Member, copier)
         assert copier_row.pseudonym not in pool_of(coop_db.settings).footer_counts().per_member
-        assert [c.id for c in flagged_for_stewards(session)] == [report.contribution_id]
+        assert [c.id for c, _report in flagged_for_stewards(session)] == [report.contribution_id]
         [rejected] = [audit.load_event(e) for e in events(session, "contribution-rejected")]
         assert isinstance(rejected, audit.ContributionRejected) and rejected.reasons == tuple(report.reasons)
 
@@ -97,12 +86,12 @@ def test_a_flagged_near_copy_is_in_the_audit_log_without_whose_history_it_matche
     export = [samples_path("spotify-extended", "efrrowini")]
     assert give(coop_db, owner, export).accepted
     report = give(coop_db, copier, export)
-    assert report.copy is not None and report.copy.near_copy
+    assert report.copy_check is not None and report.copy_check.near_copy
     with coop_db.sessions() as session:
         [row] = events(session, "contribution-flagged")
         assert row.member_id == copier
         assert audit.load_event(row) == audit.ContributionFlagged(
-            member_id=copier, contribution_id=report.contribution_id, similarity=round(report.copy.similarity, 2)
+            member_id=copier, contribution_id=report.contribution_id, similarity=round(report.copy_check.similarity, 2)
         )
         assert set(orjson.loads(row.payload)) == {"member_id", "contribution_id", "similarity"}
         assert owner not in row.payload
@@ -130,8 +119,8 @@ def test_a_copy_of_a_small_export_is_measured_exactly(coop_db: CoopDb) -> None:
     export = [samples_path("spotify-extended", "efrrowini")]
     assert give(coop_db, owner, export).accepted
     report = give(coop_db, copier, export)
-    assert report.copy is not None and report.copy.method == "exact"
-    assert report.copy.near_copy and report.copy.similarity == 1.0 and not report.accepted
+    assert report.copy_check is not None and report.copy_check.method == "exact"
+    assert report.copy_check.near_copy and report.copy_check.similarity == 1.0 and not report.accepted
 
 
 @pytest.mark.samples
@@ -158,7 +147,7 @@ def test_a_doctored_export_with_impossible_overlaps_never_enters_the_pool(coop_d
     with coop_db.sessions() as session:
         row = session.get_one(Contribution, report.contribution_id)
         assert row.status is ContributionStatus.REJECTED and row.blob_path is None
-        assert row.reasons == report.reasons
+        assert row.reasons == list(report.reasons)
 
 
 def raw_records(folder: Path) -> Counter[tuple[str, str, str, int]]:
@@ -193,7 +182,7 @@ def test_unreadable_and_empty_uploads_are_rejected_with_the_reason(coop_db: Coop
     assert damaged.status is ContributionStatus.REJECTED
     assert damaged.reasons[0].startswith("the upload cannot be read: my_spotify_data.zip: is not a readable zip")
     empty = give(coop_db, member, b"[]", "StreamingHistory0.json")
-    assert empty.reasons == ["the upload holds no plays Tutti can read"]
+    assert empty.reasons == ("the upload holds no plays Tutti can read",)
 
 
 @pytest.mark.samples

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from tests.conftest import ROOT
-from tests.coop.conftest import CoopDb, EmptyDb
+from tests.coop.conftest import CoopDb, EmptyDb, cli_database_url
 from tutti.cli import app, coop_app
 from tutti.coop import audit
 from tutti.coop.db import (
@@ -194,19 +194,12 @@ def test_database_urls_default_to_sqlite_and_plain_postgres_urls_use_psycopg(
     assert database_url_for(tmp_path) == "postgresql+psycopg://u@h/db"
 
 
-def _cli_database_url(empty_db: EmptyDb) -> str:
-    if empty_db.schema is None:
-        return empty_db.url
-    # libpq options in the URL: the CLI's database lives in the test's own schema.
-    return f"{empty_db.url}?options=-csearch_path%3D{empty_db.schema}"
-
-
 def test_coop_init_founds_a_cooperative_once(
     empty_db: EmptyDb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(MASTER_KEY.env, raising=False)
     monkeypatch.setenv("TUTTI_STEWARD_PASSWORD", "a steward's long password")
-    home, url = tmp_path / "home", _cli_database_url(empty_db)
+    home, url = tmp_path / "home", cli_database_url(empty_db)
     args = ["coop", "init", "--name", "Night Owls", "--steward-email", " Ada@Example.org", "--home", str(home)]
     result = CliRunner().invoke(app, [*args, "--database-url", url])
     assert result.exit_code == 0, result.output

@@ -15,6 +15,8 @@ from sqlalchemy import select
 from tests.conftest import samples_path
 from tests.coop.conftest import NOW, CoopDb, give, join
 from tutti.coop import audit, crypto
+from tutti.coop.contributions.queries import report_of
+from tutti.coop.contributions.report import erased
 from tutti.coop.errors import DecryptionFailed, KeyDestroyed, NotAllowed
 from tutti.coop.members.data_export import export_member_data
 from tutti.coop.members.withdrawal import withdraw
@@ -54,7 +56,10 @@ def test_withdrawal_erases_the_members_plays_and_proves_it(coop_db: CoopDb, tmp_
         with pytest.raises(KeyDestroyed):
             crypto.member_key(session, member, coop_db.settings)
         row = session.get_one(Contribution, report.contribution_id)
-        assert row.fingerprint is None and row.blob_path is None and set(row.report) == {"erased"}
+        assert row.fingerprint is None and row.blob_path is None
+        # The report is blanked down to when it was erased.
+        assert report_of(row) == erased(row.id, row.status, report_of(row).erased_utc or NOW)
+        assert report_of(row).erased_utc is not None and report_of(row).plays_read == 0
         kinds = [e.kind for e in audit.events_about(session, leaving)]
         assert kinds[-2:] == ["key-destroyed", "member-withdrew"]
         # The one key that opened the copies is gone from the database; any other key fails on them.

@@ -18,6 +18,8 @@ from fastapi.testclient import TestClient
 from tests.conftest import samples_path
 from tests.coop import conftest as coop_conftest
 from tests.coop.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, CoopDb
+from tutti.coop.contributions.validation import VALIDATE_CONTRIBUTION
+from tutti.coop.jobs.worker import Worker
 from tutti.web.app import create_app
 
 PASSWORD = "a long enough passphrase"
@@ -34,7 +36,13 @@ founded_db = coop_conftest.founded_db
 @pytest.fixture
 def app(founded_db: CoopDb) -> FastAPI:
     # No periodic admissions: a test's waitlist stays as the test left it (tests/web/test_admissions.py runs them).
-    return create_app(founded_db.settings, engine=founded_db.engine, admit_every=None)
+    # No background workers either: tests run the jobs when they choose (``run_jobs``).
+    return create_app(founded_db.settings, engine=founded_db.engine, admit_every=None, workers=0)
+
+
+def run_jobs(app: FastAPI) -> int:
+    """Validate the uploads waiting, as a background worker would; how many."""
+    return Worker(app.state.sessions, app.state.settings, [VALIDATE_CONTRIBUTION]).drain()
 
 
 @pytest.fixture
@@ -84,12 +92,17 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def upload(client: TestClient, path: Path, headers: dict[str, str]) -> dict[str, object]:
+    """Upload through the API (202, pending), let a worker validate it, and return the report."""
     with path.open("rb") as fp:
         response = client.post(
             "/api/contributions", files=[("files", (path.name, fp, "application/json"))], headers=headers
         )
-    assert response.status_code == 201, response.text
-    data: dict[str, object] = response.json()
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "pending" and response.json()["report"] is None
+    assert isinstance(client.app, FastAPI) and run_jobs(client.app) == 1
+    decided = client.get(f"/api/contributions/{response.json()['contribution_id']}", headers=headers).json()
+    assert decided["status"] != "pending" and decided["progress"] is None
+    data: dict[str, object] = decided["report"]
     return data
 
 
@@ -107,10 +120,10 @@ def free_port() -> int:
 
 @pytest.fixture
 def live_server(founded_db: CoopDb) -> Iterator[LiveServer]:
-    """The real app under uvicorn on 127.0.0.1 and a free port, in a background thread."""
+    """The real app under uvicorn on 127.0.0.1 and a free port, in a background thread, with a background worker."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(founded_db.settings, engine=founded_db.engine, admit_every=None),
+        create_app(founded_db.settings, engine=founded_db.engine, admit_every=None, workers=1),
         host="127.0.0.1",
         port=port,
         log_level="warning",

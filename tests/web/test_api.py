@@ -21,6 +21,7 @@ from tests.web.conftest import (
     api_token,
     bearer,
     new_client,
+    run_jobs,
     sample,
     upload,
 )
@@ -31,7 +32,12 @@ def test_openapi_describes_the_api_and_no_page_loads_a_cdn(client: TestClient) -
     assert schema["info"]["title"] == "Tutti cooperative"
     upload_op = schema["paths"]["/api/contributions"]["post"]
     assert "multipart/form-data" in upload_op["requestBody"]["content"]
-    assert "ContributionReportPublic" in str(upload_op["responses"]["201"])
+    assert set(upload_op["responses"]) == {"202", "422"}
+    assert "ContributionPublic" in str(upload_op["responses"]["202"]) and "pending" in str(upload_op["responses"])
+    followed = schema["paths"]["/api/contributions/{contribution_id}"]["get"]
+    assert "ContributionPublic" in str(followed["responses"]["200"])
+    public = schema["components"]["schemas"]["ContributionPublic"]["properties"]
+    assert {"status", "progress", "report"} <= set(public)
     assert not any(path.startswith(("/dashboard", "/signup")) for path in schema["paths"])
     # The interactive docs would fetch their scripts from a CDN.
     assert client.get("/docs").status_code == 404
@@ -114,7 +120,7 @@ def test_uploads_are_rate_limited_per_member(client: TestClient) -> None:
     csrf = api_signup(client, "ada@example.org")
     tiny = [("files", ("notes.txt", b"not an export", "text/plain"))]
     for _ in range(20):
-        assert client.post("/api/contributions", files=tiny, headers={"X-CSRF-Token": csrf}).status_code == 201
+        assert client.post("/api/contributions", files=tiny, headers={"X-CSRF-Token": csrf}).status_code == 202
     limited = client.post("/api/contributions", files=tiny, headers={"X-CSRF-Token": csrf})
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
     assert len(client.get("/api/contributions").json()) == 20
@@ -186,23 +192,36 @@ def test_uploading_a_real_export_answers_the_itemised_report(app: FastAPI, clien
         (report["contribution_id"], "accepted", MICA_PLAYS)
     ]
     again = client.get(f"/api/contributions/{report['contribution_id']}").json()
-    assert {k: v for k, v in again.items() if k != "created_utc"} == {
-        k: v for k, v in report.items() if k != "created_utc"
-    }
+    assert again["status"] == "accepted" and again["report"] == report
     with new_client(app) as other:
         api_signup(other, "bo@example.org")
         assert other.get(f"/api/contributions/{report['contribution_id']}").status_code == 404
 
 
-def test_an_unreadable_upload_is_rejected_with_the_reasons(client: TestClient) -> None:
+def test_an_upload_answers_at_once_and_its_progress_then_its_report_follow(app: FastAPI, client: TestClient) -> None:
     csrf = api_signup(client, "ada@example.org")
     response = client.post(
         "/api/contributions",
         files=[("files", ("notes.txt", b"my favourite songs, roughly", "text/plain"))],
         headers={"X-CSRF-Token": csrf},
     )
-    report = response.json()
-    assert response.status_code == 201 and report["status"] == "rejected"
+    pending = response.json()
+    assert response.status_code == 202 and pending["status"] == "pending" and pending["report"] is None
+    assert pending["progress"] == {
+        "state": "queued",
+        "done": 0,
+        "total": None,
+        "note": "waiting for a worker",
+        "attempt": 0,
+    }
+    url = f"/api/contributions/{pending['contribution_id']}"
+    assert client.get(url).json() == pending
+    assert [c["status"] for c in client.get("/api/contributions").json()] == ["pending"]
+    assert run_jobs(app) == 1
+    decided = client.get(url).json()
+    assert decided["status"] == "rejected" and decided["progress"] is None
+    report = decided["report"]
+    assert report["contribution_id"] == pending["contribution_id"] and report["status"] == "rejected"
     assert report["reasons"] == ["the upload holds no plays Tutti can read"]
     assert report["files"][0]["unread_reason"] == "not a listening-history file Tutti knows"
     assert client.post("/api/contributions", headers={"X-CSRF-Token": csrf}).status_code == 422

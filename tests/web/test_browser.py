@@ -1,5 +1,6 @@
-"""A member's whole visit in headless Chromium against the real server (uvicorn on 127.0.0.1): signup, the upload
-of a real export with its progress and report, the dashboard, withdrawal with its proof. Every page is checked
+"""A member's whole visit in headless Chromium against the real server (uvicorn on 127.0.0.1, with a background
+worker): signup, the upload of a real export with its progress, the validation's progress and the report, the
+dashboard, withdrawal with its proof. Every page is checked
 at phone width for sideways scrolling, and the browser must never ask another host for anything nor log an
 error (a Content-Security-Policy violation would be one).
 
@@ -71,7 +72,10 @@ def test_a_member_joins_contributes_and_withdraws(browser: Any, live_server: Liv
         " e => window.uploadProgress.push([e.detail.loaded, e.detail.total]))"
     )
     page.get_by_role("button", name="Upload and check").click()
+    # The server answers at once; the page then shows the validation's progress until the report replaces it.
+    page.wait_for_selector("article.pending", timeout=60_000)
     page.wait_for_selector(".verdict", timeout=60_000)
+    assert page.locator("article.pending").count() == 0
     assert page.locator(".verdict h2").inner_text().startswith("Accepted")
     progress = page.evaluate("window.uploadProgress")
     assert any(loaded == total > sample().stat().st_size for loaded, total in progress), progress

@@ -1,5 +1,6 @@
 """``tutti coop contribute``: bad input fails on this machine, naming the file, before anything is sent; a real
-export goes to a live server and its report is printed; only the files an importer reads leave the machine."""
+export goes to a live server (with a background worker), its validation is followed and its report printed; only
+the files an importer reads leave the machine."""
 
 from __future__ import annotations
 
@@ -70,13 +71,14 @@ def test_a_real_export_is_uploaded_and_its_report_printed(live_server: LiveServe
     )
     assert result.exit_code == 0, result.output
     assert f"read {MICA_PLAYS:,} plays (spotify_extended) locally; uploading 1 file(s)" in result.output
+    assert "uploaded; the server is checking it (contribution " in result.output
     assert "accepted: " in result.output and f"{MICA_PLAYS:,} new plays in the pool" in result.output
     for part in ("overfull_hours", "no other member's history to compare with", "diversity"):
         assert part in result.output
     assert "Userdata.json" not in result.output
     with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}) as client:
         [contribution] = client.get("/api/contributions").json()
-        report = client.get(f"/api/contributions/{contribution['id']}").json()
+        report = client.get(f"/api/contributions/{contribution['id']}").json()["report"]
     assert [f["name"] for f in report["files"]] == [sample().name]
 
 

@@ -22,6 +22,7 @@ from tests.web.conftest import (
     api_signup,
     form_token,
     new_client,
+    run_jobs,
     sample,
 )
 from tutti.web.deps import SESSION_COOKIE
@@ -172,7 +173,9 @@ def test_a_signup_beyond_capacity_sees_its_place_update(app: FastAPI, client: Te
 
 
 @pytest.mark.samples
-def test_uploading_through_the_form_shows_the_itemised_report(client: TestClient) -> None:
+def test_uploading_through_the_form_shows_the_progress_then_the_itemised_report(
+    app: FastAPI, client: TestClient
+) -> None:
     signup_form(client, "ada@example.org")
     page = client.get("/contribute").text
     assert 'accept=".zip,.json,.csv,.tsv,.jsonl,.txt"' in page and "multiple" in page and "<progress" in page
@@ -184,15 +187,21 @@ def test_uploading_through_the_form_shows_the_itemised_report(client: TestClient
             follow_redirects=False,
         )
     assert response.status_code == 303
-    report = client.get(response.headers["location"]).text
-    assert "Accepted:" in report and f"{MICA_PLAYS:,} plays read" in report
+    url = response.headers["location"]
+    waiting = client.get(url).text
+    assert "Checking your export" in waiting and "Waiting for a worker" in waiting
+    assert f'hx-get="{url}/progress"' in waiting and 'hx-trigger="every 1s"' in waiting
+    assert '<span class="badge na">checking</span>' in client.get("/dashboard").text
+    assert run_jobs(app) == 1
+    report = client.get(url).text
+    assert "Accepted:" in report and f"{MICA_PLAYS:,} plays read" in report and "hx-trigger" not in report
     for part in (sample().name, "spotify extended", "Overfull hours", "measured", "Copy check", "Score", "Richness"):
         assert part in report, part
     dashboard = client.get("/dashboard").text
     assert f"{MICA_PLAYS:,}" in dashboard and "spotify extended" in dashboard and "accepted" in dashboard
 
 
-def test_an_htmx_upload_answers_a_fragment_and_its_address(client: TestClient) -> None:
+def test_an_htmx_upload_answers_a_fragment_that_polls_until_the_report(app: FastAPI, client: TestClient) -> None:
     signup_form(client, "ada@example.org")
     csrf = member_token(client, "/contribute")
     response = client.post(
@@ -200,11 +209,20 @@ def test_an_htmx_upload_answers_a_fragment_and_its_address(client: TestClient) -
         files=[("files", ("notes.txt", b"not an export", "text/plain"))],
         headers={**HTMX, "X-CSRF-Token": csrf},
     )
-    assert response.status_code == 200 and response.headers["hx-push-url"].startswith("/contributions/")
-    assert "<html" not in response.text
-    assert "Rejected" in response.text and "the upload holds no plays Tutti can read" in response.text
+    url = response.headers["hx-push-url"]
+    assert response.status_code == 200 and url.startswith("/contributions/")
+    assert "<html" not in response.text and "Checking your export" in response.text
+    assert f'hx-get="{url}/progress"' in response.text
+    assert client.get(f"{url}/progress", headers=HTMX).text == response.text
+    assert run_jobs(app) == 1
+    fragment = client.get(f"{url}/progress", headers=HTMX).text
+    assert "<html" not in fragment and "hx-trigger" not in fragment
+    assert "Rejected" in fragment and "the upload holds no plays Tutti can read" in fragment
     refused = client.post("/contribute", files=[("files", ("a.json", b"[]"))], headers=HTMX)
     assert refused.status_code == 403 and 'role="alert"' in refused.text and "<html" not in refused.text
+    with new_client(app) as other:
+        signup_form(other, "bo@example.org")
+        assert other.get(f"{url}/progress", headers=HTMX).status_code == 404
 
 
 def test_tokens_page_shows_a_new_secret_once(client: TestClient) -> None:

@@ -1,4 +1,4 @@
-"""``tutti coop``: found and run a cooperative (init, serve), and contribute to one from the command line.
+"""``tutti coop``: found and run a cooperative (init, serve, worker), and contribute to one from the command line.
 
 The server's stack (SQLAlchemy, FastAPI) is imported inside the commands, so a listener's commands never load it.
 """
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from tutti.coop.audit.checkpoint import VerifierKey
-    from tutti.web.schemas import ContributionReportPublic
+    from tutti.web.schemas import ContributionReportPublic, ProgressPublic
 
 coop_app = typer.Typer(
     help="Run a listeners' cooperative: members, contributions, votes and a signed audit log.",
@@ -71,6 +71,27 @@ def coop_serve_command(
     serve(home, database_url, host=host, port=port, announce=lambda m: console.print(m, highlight=False))
 
 
+@coop_app.command("worker")
+def coop_worker_command(
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Jobs run at once, one thread each.")] = 1,
+    drain: Annotated[bool, typer.Option("--drain", help="Run the jobs due now, then exit.")] = False,
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Run the cooperative's background jobs (validating uploads, housekeeping) until stopped."""
+    from tutti.coop.jobs.service import work
+
+    ran = work(
+        home,
+        database_url,
+        concurrency=concurrency,
+        drain=drain,
+        announce=lambda m: err_console.print(m, highlight=False),
+    )
+    if drain:
+        console.print(f"ran {ran} job(s)")
+
+
 @coop_app.command("rotate-master-key")
 def coop_rotate_command(
     out: Annotated[
@@ -113,28 +134,42 @@ def coop_contribute_command(
         str | None, typer.Option("--token", envvar="TUTTI_COOP_TOKEN", help="API token (made on the server).")
     ] = None,
 ) -> None:
-    """Check an export locally with Tutti's importers, upload it to a cooperative and print its validation report."""
+    """Check an export locally, upload it to a cooperative, follow its validation there and print the report."""
     from tutti.coop.errors import ValidationRejected
-    from tutti.coop_client import read_locally, upload
+    from tutti.coop_client import follow, read_locally, upload
 
     local = read_locally(path)
     console.print(
         f"read {local.plays:,} plays ({', '.join(local.formats)}) locally; uploading {len(local.files)} file(s)",
         highlight=False,
     )
-    with Progress(
-        TextColumn("uploading"),
+    with _bar("uploading") as progress:
+        task = progress.add_task("uploading", total=local.size or 1)
+        pending = upload(server, token, local, progress=lambda n: progress.update(task, completed=n))
+    console.print(f"uploaded; the server is checking it (contribution {pending.contribution_id})", highlight=False)
+    with _bar("{task.description}") as progress:
+        task = progress.add_task("waiting for a worker", total=None)
+
+        def show(state: ProgressPublic | None) -> None:
+            if state is not None:
+                progress.update(task, description=state.note, completed=state.done, total=state.total)
+
+        decided = follow(server, token, pending.contribution_id, progress=show)
+    assert decided.report is not None
+    draw_contribution(decided.report)
+    if decided.report.status != "accepted":
+        raise ValidationRejected(decided.report.reasons)
+
+
+def _bar(label: str) -> Progress:
+    return Progress(
+        TextColumn(label),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f} %"),
         console=err_console,
         transient=True,
         disable=not err_console.is_terminal,  # scripts and logs get the result, not a redrawn bar
-    ) as progress:
-        task = progress.add_task("upload", total=local.size or 1)
-        report = upload(server, token, local, progress=lambda n: progress.update(task, completed=n))
-    draw_contribution(report)
-    if report.status != "accepted":
-        raise ValidationRejected(report.reasons)
+    )
 
 
 def draw_contribution(report: ContributionReportPublic) -> None:

@@ -11,12 +11,13 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tutti.coop.errors import ConfigError
+from tutti.coop.models import Cooperative
 from tutti.coop.settings import CoopSettings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -75,6 +76,18 @@ def settings_of(session: Session) -> CoopSettings:
     if not isinstance(settings, CoopSettings):
         raise RuntimeError("this session was not made by tutti.coop.db.session_factory")
     return settings
+
+
+def lock_cooperative(session: Session) -> None:
+    """Hold the cooperative row's lock until the caller's transaction ends, as its first statement.
+
+    Changes that must see each other's effects take it first (deciding a contribution, a withdrawal), so they
+    run one at a time. On SQLite a write is the lock (one writer at a time); PostgreSQL locks the row.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Cooperative).where(Cooperative.id == 1).values(audit_seq=Cooperative.audit_seq))
+    else:
+        session.execute(select(Cooperative.id).where(Cooperative.id == 1).with_for_update())
 
 
 def _alembic_config() -> Config:

@@ -10,6 +10,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from tutti.coop.errors import ConfigError
 from tutti.settings import Setting, home_dir
@@ -55,6 +56,16 @@ STEWARD_PASSWORD = Setting(
     "TUTTI_STEWARD_PASSWORD",
     "Password of the first steward for `tutti coop init` run from scripts (otherwise it is asked for).",
 )
+WORKERS = Setting(
+    "TUTTI_COOP_WORKERS",
+    "Background workers that `tutti coop serve` runs inside the server, validating uploads and keeping house "
+    "(default: 1; 0 runs none, when separate `tutti coop worker` processes do the work).",
+)
+LEASE_SECONDS = Setting(
+    "TUTTI_COOP_LEASE_SECONDS",
+    "Seconds a worker holds a job between heartbeats before another worker may take it over (default: each job "
+    "kind's own lease, 60 for validating an upload).",
+)
 
 COOP_SETTINGS: tuple[Setting, ...] = (
     DATA_DIR,
@@ -66,12 +77,15 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     PASSWORD_TIME_COST,
     PASSWORD_MEMORY_KIB,
     STEWARD_PASSWORD,
+    WORKERS,
+    LEASE_SECONDS,
 )
 
 MASTER_KEY_FILE = "master.key"
 DATABASE_FILE = "coop.sqlite"
 DEFAULT_SESSION_HOURS = 12
 DEFAULT_CAPACITY = 100
+DEFAULT_WORKERS = 1
 KEY_BYTES = 32
 # argon2-cffi's own defaults (RFC 9106's low-memory profile), what every password was hashed with before the cost
 # could be set. Less than 8 MiB makes a stolen hash cheap to guess on a graphics card.
@@ -100,6 +114,9 @@ class CoopSettings:
     onboarding_capacity: int = DEFAULT_CAPACITY
     password_time_cost: int = DEFAULT_PASSWORD_TIME_COST
     password_memory_kib: int = DEFAULT_PASSWORD_MEMORY_KIB
+    workers: int = DEFAULT_WORKERS
+    # None: each job kind's own lease (``tutti.coop.jobs.registry``).
+    lease_seconds: int | None = None
 
     @classmethod
     def for_tests(
@@ -158,6 +175,8 @@ def load_coop_settings(
         password_memory_kib=_positive_int(
             PASSWORD_MEMORY_KIB, DEFAULT_PASSWORD_MEMORY_KIB, minimum=MIN_PASSWORD_MEMORY_KIB
         ),
+        workers=_positive_int(WORKERS, DEFAULT_WORKERS, minimum=0),
+        lease_seconds=_positive_int(LEASE_SECONDS, None, minimum=1),
     )
 
 
@@ -228,7 +247,11 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
     return hmac.new(master, b"tutti-coop " + purpose, hashlib.sha256).digest()
 
 
-def _positive_int(setting: Setting, default: int, *, minimum: int) -> int:
+@overload
+def _positive_int(setting: Setting, default: int, *, minimum: int) -> int: ...
+@overload
+def _positive_int(setting: Setting, default: None, *, minimum: int) -> int | None: ...
+def _positive_int(setting: Setting, default: int | None, *, minimum: int) -> int | None:
     raw = os.environ.get(setting.env)
     if raw is None or not raw.strip():
         return default

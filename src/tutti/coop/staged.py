@@ -18,6 +18,7 @@ between a commit and its renames leaves only hidden ``*.staged`` files.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,6 +103,16 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 
 def _hidden(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(6)}{STAGED_SUFFIX}")
+
+
+_HIDDEN = re.compile(rf"^\.(?P<name>.+)\.[0-9a-f]{{12}}{re.escape(STAGED_SUFFIX)}$")
+
+
+def staged_target(hidden: Path) -> Path | None:
+    """The file a hidden staged file stands for (``.part-x.parquet.1a2b3c4d5e6f.staged`` -> ``part-x.parquet``):
+    written and not yet put in place, or put aside and not yet deleted. None for any other name."""
+    found = _HIDDEN.match(hidden.name)
+    return hidden.with_name(found["name"]) if found else None
 
 
 def _make_folders(folder: Path) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from tutti import __version__
 from tutti.coop.db import make_engine, session_factory
+from tutti.coop.jobs.worker import Workers
 from tutti.coop.settings import CoopSettings
 from tutti.web import admissions, errors
 from tutti.web.admissions import ADMIT_EVERY_SECONDS
@@ -27,23 +29,34 @@ the login cookie instead send the session's CSRF token in the `X-CSRF-Token` hea
 
 
 def create_app(
-    settings: CoopSettings, *, engine: Engine | None = None, admit_every: float | None = ADMIT_EVERY_SECONDS
+    settings: CoopSettings,
+    *,
+    engine: Engine | None = None,
+    admit_every: float | None = ADMIT_EVERY_SECONDS,
+    workers: int | None = None,
 ) -> FastAPI:
     """The application for one cooperative; ``engine`` (tests pass one bound to their schema) defaults to the
     settings' database, and the migrations must already be applied (``tutti coop serve`` does that).
 
     While it runs, members waiting are admitted as room frees, checked every ``admit_every`` seconds
     (``admissions``); None turns that off, for tests that set up a queue and want it to stay as they left it.
+    ``workers`` background workers (default: the settings' ``workers``) validate uploads and keep house; on
+    shutdown the jobs under way finish first.
     """
     bound = engine if engine is not None else make_engine(settings.database_url)
     sessions = session_factory(bound, settings)
+    background = Workers(sessions, settings, settings.workers if workers is None else workers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with admissions.admitting(sessions, admit_every):
-            yield
-        if engine is None:
-            bound.dispose()
+        background.start()
+        try:
+            async with admissions.admitting(sessions, admit_every):
+                yield
+        finally:
+            await asyncio.to_thread(background.stop)
+            if engine is None:
+                bound.dispose()
 
     app = FastAPI(
         title="Tutti cooperative",

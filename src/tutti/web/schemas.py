@@ -139,11 +139,14 @@ class ScorePublic(_Public):
 
 
 class ContributionReportPublic(_Public):
-    """The validation report of one upload, itemised: files, checks with measured values, copy check, score."""
+    """The validation report of one upload, itemised: files, checks with measured values, copy check, score.
+
+    ``erased_utc`` is set once the member withdrew: the report was blanked then."""
 
     contribution_id: str
     status: ContributionStatus
     created_utc: datetime | None = None
+    erased_utc: datetime | None = None
     reasons: list[str]
     files: list[FileReportPublic]
     problems: int
@@ -156,6 +159,28 @@ class ContributionReportPublic(_Public):
     copy_check: CopyCheckPublic | None
     score: ScorePublic | None
     points: int
+
+
+class ProgressPublic(_Public):
+    """How far the validation of a pending upload is: ``done`` of ``total`` steps (one per file read, then one per
+    stage), and what is under way. ``state`` is ``queued`` until a worker takes the job, then ``running``."""
+
+    state: Literal["queued", "running"]
+    done: int
+    total: int | None
+    note: str
+    attempt: int
+
+
+class ContributionPublic(_Public):
+    """One upload: ``pending`` with its ``progress`` while it is being validated, then ``accepted`` or
+    ``rejected`` with its ``report``."""
+
+    contribution_id: str
+    status: ContributionStatus
+    created_utc: datetime
+    progress: ProgressPublic | None = None
+    report: ContributionReportPublic | None = None
 
 
 class ContributionSummaryPublic(_Public):

@@ -25,7 +25,7 @@ def serve(
     try:
         announce(
             f"serving the cooperative {running.name!r} at http://{host}:{port} "
-            f"(database {display_url(running.settings.database_url)})"
+            f"(database {display_url(running.settings.database_url)}, {running.settings.workers} background worker(s))"
         )
         # No access log: it would record every client's address, which the cooperative never keeps.
         uvicorn.run(

@@ -7,17 +7,17 @@ its results into the public schemas, so that routes hold neither queries nor con
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tutti.coop.contributions import pipeline
-from tutti.coop.contributions.pipeline import ContributionReport
+from tutti.coop.contributions import queries
+from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.members import waitlist
 from tutti.coop.members.withdrawal import WithdrawalProof
-from tutti.coop.models import Member, utcnow
+from tutti.coop.models import Contribution, Job, JobStatus, Member, utcnow
 from tutti.coop.settings import CoopSettings
 from tutti.web.schemas import (
+    ContributionPublic,
     ContributionReportPublic,
     ContributionSummaryPublic,
     DataUsesPublic,
@@ -25,6 +25,7 @@ from tutti.web.schemas import (
     MemberPublic,
     OnboardingPublic,
     PoolSharePublic,
+    ProgressPublic,
     WaitlistEntryPublic,
     WaitlistPositionPublic,
     WithdrawalProofPublic,
@@ -52,16 +53,36 @@ def position_public(session: Session, member: Member) -> WaitlistPositionPublic:
     )
 
 
-def report_public(data: dict[str, Any], created_utc: datetime | None = None) -> ContributionReportPublic:
-    """A report as the member may see it (the domain's JSON; whose history a near-copy matched is left out)."""
-    fields = dict(data)
-    fields["copy_check"] = fields.pop("copy", None)
-    fields["created_utc"] = created_utc
-    return ContributionReportPublic.model_validate(fields)
+def report_public(report: ContributionReport, created_utc: datetime | None = None) -> ContributionReportPublic:
+    """A report as the member may see it (whose history a near-copy matched is left out)."""
+    public = ContributionReportPublic.model_validate(report.for_member())
+    public.created_utc = created_utc
+    return public
 
 
-def fresh_report(report: ContributionReport) -> ContributionReportPublic:
-    return report_public(report.to_json(for_member=True), utcnow())
+def progress_public(job: Job | None) -> ProgressPublic | None:
+    if job is None:
+        return None
+    running = job.status is JobStatus.RUNNING
+    return ProgressPublic(
+        state="running" if running else "queued",
+        done=job.progress_done if running else 0,
+        total=job.progress_total if running else None,
+        note=(job.progress_note if running else "") or ("starting" if running else "waiting for a worker"),
+        attempt=job.attempts,
+    )
+
+
+def contribution_public(session: Session, row: Contribution) -> ContributionPublic:
+    """A contribution as its member sees it: its progress while pending, then its report."""
+    report = queries.report_of(row)
+    return ContributionPublic(
+        contribution_id=row.id,
+        status=row.status,
+        created_utc=row.created_utc,
+        progress=progress_public(queries.validation_job(session, row)) if report.pending else None,
+        report=None if report.pending else report_public(report, row.created_utc),
+    )
 
 
 def contributions_of(session: Session, member: Member) -> list[ContributionSummaryPublic]:
@@ -75,19 +96,18 @@ def contributions_of(session: Session, member: Member) -> list[ContributionSumma
             points=row.score,
             reasons=list(row.reasons),
         )
-        for row in pipeline.member_contributions(session, member)
+        for row in queries.member_contributions(session, member)
     ]
 
 
-def contribution_of(session: Session, member: Member, contribution_id: str) -> ContributionReportPublic:
-    """The report of one of the member's own contributions; NotFound for anyone else's."""
-    row = pipeline.contribution_of(session, member, contribution_id)
-    return report_public(row.report, row.created_utc)
+def contribution_of(session: Session, member: Member, contribution_id: str) -> ContributionPublic:
+    """One of the member's own contributions; NotFound for anyone else's."""
+    return contribution_public(session, queries.contribution_of(session, member, contribution_id))
 
 
 def pool_share(session: Session, settings: CoopSettings, member: Member) -> PoolSharePublic:
     """The member's plays in the pool: rows from the files' plain footers, sources and dates decrypted."""
-    return PoolSharePublic.model_validate(pipeline.pool_share(session, settings, member))
+    return PoolSharePublic.model_validate(queries.pool_share(session, settings, member))
 
 
 def data_uses(member: Member) -> DataUsesPublic:
@@ -119,16 +139,16 @@ def waitlist_queue(session: Session, limit: int = WAITLIST_SHOWN) -> list[Waitli
 
 def flagged(session: Session) -> list[FlaggedContributionPublic]:
     out = []
-    for row in pipeline.flagged_for_stewards(session):
-        copy = row.report.get("copy") or {}
+    for row, report in queries.flagged_for_stewards(session):
+        copy = report.copy_check
         out.append(
             FlaggedContributionPublic(
                 contribution_id=row.id,
                 created_utc=row.created_utc,
                 member_id=row.member_id,
-                matched_member_id=copy.get("matched_member_id"),
-                similarity=copy.get("similarity"),
-                method=copy.get("method"),
+                matched_member_id=copy.matched_member_id if copy else None,
+                similarity=copy.similarity if copy else None,
+                method=copy.method if copy else None,
                 reasons=list(row.reasons),
             )
         )

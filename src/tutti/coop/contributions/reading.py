@@ -10,7 +10,7 @@ importers never read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,8 +67,17 @@ def _display(path: str, roots: Sequence[Path]) -> str:
     return path.rsplit("/", 1)[-1]
 
 
-def read_upload(paths: Sequence[Path], *, now: datetime | None = None, roots: Sequence[Path] = ()) -> Upload:
-    """Read every path of one upload with the store's importers; never raises for bad input."""
+def read_upload(
+    paths: Sequence[Path],
+    *,
+    now: datetime | None = None,
+    roots: Sequence[Path] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> Upload:
+    """Read every path of one upload with the store's importers; never raises for bad input.
+
+    ``progress(files read, files to read)`` is called as reading moves from one file to the next.
+    """
     options = ReadOptions(now=now or datetime.now(UTC))
     roots = [*roots, *(p.parent for p in paths)]
     reports: dict[str, FileReport] = {}
@@ -79,8 +88,17 @@ def read_upload(paths: Sequence[Path], *, now: datetime | None = None, roots: Se
         return reports.setdefault(name, FileReport(name, fmt))
 
     try:
-        for path in paths:
-            detected = detect(open_export(path))
+        found = [detect(open_export(path)) for path in paths]
+        total = sum(len(entries) for detected in found for _importer, entries in detected.claims)
+        started: set[str] = set()
+
+        def reading(file: str) -> None:
+            if file not in started:
+                started.add(file)
+                if progress is not None:
+                    progress(len(started) - 1, total)
+
+        for detected in found:
             for unread in detected.unread:
                 report(unread.path, None).unread_reason = unread.reason
             for importer, entries in detected.claims:
@@ -88,13 +106,17 @@ def read_upload(paths: Sequence[Path], *, now: datetime | None = None, roots: Se
                     report(entry.path, importer.NAME)
                 for item in importer.read(entries, options):
                     if isinstance(item, PlayBatch):
+                        reading(item.file)
                         report(item.file, importer.NAME).plays += len(item)
                         tables.append(item.table)
                     elif isinstance(item, ImportProblem):
+                        reading(item.file)
                         _count_problem(report(item.file, importer.NAME), item)
                     elif isinstance(item, Skipped):
                         file = report(item.file, importer.NAME)
                         file.skipped[item.reason] = file.skipped.get(item.reason, 0) + item.count
+        if progress is not None:
+            progress(total, total)
     except TuttiError as exc:
         # A damaged archive or file: the upload as a whole is unusable, and says which file and why.
         message = str(exc)

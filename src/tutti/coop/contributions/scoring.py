@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 PLAYS_PER_POINT = 100
 ARTISTS_PER_POINT = 2
@@ -102,6 +103,20 @@ def _profile(con: duckdb.DuckDBPyConnection, table: pa.Table) -> _Profile:
     finally:
         con.unregister("plays")
     return _Profile(int(row[0]), float(row[1]), int(row[2]), int(row[3]), int(row[4]), float(row[5]))
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The plays of an upload new to the member's pooled history, and what they are worth."""
+
+    new_rows: pa.Table
+    score: Score
+
+
+def score_new(rows: pa.Table, existing: pa.Table) -> Scored:
+    """Score an upload's pool rows against the member's pooled plays: only plays not there yet count."""
+    new = rows.filter(pc.invert(pc.is_in(rows.column("play_id"), value_set=existing.column("play_id"))))
+    return Scored(new, score(new, existing))
 
 
 def score(new: pa.Table, existing: pa.Table) -> Score:

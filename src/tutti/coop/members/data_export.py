@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit, crypto
 from tutti.coop.actions import EXPORT_DATA, require
+from tutti.coop.contributions.queries import report_of
 from tutti.coop.errors import KeyDestroyed
 from tutti.coop.models import Contribution, Member
 from tutti.coop.pool.contract import POOL_SCHEMA
@@ -58,11 +59,8 @@ def _member_record(member: Member) -> dict[str, Any]:
 
 
 def _contribution_record(row: Contribution) -> dict[str, Any]:
-    report = dict(row.report)
-    copy = report.get("copy")
-    if isinstance(copy, dict):
-        # Whose history a near-copy matched is for the stewards, not for the uploader.
-        report["copy"] = {k: v for k, v in copy.items() if k != "matched_member_id"}
+    # Whose history a near-copy matched is for the stewards, not for the uploader.
+    report = report_of(row).for_member().to_json()
     return {
         "id": row.id,
         "created_utc": row.created_utc,

@@ -1,7 +1,8 @@
 """Withdrawal: a member leaves, and their data goes with them, provably.
 
 In one transaction (the caller commits): the member's pool folder is deleted, the sealed copies of their uploads
-are deleted, the fingerprints and reports of their contributions are blanked, their data key is destroyed (so any
+are deleted, the fingerprints and reports of their contributions are blanked (an upload still waiting for its
+validation is rejected unchecked), their data key is destroyed (so any
 copy of a pool file or upload that survived somewhere, a backup say, can no longer be opened), their logins and
 API tokens end, their email address and password hash are removed and their status becomes *withdrawn*, which
 keeps them out of every future sale. What stays: the contribution rows' ids, counts and points (the ledger
@@ -9,7 +10,10 @@ needs them) and the audit log, which never held their plays.
 
 The files go with the transaction: they leave the pool's listings at once, are deleted when the caller commits,
 and are put back if it rolls back (``tutti.coop.staged``), their catalog rows with them. The returned proof
-counts the pool rows before and after, from the pool's catalog (``tutti.coop.pool.catalog``).
+counts the pool rows before and after, from the pool's catalog (``tutti.coop.pool.catalog``). It takes the
+cooperative's lock first (``db.lock_cooperative``), as deciding a contribution does: a validation job deciding one
+of the member's uploads meanwhile either finished before (and its pool file is erased here) or finds the
+contribution no longer pending.
 """
 
 from __future__ import annotations
@@ -22,9 +26,20 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit, crypto, staged
 from tutti.coop.actions import WITHDRAW, require
-from tutti.coop.contributions.pipeline import CONTRIBUTIONS_DIR
+from tutti.coop.contributions.report import erased as erased_report
+from tutti.coop.contributions.sealing import member_folder
+from tutti.coop.db import lock_cooperative
 from tutti.coop.members.accounts import logout_everywhere
-from tutti.coop.models import ApiToken, Contribution, Member, MemberKey, Status, WaitlistEntry, utcnow
+from tutti.coop.models import (
+    ApiToken,
+    Contribution,
+    ContributionStatus,
+    Member,
+    MemberKey,
+    Status,
+    WaitlistEntry,
+    utcnow,
+)
 from tutti.coop.pool import catalog
 from tutti.coop.pool.files import pool_of
 from tutti.coop.settings import CoopSettings
@@ -57,19 +72,23 @@ def withdraw(
     """Erase the member's data and close their membership; see the module docstring for exactly what goes."""
     require(WITHDRAW, member)
     when = now or utcnow()
+    lock_cooperative(session)
     pool = pool_of(settings)
     before = catalog.counts(session)
     files_removed = catalog.remove_member(session, pool, member)
 
     blobs = 0
     for contribution in session.scalars(select(Contribution).where(Contribution.member_id == member.id)):
-        if contribution.blob_path:
-            blobs += staged.delete_on_commit(session, settings.data_dir / contribution.blob_path)
-        contribution.blob_path = None
+        for kept in (contribution.blob_path, contribution.upload_path):
+            if kept:
+                blobs += staged.delete_on_commit(session, settings.data_dir / kept)
+        if contribution.status is ContributionStatus.PENDING:
+            contribution.status = ContributionStatus.REJECTED
+        contribution.blob_path = contribution.upload_path = None
         contribution.fingerprint = None
-        contribution.report = {"erased": when.isoformat()}
+        contribution.report = erased_report(contribution.id, contribution.status, when).to_json()
         contribution.reasons = []
-    folder = settings.data_dir / CONTRIBUTIONS_DIR / member.id
+    folder = member_folder(settings, member.id)
     if folder.exists():
         staged.delete_folder_on_commit(session, folder)
 

@@ -1,9 +1,8 @@
-"""Contributions: upload an export, get the validation report itemised; list and reopen the member's reports."""
+"""Contributions: upload an export (stored sealed and validated by a background job), follow its progress, read
+the itemised report; list and reopen the member's contributions."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile, status
@@ -11,14 +10,16 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from tutti.coop import actions, ratelimit
-from tutti.coop.contributions import pipeline
+from tutti.coop import actions, crypto, ratelimit
+from tutti.coop.contributions import validation
+from tutti.coop.contributions.uploads import seal
 from tutti.coop.models import Member
+from tutti.coop.scratch import scratch_folder
 from tutti.coop.settings import CoopSettings
 from tutti.web import views
 from tutti.web.deps import ActingMember, CurrentMember, Db, PageContext, Settings, form_page
 from tutti.web.pages import Page, is_htmx, redirect
-from tutti.web.schemas import ContributionReportPublic, ContributionSummaryPublic
+from tutti.web.schemas import ContributionPublic, ContributionSummaryPublic
 from tutti.web.uploads import ACCEPTED_SUFFIXES, MAX_UPLOAD_BYTES, save_uploads
 
 router = APIRouter(tags=["contributions"])
@@ -29,17 +30,18 @@ Files = Annotated[
 ]
 
 
-def _contribute(
-    db: Session, settings: CoopSettings, member: Member, files: list[UploadFile]
-) -> ContributionReportPublic:
+def _submit(db: Session, settings: CoopSettings, member: Member, files: list[UploadFile]) -> ContributionPublic:
     actions.require(actions.CONTRIBUTE, member)
     # Counted before anything is written, and kept even when the upload is refused.
     ratelimit.hit(db, "upload", member.id)
-    with tempfile.TemporaryDirectory(prefix="tutti-upload-") as scratch:
-        paths = save_uploads(files, Path(scratch))
-        report = pipeline.contribute(db, settings, member, paths)
+    key = crypto.member_key(db, member, settings)
+    # Saving and sealing the files needs no database: its connection goes back to the pool meanwhile.
     db.commit()
-    return views.fresh_report(report)
+    with scratch_folder(settings, "upload-") as scratch:
+        sealed = seal(save_uploads(files, scratch), key)
+    contribution = validation.submit(db, settings, member, sealed)
+    db.commit()
+    return views.contribution_public(db, contribution)
 
 
 def _upload_form(page: Page, member: Member) -> None:
@@ -62,25 +64,37 @@ def upload_form(
     request: Request, db: Db, settings: Settings, member: ActingMember, page: PageContext, files: Files
 ) -> Response:
     _upload_form(page, member)
-    report = _contribute(db, settings, member, files)
-    url = f"/contributions/{report.contribution_id}"
+    contribution = _submit(db, settings, member, files)
+    url = f"/contributions/{contribution.contribution_id}"
     if is_htmx(request):
-        return page.render("_report.html", report=report, headers={"HX-Push-Url": url})
+        return page.render("_contribution.html", c=contribution, headers={"HX-Push-Url": url})
     return redirect(url, request)
 
 
 @router.get("/contributions/{contribution_id}", include_in_schema=False)
 def report_page(contribution_id: str, db: Db, member: CurrentMember, page: PageContext) -> HTMLResponse:
-    return page.render("report.html", report=views.contribution_of(db, member, contribution_id))
+    return page.render("report.html", c=views.contribution_of(db, member, contribution_id))
 
 
-@router.post("/api/contributions", status_code=status.HTTP_201_CREATED)
-def contribute_api(db: Db, settings: Settings, member: ActingMember, files: Files) -> ContributionReportPublic:
-    """Validate an upload and pool its new plays: the report says accepted or rejected, and exactly why.
+@router.get("/contributions/{contribution_id}/progress", include_in_schema=False)
+def progress_fragment(contribution_id: str, db: Db, member: CurrentMember, page: PageContext) -> HTMLResponse:
+    """What the report page polls while the upload is checked: the progress, then the report itself."""
+    return page.render("_contribution.html", c=views.contribution_of(db, member, contribution_id))
 
-    A rejected upload is still a contribution (its report is kept), so both outcomes answer 201.
+
+@router.post(
+    "/api/contributions",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={202: {"description": "Stored, and queued for validation: the contribution is `pending`."}},
+)
+def contribute_api(db: Db, settings: Settings, member: ActingMember, files: Files) -> ContributionPublic:
+    """Upload an export: it is stored sealed with the member's key and validated in the background.
+
+    Answers at once (202) with the contribution, `pending`, and its progress. Follow it with
+    `GET /api/contributions/{contribution_id}` until its status is `accepted` or `rejected`: then it carries the
+    validation report, which says exactly why. A rejected upload is still a contribution (its report is kept).
     """
-    return _contribute(db, settings, member, files)
+    return _submit(db, settings, member, files)
 
 
 @router.get("/api/contributions")
@@ -90,5 +104,6 @@ def contributions_api(db: Db, member: CurrentMember) -> list[ContributionSummary
 
 
 @router.get("/api/contributions/{contribution_id}")
-def contribution_api(contribution_id: str, db: Db, member: CurrentMember) -> ContributionReportPublic:
+def contribution_api(contribution_id: str, db: Db, member: CurrentMember) -> ContributionPublic:
+    """One contribution: its progress while `pending`, its validation report once `accepted` or `rejected`."""
     return views.contribution_of(db, member, contribution_id)

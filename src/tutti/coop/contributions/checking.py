@@ -1,0 +1,55 @@
+"""Checking an upload as read: can it be used at all, do its files agree, could a person have listened like this.
+
+The checks themselves live in ``consistency`` and ``plausibility``; this stage runs them over the plays read and
+words the reasons for a rejection the way the member reads them. It needs nothing but the upload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tutti.coop.contributions import plausibility
+from tutti.coop.contributions.consistency import Consistency, consistency
+from tutti.coop.contributions.reading import Upload
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The upload as read, with the verdicts of the checks that need nothing but the upload."""
+
+    upload: Upload
+    consistency: Consistency | None
+    plausibility: plausibility.Plausibility | None
+    reasons: tuple[str, ...]
+
+    @property
+    def usable(self) -> bool:
+        """Readable and holding plays: worth fingerprinting (even when implausible, as evidence)."""
+        return self.upload.error is None and self.upload.table.num_rows > 0
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.usable
+            and self.consistency is not None
+            and self.consistency.passed
+            and self.plausibility is not None
+            and self.plausibility.passed
+        )
+
+
+def check(upload: Upload) -> Checked:
+    """Run the upload's own checks; the reasons name every failure."""
+    if upload.error is not None:
+        return Checked(upload, None, None, (f"the upload cannot be read: {upload.error}",))
+    if upload.table.num_rows == 0:
+        return Checked(upload, None, None, ("the upload holds no plays Tutti can read",))
+    agreed = consistency(upload.table)
+    plausible = plausibility.check(upload.table, implausible_records=upload.implausible)
+    reasons = [f"files disagree: {agreed.reason}"] if not agreed.passed else []
+    reasons += [f"implausible: {r}" for r in plausible.reasons]
+    if not plausible.passed:
+        reasons.append(
+            f"plausibility score {plausible.score} (needs {plausibility.ACCEPT_SCORE}, and no failed critical check)"
+        )
+    return Checked(upload, agreed, plausible, tuple(reasons))

@@ -1,0 +1,10 @@
+"""Every kind of background job, declared once: workers run these, and the README's table documents each."""
+
+from __future__ import annotations
+
+from tutti.coop.contributions.validation import VALIDATE_CONTRIBUTION
+from tutti.coop.jobs.housekeeping import PURGE_EXPIRED, RECONCILE_POOL, REMOVE_LEFTOVERS
+from tutti.coop.jobs.kinds import JobKind
+
+KINDS: tuple[JobKind, ...] = (VALIDATE_CONTRIBUTION, PURGE_EXPIRED, REMOVE_LEFTOVERS, RECONCILE_POOL)
+KINDS_BY_NAME: dict[str, JobKind] = {kind.name: kind for kind in KINDS}

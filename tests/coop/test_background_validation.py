@@ -1,0 +1,202 @@
+"""Uploads validated by jobs, on SQLite and PostgreSQL: stored sealed and pending, decided by a worker against the
+cooperative as it is when deciding, settled once; uploads that cannot be validated are rejected, not lost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tests.coop.conftest import CoopDb, events, files_of, join, submit, validation_worker
+from tutti.coop import crypto
+from tutti.coop.contributions import pipeline, uploads, validation
+from tutti.coop.contributions.queries import report_of
+from tutti.coop.contributions.report import ContributionReport
+from tutti.coop.errors import DecryptionFailed, NotAllowed
+from tutti.coop.jobs import queue
+from tutti.coop.jobs.run import JobRun
+from tutti.coop.jobs.worker import Worker
+from tutti.coop.members.withdrawal import withdraw
+from tutti.coop.models import Contribution, ContributionStatus, Job, JobStatus, Member, PoolFile, Status
+from tutti.coop.pool import catalog
+from tutti.coop.pool.files import pool_of
+from tutti.coop.scratch import scratch_folder
+
+# Every test here uploads a real export.
+pytestmark = pytest.mark.samples
+
+MICA = ("spotify-extended", "mica-92")
+MICA_PLAYS = 3_290  # both files of the folder
+
+
+def contribution(db: CoopDb, contribution_id: str) -> Contribution:
+    with db.sessions() as session:
+        return session.get_one(Contribution, contribution_id)
+
+
+def test_an_upload_waits_sealed_and_pending_until_a_worker_validates_it(coop_db: CoopDb) -> None:
+    member = join(coop_db, "mica@example.org")
+    files = files_of(*MICA)
+    cid = submit(coop_db, member, files)
+    row = contribution(coop_db, cid)
+    assert row.status is ContributionStatus.PENDING and report_of(row) == ContributionReport(cid, row.status)
+    assert row.upload_path == f"contributions/{member}/{cid}.upload" and row.job_id is not None
+    sealed = (coop_db.settings.data_dir / row.upload_path).read_bytes()
+    # Sealed: nothing of the export can be read from the file, and only the member's key opens it.
+    assert files[-1].read_bytes()[:200] not in sealed and b"spotify" not in sealed.lower()
+    with scratch_folder(coop_db.settings, "test-") as folder:
+        with pytest.raises(DecryptionFailed):
+            uploads.unseal(sealed, crypto.new_data_key(), folder)
+        with coop_db.sessions() as session:
+            key = crypto.member_key(session, session.get_one(Member, member), coop_db.settings)
+        opened = uploads.unseal(sealed, key, folder)
+        assert [p.read_bytes() for p in opened] == [p.read_bytes() for p in files]
+        assert folder.stat().st_mode & 0o777 == 0o700
+    with coop_db.sessions() as session:
+        job = session.get_one(Job, row.job_id)
+        assert (job.kind, job.status, job.unique_key) == (
+            "validate-contribution",
+            JobStatus.QUEUED,
+            f"validate-contribution:{cid}",
+        )
+        assert catalog.counts(session).total == 0
+
+    assert validation_worker(coop_db).drain() == 1
+    row = contribution(coop_db, cid)
+    report = report_of(row)
+    assert row.status is ContributionStatus.ACCEPTED and report.accepted and report.plays_added == MICA_PLAYS
+    assert row.upload_path is None and not (coop_db.settings.data_dir / f"contributions/{member}/{cid}.upload").exists()
+    assert [f.name for f in report.files] == [f.name for f in files]  # names inside the upload, no scratch path
+    with coop_db.sessions() as session:
+        job = session.get_one(Job, row.job_id)
+        assert job.status is JobStatus.DONE and job.attempts == 1 and job.result == {"contribution_id": cid}
+        assert (job.progress_done, job.progress_total) == (len(files) + 4, len(files) + 4)
+        assert [e.member_id for e in events(session, "contribution-accepted")] == [member]
+        assert session.scalar(select(func.count()).select_from(PoolFile)) == 1
+        assert catalog.reconcile(session, pool_of(coop_db.settings)).consistent
+    assert not any((coop_db.settings.data_dir / "scratch").iterdir())
+
+
+def test_only_active_members_may_submit(coop_db: CoopDb) -> None:
+    member = join(coop_db, "later@example.org")
+    with coop_db.sessions.begin() as session:
+        session.get_one(Member, member).status = Status.WAITLISTED
+    with pytest.raises(NotAllowed):
+        submit(coop_db, member, files_of(*MICA))
+    with coop_db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+class Interleaved:
+    """A job's intake that lets other work finish between the checks and the decision (a slower worker)."""
+
+    def __init__(self, inner: pipeline.Intake, meanwhile: Worker) -> None:
+        self.inner = inner
+        self.settings = inner.settings
+        self.meanwhile = meanwhile
+
+    def known(self) -> validation.Known:
+        return self.inner.known()
+
+    @contextmanager
+    def deciding(self) -> Iterator[Session]:
+        assert self.meanwhile.run_one() is not None
+        with self.inner.deciding() as session:
+            yield session
+
+
+def _validate_slowly(db: CoopDb, cid: str, member_id: str) -> ContributionReport | None:
+    """Validate ``cid`` as its job would, while another worker decides the other queued upload meanwhile."""
+    with db.sessions.begin() as session:
+        lease = queue.claim(session, {validation.KIND: validation.VALIDATE_CONTRIBUTION.lease})
+    assert lease is not None and lease.payload == {"contribution_id": cid}
+    run = JobRun(lease, db.sessions, db.settings)
+    intake = Interleaved(validation._InJob(run, member_id), validation_worker(db))
+    with db.sessions() as session:
+        row = session.get_one(Contribution, cid)
+        key = crypto.member_key(session, session.get_one(Member, member_id), db.settings)
+        sealed = (db.settings.data_dir / str(row.upload_path)).read_bytes()
+    with scratch_folder(db.settings, "test-") as folder:
+        return pipeline.run(intake, cid, uploads.unseal(sealed, key, folder), now=row.created_utc, roots=[folder])
+
+
+def test_the_decision_sees_a_copy_accepted_while_the_upload_was_checked(coop_db: CoopDb) -> None:
+    owner, copier = join(coop_db, "owner@example.org"), join(coop_db, "copier@example.org")
+    copied = submit(coop_db, copier, files_of(*MICA))
+    original = submit(coop_db, owner, files_of(*MICA))
+    # The copy is checked first, when no other history exists; the original is accepted before the copy's decision.
+    report = _validate_slowly(coop_db, copied, copier)
+    assert contribution(coop_db, original).status is ContributionStatus.ACCEPTED
+    assert report is not None and report.status is ContributionStatus.REJECTED
+    assert report.copy_check is not None and report.copy_check.near_copy and report.copy_check.compared_members == 1
+    assert report.copy_check.matched_member_id == owner and report.plays_added == 0
+    pool = pool_of(coop_db.settings)
+    with coop_db.sessions() as session:
+        assert list(catalog.counts(session).per_member) == [session.get_one(Member, owner).pseudonym]
+        assert [e.member_id for e in events(session, "contribution-flagged")] == [copier]
+        assert catalog.reconcile(session, pool).consistent
+
+
+def test_the_decision_counts_only_plays_not_pooled_meanwhile_by_the_same_member(coop_db: CoopDb) -> None:
+    member = join(coop_db, "twice@example.org")
+    later = submit(coop_db, member, files_of(*MICA))
+    earlier = submit(coop_db, member, files_of(*MICA))
+    report = _validate_slowly(coop_db, later, member)
+    first = report_of(contribution(coop_db, earlier))
+    assert first.accepted and first.plays_added == MICA_PLAYS
+    # Checked when the pool held none of these plays, decided after they were pooled: nothing new, no points.
+    assert report is not None and report.accepted and report.plays_added == 0 and report.points == 0
+    with coop_db.sessions() as session:
+        assert catalog.counts(session).total == MICA_PLAYS
+        assert session.scalar(select(func.count()).select_from(PoolFile)) == 1
+
+
+def test_an_upload_pending_when_its_member_withdraws_is_never_validated(coop_db: CoopDb) -> None:
+    member = join(coop_db, "leaving@example.org")
+    cid = submit(coop_db, member, files_of(*MICA))
+    with coop_db.sessions.begin() as session:
+        proof = withdraw(session, coop_db.settings, session.get_one(Member, member))
+    assert proof.blobs_destroyed == 1 and proof.erased
+    row = contribution(coop_db, cid)
+    assert row.status is ContributionStatus.REJECTED and row.upload_path is None
+    assert report_of(row).erased_utc is not None
+    assert not (coop_db.settings.data_dir / "contributions" / member).exists()
+    assert validation_worker(coop_db).drain() == 1
+    with coop_db.sessions() as session:
+        assert session.get_one(Job, row.job_id).status is JobStatus.DONE
+        assert catalog.counts(session).total == 0 and events(session, "contribution-rejected") == []
+
+
+def test_an_upload_whose_sealed_file_is_gone_is_rejected_as_not_checked(coop_db: CoopDb) -> None:
+    member = join(coop_db, "unlucky@example.org")
+    cid = submit(coop_db, member, files_of(*MICA))
+    (coop_db.settings.data_dir / str(contribution(coop_db, cid).upload_path)).unlink()
+    assert validation_worker(coop_db).drain() == 1
+    row = contribution(coop_db, cid)
+    assert row.status is ContributionStatus.REJECTED and row.reasons == [validation.NOT_VALIDATED]
+    with coop_db.sessions() as session:
+        job = session.get_one(Job, row.job_id)
+        assert job.status is JobStatus.FAILED and job.error == "upload-missing: the sealed upload file is not there"
+        [rejected] = events(session, "contribution-rejected")
+        assert rejected.member_id == member and validation.NOT_VALIDATED in rejected.payload
+
+
+def test_an_upload_whose_every_attempt_died_is_rejected_as_not_checked(coop_db: CoopDb) -> None:
+    member = join(coop_db, "crashy@example.org")
+    cid = submit(coop_db, member, files_of(*MICA))
+    leases = {validation.KIND: validation.VALIDATE_CONTRIBUTION.lease}
+    moment = contribution(coop_db, cid).created_utc
+    for _attempt in range(validation.VALIDATE_CONTRIBUTION.max_attempts):
+        with coop_db.sessions.begin() as session:
+            assert queue.claim(session, leases, now=moment) is not None
+        # The worker dies: nothing renews the lease, and another worker recovers the job after it expired.
+        moment += validation.VALIDATE_CONTRIBUTION.lease * 2
+        queue.recover(coop_db.sessions, now=moment, gave_up=validation.VALIDATE_CONTRIBUTION.gave_up)
+    row = contribution(coop_db, cid)
+    assert row.status is ContributionStatus.REJECTED and row.reasons == [validation.NOT_VALIDATED]
+    assert not (coop_db.settings.data_dir / f"contributions/{member}/{cid}.upload").exists()
+    with coop_db.sessions() as session:
+        assert session.get_one(Job, row.job_id).error == queue.LEASE_EXPIRED
