@@ -32,7 +32,11 @@ def test_openapi_describes_the_api_and_no_page_loads_a_cdn(client: TestClient) -
     assert schema["info"]["title"] == "Tutti cooperative"
     upload_op = schema["paths"]["/api/contributions"]["post"]
     assert "multipart/form-data" in upload_op["requestBody"]["content"]
-    assert set(upload_op["responses"]) == {"202", "422"}
+    # Every answer it can give: a rule's refusal, no login, not allowed, a conflict, too large, malformed, too often.
+    assert set(upload_op["responses"]) == {"202", "400", "401", "403", "409", "413", "422", "429"}
+    assert "ErrorPublic" in str(upload_op["responses"]["401"]) and "HTTPValidationError" in str(
+        upload_op["responses"]["422"]
+    )
     assert "ContributionPublic" in str(upload_op["responses"]["202"]) and "pending" in str(upload_op["responses"])
     followed = schema["paths"]["/api/contributions/{contribution_id}"]["get"]
     assert "ContributionPublic" in str(followed["responses"]["200"])
@@ -58,7 +62,7 @@ def test_signup_logs_in_with_a_protected_cookie(app: FastAPI) -> None:
 
 def test_signup_refusals_name_the_problem(client: TestClient) -> None:
     weak = client.post("/api/signup", json={"email": "ada@example.org", "password": "short"})
-    assert weak.status_code == 422 and "at least 10 characters" in weak.json()["detail"]
+    assert weak.status_code == 400 and "at least 10 characters" in weak.json()["detail"]
     api_signup(client, "ada@example.org")
     taken = client.post("/api/signup", json={"email": "ADA@example.org", "password": PASSWORD})
     assert taken.status_code == 409

@@ -25,7 +25,7 @@ from tutti.web.deps import (
     set_login_cookie,
 )
 from tutti.web.pages import redirect, safe_next
-from tutti.web.schemas import MAX_EMAIL, MAX_PASSWORD, LoginCreate, SessionPublic, SignupCreate
+from tutti.web.schemas import MAX_EMAIL, MAX_PASSWORD, ErrorPublic, LoginCreate, SessionPublic, SignupCreate
 
 router = APIRouter(tags=["session"])
 
@@ -108,7 +108,7 @@ def signup_api(
     return SessionPublic(member=views.member_public(db, member), csrf_token=csrf_token)
 
 
-@router.post("/api/session")
+@router.post("/api/session", responses={401: {"model": ErrorPublic, "description": "Email or password is wrong."}})
 def login_api(
     body: LoginCreate, request: Request, response: Response, db: Db, settings: Settings, client: Client
 ) -> SessionPublic:

@@ -26,7 +26,10 @@ router = APIRouter(tags=["contributions"])
 
 Files = Annotated[
     list[UploadFile],
-    File(description="The export: its zip as the service sent it, or any of its files (several at once)."),
+    File(
+        description="The export: its zip as the service sent it, or any of its files (several at once).",
+        min_length=1,
+    ),
 ]
 
 
