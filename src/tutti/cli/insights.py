@@ -104,7 +104,7 @@ def recap_command(
     with err_console.status("drawing the page"):
         written = write_recap_html(recap, target)
     console.print(str(written), highlight=False)
-    err_console.print(f"[dim]play rule {recap.rule}; time zone {recap.zone}[/]", highlight=False)
+    err_console.print(f"[dim]play rule {recap.rule}; time zone {recap.zone}: {recap.zone_note}[/]", highlight=False)
     if open_page:
         webbrowser.open(written.resolve().as_uri())
 
