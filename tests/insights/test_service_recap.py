@@ -47,12 +47,12 @@ def _top(music: list[RawPlay], tracks: bool) -> str:
     groups: dict[tuple[str, str], list[RawPlay]] = {}
     for p in music:
         if p.track or not tracks:
-            groups.setdefault((p.artist.lower(), p.track.lower() if tracks else ""), []).append(p)
+            groups.setdefault(((p.artist or "").lower(), (p.track or "").lower() if tracks else ""), []).append(p)
     ranked = []
     for plays in groups.values():
-        artist = min(p.artist for p in plays)
-        name = f"{min(p.track for p in plays)} ({artist})" if tracks else artist
-        ranked.append((-len(plays), -sum(p.ms for p in plays), name))
+        artist = min(p.artist or "" for p in plays)
+        name = f"{min(p.track or '' for p in plays)} ({artist})" if tracks else artist
+        ranked.append((-len(plays), -sum(p.ms or 0 for p in plays), name))
     return ", ".join(name for _, _, name in sorted(ranked)[:5])
 
 
@@ -78,19 +78,19 @@ def test_wrapped_2023_beside_our_figures_recomputed_from_the_raw_files() -> None
 
     assert (figures["minutes listened"].theirs, figures["minutes listened"].ours) == (
         minutes(metrics["totalMsListened"]),
-        minutes(sum(p.ms for p in window)),
+        minutes(sum(p.ms or 0 for p in window)),
     )
     assert (figures["podcast minutes"].theirs, figures["podcast minutes"].ours) == (
         minutes(wrapped["topPodcasts"]["totalPodcastMilliseconds"]),
-        minutes(sum(p.ms for p in window if p.kind == "podcast")),
+        minutes(sum(p.ms or 0 for p in window if p.kind == "podcast")),
     )
     assert (figures["different artists"].theirs, figures["different artists"].ours) == (
         f"{artists['numUniqueArtists']:,}",
-        f"{len({p.artist.lower() for p in music}):,}",
+        f"{len({(p.artist or '').lower() for p in music}):,}",
     )
     assert (figures["different tracks"].theirs, figures["different tracks"].ours) == (
         f"{tracks['distinctTracksPlayed']:,}",
-        f"{len({(p.artist.lower(), p.track.lower()) for p in music if p.track}):,}",
+        f"{len({((p.artist or '').lower(), (p.track or '').lower()) for p in music if p.track}):,}",
     )
     top_artist_uris = [a["artistUri"] for a in artists["topArtists"]]
     halves = [(10, 2), (11, 1)]
@@ -142,7 +142,9 @@ def test_wrapped_2023_beside_our_figures_recomputed_from_the_raw_files() -> None
         }
         theirs = sum(n for h, n in listed.items() if h in halves)
         ours = sum(
-            1 for p in music if p.artist.lower() == name.lower() and _half(p.day) in listed and _half(p.day) in halves
+            1
+            for p in music
+            if (p.artist or "").lower() == name.lower() and _half(p.day) in listed and _half(p.day) in halves
         )
         figure = figures[f"streams of {name}"]
         assert (figure.theirs, figure.ours) == (str(theirs), str(ours))
@@ -153,7 +155,7 @@ def test_wrapped_2023_beside_our_figures_recomputed_from_the_raw_files() -> None
     day = date.fromisoformat(metrics["mostListenedDay"])
     busiest = figures[f"minutes on the most listened day, {day}"]
     assert busiest.theirs == f"{metrics['mostListenedDayMinutes']:,.0f} min"
-    assert busiest.ours == f"{sum(p.ms for p in raw if p.day == day) / 60_000:,.0f} min"
+    assert busiest.ours == f"{sum(p.ms or 0 for p in raw if p.day == day) / 60_000:,.0f} min"
 
     text = " ".join(comparison.explanation)
     assert "Different windows" in text and "1 Jan to mid-November; the file does not give the cut-off" in text
@@ -175,7 +177,7 @@ def _matched_by_pattern(
     ours: dict[str, Counter[tuple[int, int]]] = {}
     names: dict[str, str] = {}
     for p in music:
-        if START <= p.day <= END:
+        if START <= p.day <= END and p.artist:
             ours.setdefault(p.artist.lower(), Counter())[_half(p.day)] += 1
             names[p.artist.lower()] = min(names.get(p.artist.lower(), p.artist), p.artist)
     found: dict[str, str] = {}
@@ -235,7 +237,7 @@ def test_a_synthetic_recap_is_compared_over_spotifys_window() -> None:
     plays += [song("Air", "Sexy Boy", utc(2022, 3, 2, 18), ms=100_000), song("Justice", "Genesis", utc(2022, 1, 1, 8))]
     plays += [song("Air", "Kelly", utc(2022, 12, 1)), song("Pod", "Ep", utc(2022, 3, 4), kind=ContentKind.PODCAST)]
     store = synthetic_store(plays)
-    items = [
+    items: list[ServiceRecap | LibraryItem] = [
         ServiceRecap(Source.SPOTIFY_ACCOUNT, "Wrapped2022.json", 2022, json.dumps(WRAPPED)),
         LibraryItem(Source.SPOTIFY_ACCOUNT, "YourLibrary.json", LibraryKind.ARTIST, "Air", uri="spotify:artist:air"),
         LibraryItem(
@@ -335,7 +337,7 @@ def test_everything_a_2024_file_holds_is_shown_as_spotifys_and_nothing_missing_a
     plays = [song("Air", "Sexy Boy", utc(2024, 3, d)) for d in (1, 2, 3, 20)]
     plays += [song("Justice", "Genesis", utc(2024, 3, 5)), song("Justice", "D.A.N.C.E.", utc(2024, 11, 2))]
     store = synthetic_store(plays)
-    items = [
+    items: list[ServiceRecap | LibraryItem] = [
         ServiceRecap(Source.SPOTIFY_ACCOUNT, "Wrapped2024.json", 2024, json.dumps(WRAPPED_2024)),
         LibraryItem(Source.SPOTIFY_ACCOUNT, "YourLibrary.json", LibraryKind.ARTIST, "Air", uri="spotify:artist:air"),
     ]
