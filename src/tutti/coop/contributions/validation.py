@@ -130,7 +130,13 @@ def validate(run: JobRun) -> None:
         paths = _unseal(sealed_path, key, scratch)
         reporter = _Reporter(run)
         pipeline.run(
-            _InJob(run, member.id), contribution_id, paths, now=utcnow(), roots=[scratch], progress=reporter.progress
+            _InJob(run, member.id),
+            contribution_id,
+            paths,
+            now=utcnow(),
+            roots=[scratch],
+            progress=reporter.progress,
+            spool=scratch,
         )
 
 
