@@ -57,7 +57,8 @@ def submit(
     when = now or utcnow()
     contribution_id = new_id()
     path = uploads.upload_path(settings, member.id, contribution_id)
-    staged.write_on_commit(session, path, lambda to: to.write_bytes(sealed.data))
+    # The sealed file moves into place (within the data folder: a rename) and appears when the session commits.
+    staged.write_on_commit(session, path, lambda to: shutil.move(sealed.path, to))
     contribution = Contribution(
         id=contribution_id,
         member_id=member.id,
@@ -142,11 +143,9 @@ def validate(run: JobRun) -> None:
 
 def _unseal(sealed_path: Path, key: bytes, folder: Path) -> list[Path]:
     try:
-        sealed = sealed_path.read_bytes()
+        return uploads.unseal(sealed_path, key, folder)
     except FileNotFoundError:
         raise JobFailed("upload-missing", "the sealed upload file is not there") from None
-    try:
-        return uploads.unseal(sealed, key, folder)
     except DecryptionFailed:
         raise JobFailed("upload-unreadable", "the sealed upload does not open with the member's key") from None
 

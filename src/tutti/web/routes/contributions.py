@@ -38,9 +38,11 @@ def _submit(db: Session, settings: CoopSettings, member: Member, files: list[Upl
     # Saving and sealing the files needs no database: its connection goes back to the pool meanwhile.
     db.commit()
     with scratch_folder(settings, "upload-") as scratch:
-        sealed = seal(save_uploads(files, scratch), key)
-    contribution = validation.submit(db, settings, member, sealed)
-    db.commit()
+        saved = scratch / "files"
+        saved.mkdir()
+        sealed = seal(save_uploads(files, saved), key, scratch / "sealed")
+        contribution = validation.submit(db, settings, member, sealed)
+        db.commit()
     return views.contribution_public(db, contribution)
 
 
