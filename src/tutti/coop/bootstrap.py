@@ -29,6 +29,7 @@ from tutti.coop.settings import (
     check_existing_master_key,
     data_dir_for,
     database_url_for,
+    db_connections,
     load_coop_settings,
 )
 
@@ -167,7 +168,7 @@ def open_cooperative(home: Path | None, database_url: str | None) -> Running:
     sign a checkpoint of the log as it is."""
     data_dir = data_dir_for(home)
     url = database_url_for(data_dir, database_url)
-    engine = make_engine(url)
+    engine = make_engine(url, connections=db_connections())
     try:
         upgrade(engine)
         with Session(engine) as session:

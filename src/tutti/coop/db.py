@@ -20,33 +20,39 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from tutti.coop.errors import ConfigError
 from tutti.coop.models import Cooperative
-from tutti.coop.settings import CoopSettings
+from tutti.coop.settings import DEFAULT_DB_CONNECTIONS, CoopSettings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SETTINGS_KEY = "coop_settings"
 # Seconds a writer waits for another process's write to finish before SQLite gives up.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Connections a pool keeps open between bursts; the rest of ``connections`` are opened as needed.
+POOL_KEPT = 10
 
 
-def make_engine(url: str, *, schema: str | None = None) -> Engine:
+def make_engine(url: str, *, schema: str | None = None, connections: int = DEFAULT_DB_CONNECTIONS) -> Engine:
     """An engine for ``url``: SQLite with foreign keys, WAL and secure delete; PostgreSQL through psycopg 3.
 
     ``schema`` (PostgreSQL only) puts every table in that schema through the search path: tests isolate
-    themselves this way.
+    themselves this way. ``connections`` bounds the pool: a few are kept open, the rest opened when a burst
+    needs them (SQLAlchemy's default, 15, is fewer than the requests a server handles at once).
     """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
+    pool = {"pool_size": min(POOL_KEPT, connections), "max_overflow": max(0, connections - POOL_KEPT)}
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _create_private(Path(parsed.database))
-        engine = create_engine(parsed)
+            engine = create_engine(parsed, **pool)
+        else:
+            engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
         connect_args: dict[str, Any] = {}
         if schema is not None:
             connect_args["options"] = f"-csearch_path={schema}"
-        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **pool)
     raise ConfigError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://...")
 
 

@@ -66,6 +66,17 @@ LEASE_SECONDS = Setting(
     "Seconds a worker holds a job between heartbeats before another worker may take it over (default: each job "
     "kind's own lease, 60 for validating an upload).",
 )
+DB_CONNECTIONS = Setting(
+    "TUTTI_COOP_DB_CONNECTIONS",
+    "Database connections each server or worker process may open at most (default: 50: one for each of the 40 "
+    "requests the server handles at once, each upload being stored and each background worker, so that no request "
+    "waits for a connection). Requests hold one only while they read or write, never two.",
+)
+UPLOADS_AT_ONCE = Setting(
+    "TUTTI_COOP_UPLOADS_AT_ONCE",
+    "Uploads the server stores at once, saving and sealing their files (default: 4); more wait their turn "
+    "holding neither a thread nor a database connection, so a burst of uploads leaves the other pages answering.",
+)
 
 COOP_SETTINGS: tuple[Setting, ...] = (
     DATA_DIR,
@@ -79,6 +90,8 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     STEWARD_PASSWORD,
     WORKERS,
     LEASE_SECONDS,
+    DB_CONNECTIONS,
+    UPLOADS_AT_ONCE,
 )
 
 MASTER_KEY_FILE = "master.key"
@@ -86,6 +99,8 @@ DATABASE_FILE = "coop.sqlite"
 DEFAULT_SESSION_HOURS = 12
 DEFAULT_CAPACITY = 100
 DEFAULT_WORKERS = 1
+DEFAULT_DB_CONNECTIONS = 50
+DEFAULT_UPLOADS_AT_ONCE = 4
 KEY_BYTES = 32
 # argon2-cffi's own defaults (RFC 9106's low-memory profile), what every password was hashed with before the cost
 # could be set. Less than 8 MiB makes a stolen hash cheap to guess on a graphics card.
@@ -117,6 +132,7 @@ class CoopSettings:
     workers: int = DEFAULT_WORKERS
     # None: each job kind's own lease (``tutti.coop.jobs.registry``).
     lease_seconds: int | None = None
+    uploads_at_once: int = DEFAULT_UPLOADS_AT_ONCE
 
     @classmethod
     def for_tests(
@@ -177,7 +193,13 @@ def load_coop_settings(
         ),
         workers=_positive_int(WORKERS, DEFAULT_WORKERS, minimum=0),
         lease_seconds=_positive_int(LEASE_SECONDS, None, minimum=1),
+        uploads_at_once=_positive_int(UPLOADS_AT_ONCE, DEFAULT_UPLOADS_AT_ONCE, minimum=1),
     )
+
+
+def db_connections() -> int:
+    """TUTTI_COOP_DB_CONNECTIONS: read before the settings, since the engine that loads them is sized by it."""
+    return _positive_int(DB_CONNECTIONS, DEFAULT_DB_CONNECTIONS, minimum=2)
 
 
 def check_existing_master_key(home: Path | None = None) -> None:
