@@ -97,7 +97,7 @@ def test_a_backup_made_before_a_withdrawal_cannot_be_opened_after_the_next_rotat
     assert wrapped is not None
     backup = tmp_path / "backup"
     shutil.copytree(keyed.settings.data_dir, backup, ignore=shutil.ignore_patterns(MASTER_KEY_FILE))
-    with keyed.sessions.begin() as session:
+    with keyed.sessions() as session:
         withdraw(session, keyed.settings, session.get_one(Member, leaving))
     # Until the rotation, the master key still opens the member key the backup holds.
     assert unwrap(keyed.settings.master_key, wrapped, member_key_context(leaving))
