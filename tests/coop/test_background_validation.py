@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tests.coop.conftest import CoopDb, events, files_of, join, submit, validation_worker
 from tutti.coop import crypto
 from tutti.coop.contributions import pipeline, sealed_reports, uploads, validation
+from tutti.coop.contributions.known import Known
 from tutti.coop.contributions.queries import report_of
 from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.errors import DecryptionFailed, NotAllowed
@@ -104,7 +105,7 @@ class Interleaved:
         self.settings = inner.settings
         self.meanwhile = meanwhile
 
-    def known(self) -> validation.Known:
+    def known(self) -> Known:
         return self.inner.known()
 
     @contextmanager

@@ -78,7 +78,8 @@ def test_a_copy_of_another_members_export_is_rejected_and_flagged(coop_db: CoopD
     assert report.copy_check is not None and report.copy_check.near_copy and report.copy_check.similarity == 1.0
     assert report.copy_check.matched_member_id == owner
     assert any(reason.startswith("near-copy, flagged for the stewards") for reason in report.reasons)
-    assert report.for_member().copy_check is not None and report.for_member().copy_check.matched_member_id is None
+    shown = report.for_member().copy_check
+    assert shown is not None and shown.matched_member_id is None
     with coop_db.sessions() as session:
         copier_row = session.get_one(Member, copier)
         assert copier_row.pseudonym not in pool_of(coop_db.settings).footer_counts().per_member

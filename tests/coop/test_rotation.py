@@ -150,7 +150,7 @@ def test_a_failed_rotation_changes_nothing(keyed: CoopDb, monkeypatch: pytest.Mo
     def refuse(*_: object, **__: object) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(rotation.audit, "record", refuse)
+    monkeypatch.setattr(audit, "record", refuse)
     with keyed.sessions() as session, pytest.raises(RuntimeError):
         rotation.rotate(session, keyed.settings)
     assert sorted(p.name for p in keyed.settings.data_dir.glob(MASTER_KEY_FILE + "*")) == [MASTER_KEY_FILE]

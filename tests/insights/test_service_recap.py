@@ -42,12 +42,12 @@ def _top(music: list[RawPlay], tracks: bool) -> str:
     groups: dict[tuple[str, str], list[RawPlay]] = {}
     for p in music:
         if p.track or not tracks:
-            groups.setdefault((p.artist.lower(), p.track.lower() if tracks else ""), []).append(p)
+            groups.setdefault(((p.artist or "").lower(), (p.track or "").lower() if tracks else ""), []).append(p)
     ranked = []
     for plays in groups.values():
-        artist = min(p.artist for p in plays)
-        name = f"{min(p.track for p in plays)} ({artist})" if tracks else artist
-        ranked.append((-len(plays), -sum(p.ms for p in plays), name))
+        artist = min(p.artist or "" for p in plays)
+        name = f"{min(p.track or '' for p in plays)} ({artist})" if tracks else artist
+        ranked.append((-len(plays), -sum(p.ms or 0 for p in plays), name))
     return ", ".join(name for _, _, name in sorted(ranked)[:5])
 
 
@@ -73,19 +73,19 @@ def test_wrapped_2023_beside_our_figures_recomputed_from_the_raw_files() -> None
 
     assert (figures["minutes listened"].theirs, figures["minutes listened"].ours) == (
         minutes(metrics["totalMsListened"]),
-        minutes(sum(p.ms for p in window)),
+        minutes(sum(p.ms or 0 for p in window)),
     )
     assert (figures["podcast minutes"].theirs, figures["podcast minutes"].ours) == (
         minutes(wrapped["topPodcasts"]["totalPodcastMilliseconds"]),
-        minutes(sum(p.ms for p in window if p.kind == "podcast")),
+        minutes(sum(p.ms or 0 for p in window if p.kind == "podcast")),
     )
     assert (figures["different artists"].theirs, figures["different artists"].ours) == (
         f"{artists['numUniqueArtists']:,}",
-        f"{len({p.artist.lower() for p in music}):,}",
+        f"{len({(p.artist or '').lower() for p in music}):,}",
     )
     assert (figures["different tracks"].theirs, figures["different tracks"].ours) == (
         f"{tracks['distinctTracksPlayed']:,}",
-        f"{len({(p.artist.lower(), p.track.lower()) for p in music if p.track}):,}",
+        f"{len({((p.artist or '').lower(), (p.track or '').lower()) for p in music if p.track}):,}",
     )
     top_artist_uris = [a["artistUri"] for a in artists["topArtists"]]
     assert figures["top artists"].theirs == ", ".join(shown.get(u, u) for u in top_artist_uris)
@@ -106,7 +106,7 @@ def test_wrapped_2023_beside_our_figures_recomputed_from_the_raw_files() -> None
             for b in m["biweeklyStreams"]
             if (m["month"], b["period"]) in halves
         )
-        ours = sum(1 for p in music if p.artist.lower() == name.lower() and date(2023, 10, 16) <= p.day <= END)
+        ours = sum(1 for p in music if (p.artist or "").lower() == name.lower() and date(2023, 10, 16) <= p.day <= END)
         figure = figures[f"streams of {name}"]
         assert (figure.theirs, figure.ours) == (str(theirs), str(ours))
         assert "2023-10-16..2023-11-15" in figure.note
@@ -117,7 +117,7 @@ def test_wrapped_2023_beside_our_figures_recomputed_from_the_raw_files() -> None
     day = date.fromisoformat(metrics["mostListenedDay"])
     busiest = figures[f"minutes on the most listened day, {day}"]
     assert busiest.theirs == f"{metrics['mostListenedDayMinutes']:,.0f} min"
-    assert busiest.ours == f"{sum(p.ms for p in raw if p.day == day) / 60_000:,.0f} min"
+    assert busiest.ours == f"{sum(p.ms or 0 for p in raw if p.day == day) / 60_000:,.0f} min"
 
     text = " ".join(comparison.explanation)
     assert "Different windows" in text and "1 Jan to mid-November; the file does not give the cut-off" in text
@@ -158,7 +158,7 @@ def test_a_synthetic_recap_is_compared_over_spotifys_window() -> None:
     plays += [song("Air", "Sexy Boy", utc(2022, 3, 2, 18), ms=100_000), song("Justice", "Genesis", utc(2022, 1, 1, 8))]
     plays += [song("Air", "Kelly", utc(2022, 12, 1)), song("Pod", "Ep", utc(2022, 3, 4), kind=ContentKind.PODCAST)]
     store = synthetic_store(plays)
-    items = [
+    items: list[ServiceRecap | LibraryItem] = [
         ServiceRecap(Source.SPOTIFY_ACCOUNT, "Wrapped2022.json", 2022, json.dumps(WRAPPED)),
         LibraryItem(Source.SPOTIFY_ACCOUNT, "YourLibrary.json", LibraryKind.ARTIST, "Air", uri="spotify:artist:air"),
         LibraryItem(

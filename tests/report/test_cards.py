@@ -31,7 +31,7 @@ PER_MONTH = {2023: {OLD: 20}, 2024: {SISTER: 15, NIGHT: 10, OLAFUR: 5}}
 
 
 def _synthetic_plays() -> list[Play]:
-    plays = []
+    plays: list[Play] = []
     for year, artists in PER_MONTH.items():
         for month in range(1, 13):
             for artist, count in artists.items():

@@ -56,7 +56,12 @@ def open_offline(browser: Any, path: Path, viewport: dict[str, int]) -> Iterator
 
     context.route("**/*", route)
     page.on("request", lambda request: visit.requests.append(request.url))
-    page.on("console", lambda message: message.type == "error" and visit.console_errors.append(message.text))
+
+    def console(message: Any) -> None:
+        if message.type == "error":
+            visit.console_errors.append(message.text)
+
+    page.on("console", console)
     page.on("pageerror", lambda error: visit.page_errors.append(str(error)))
     page.goto(own)
     # vega-embed draws asynchronously; the page marks each container when its chart is drawn (or failed)

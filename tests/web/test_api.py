@@ -170,7 +170,9 @@ def test_uploading_a_real_export_answers_the_itemised_report(app: FastAPI, clien
     report = upload(client, sample(), bearer(secret))
     assert report["status"] == "accepted" and report["reasons"] == []
     assert report["plays_read"] == report["plays_added"] == MICA_PLAYS
-    [file] = report["files"]  # type: ignore[misc]
+    files = report["files"]
+    assert isinstance(files, list)
+    [file] = files
     assert file["name"] == sample().name and file["format"] == "spotify_extended" and file["plays"] == MICA_PLAYS
     plausibility = report["plausibility"]
     assert isinstance(plausibility, dict) and plausibility["passed"] and plausibility["score"] >= 60

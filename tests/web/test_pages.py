@@ -67,7 +67,7 @@ def signup_form(client: TestClient, email: str, password: str = PASSWORD) -> str
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
-    return response.headers["location"]
+    return str(response.headers["location"])
 
 
 def member_token(client: TestClient, page: str = "/dashboard") -> str:
