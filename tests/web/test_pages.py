@@ -244,7 +244,7 @@ def test_export_and_withdrawal_from_the_pages(client: TestClient) -> None:
     assert download.headers["content-type"] == "application/zip"
     assert "member.json" in zipfile.ZipFile(io.BytesIO(download.content)).namelist()
     confirm_page = client.get("/withdraw").text
-    assert "destroys your data key" in confirm_page
+    assert "your data key is destroyed" in confirm_page and "What stays" in confirm_page
     token = member_token(client, "/withdraw")
     refused = client.post("/withdraw", data={"confirm": "yes please", "csrf_token": token})
     assert refused.status_code == 400 and "nothing was erased" in refused.text

@@ -1,7 +1,8 @@
 """Accounts: signup, login sessions (with a CSRF secret each), logout and roles.
 
-Passwords are hashed with Argon2id at the cost the cooperative's settings name (``password_time_cost``,
-``password_memory_kib``); a hash made at another cost is redone at the member's next login. Session tokens are
+Addresses are sealed and found by a keyed hash (``emails``). Passwords are hashed with Argon2id at the cost the
+cooperative's settings name (``password_time_cost``, ``password_memory_kib``); a hash made at another cost is
+redone at the member's next login. Session tokens are
 stored as SHA-256 hashes only, so a copy of the database lets nobody log in. Every login failure reads the same,
 and takes about as long, whether the email exists or not: an unknown email is checked against a decoy hash of
 the same cost.
@@ -26,8 +27,8 @@ from tutti.coop import audit, ratelimit
 from tutti.coop.actions import SET_ROLE, SIGNUP, require
 from tutti.coop.db import settings_of
 from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotFound, Unauthenticated
-from tutti.coop.members import waitlist
-from tutti.coop.models import LoginSession, Member, Role, Status, utcnow
+from tutti.coop.members import emails, waitlist
+from tutti.coop.models import LoginSession, Member, Role, Status, new_id, utcnow
 
 MIN_PASSWORD = 10
 # Long enough for any passphrase, short enough that hashing it is not a way to load the server.
@@ -80,12 +81,14 @@ def create_member(
     """A new waitlisted member (not yet placed, not yet audited): the shared first step of signup and init."""
     address = normalise_email(email)
     check_password(password)
-    if session.scalars(select(Member.id).where(Member.email == address)).first() is not None:
+    settings = settings_of(session)
+    if emails.find_member(session, settings, address) is not None:
         raise Conflict("an account with this email already exists")
     hashed = password_hasher(session).hash(password)
-    member = Member(email=address, password_hash=hashed, role=role, created_utc=now or utcnow())
+    member = Member(id=new_id(), password_hash=hashed, role=role, created_utc=now or utcnow())
     session.add(member)
     try:
+        emails.set_email(session, settings, member, address)
         session.flush()
     except IntegrityError:
         # Another signup with the same address won the race; the caller rolls back, as after any refusal.
@@ -121,7 +124,7 @@ def login(
     ratelimit.hit(session, "login-email", address, now=when)
     if client is not None:
         ratelimit.hit(session, "login-client", client, now=when)
-    member = session.scalars(select(Member).where(Member.email == address)).one_or_none()
+    member = emails.find_member(session, settings_of(session), address)
     stored = member.password_hash if member is not None and member.password_hash else None
     hasher = password_hasher(session)
     try:
