@@ -8,11 +8,13 @@ import hashlib
 import hmac
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
 
 from tutti.coop.errors import ConfigError
+from tutti.coop.limits import LIMITS, Rule, default_rules, rules_from
 from tutti.settings import Setting, home_dir
 
 DATA_DIR = Setting(
@@ -79,6 +81,7 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     STEWARD_PASSWORD,
     WORKERS,
     LEASE_SECONDS,
+    *(limit.setting for limit in LIMITS),
 )
 
 MASTER_KEY_FILE = "master.key"
@@ -117,6 +120,8 @@ class CoopSettings:
     workers: int = DEFAULT_WORKERS
     # None: each job kind's own lease (``tutti.coop.jobs.registry``).
     lease_seconds: int | None = None
+    # Every limit of ``tutti.coop.limits.LIMITS`` by action: its setting's value, else its default.
+    limits: Mapping[str, Rule] = field(default_factory=default_rules)
 
     @classmethod
     def for_tests(
@@ -177,6 +182,7 @@ def load_coop_settings(
         ),
         workers=_positive_int(WORKERS, DEFAULT_WORKERS, minimum=0),
         lease_seconds=_positive_int(LEASE_SECONDS, None, minimum=1),
+        limits=rules_from(),
     )
 
 
