@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import os
 import stat
 from collections.abc import Mapping
@@ -63,6 +64,12 @@ WORKERS = Setting(
     "Background workers that `tutti coop serve` runs inside the server, validating uploads and keeping house "
     "(default: 1; 0 runs none, when separate `tutti coop worker` processes do the work).",
 )
+TRUSTED_PROXIES = Setting(
+    "TUTTI_COOP_TRUSTED_PROXIES",
+    "Addresses of the reverse proxies in front of the server, as a comma-separated list of IPs or CIDR ranges "
+    "(default: none). `X-Forwarded-For` and `X-Forwarded-Proto` are believed only from these, read right to left "
+    "past each trusted hop; without this setting every client is the address that connects.",
+)
 LEASE_SECONDS = Setting(
     "TUTTI_COOP_LEASE_SECONDS",
     "Seconds a worker holds a job between heartbeats before another worker may take it over (default: each job "
@@ -81,6 +88,7 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     STEWARD_PASSWORD,
     WORKERS,
     LEASE_SECONDS,
+    TRUSTED_PROXIES,
     *(limit.setting for limit in LIMITS),
 )
 
@@ -122,6 +130,7 @@ class CoopSettings:
     lease_seconds: int | None = None
     # Every limit of ``tutti.coop.limits.LIMITS`` by action: its setting's value, else its default.
     limits: Mapping[str, Rule] = field(default_factory=default_rules)
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @classmethod
     def for_tests(
@@ -183,7 +192,21 @@ def load_coop_settings(
         workers=_positive_int(WORKERS, DEFAULT_WORKERS, minimum=0),
         lease_seconds=_positive_int(LEASE_SECONDS, None, minimum=1),
         limits=rules_from(),
+        trusted_proxies=trusted_proxies_from(os.environ.get(TRUSTED_PROXIES.env, "")),
     )
+
+
+def trusted_proxies_from(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of a comma-separated list of addresses and CIDR ranges; a ConfigError naming the bad one."""
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{TRUSTED_PROXIES.env}: {item!r} is not an IP address or CIDR range") from None
+    return tuple(networks)
 
 
 def check_existing_master_key(home: Path | None = None) -> None:
