@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tutti.coop.models import ContributionStatus, Role, Status
 
-# Matches the member table's column and members.MAX_PASSWORD: longer input is refused before any hashing.
+# Matches the member table's column and members.passwords.MAX_PASSWORD: longer input is refused before any hashing.
 MAX_EMAIL = 320
 MAX_PASSWORD = 1024
 
@@ -24,7 +24,10 @@ class _Public(BaseModel):
 
 class SignupCreate(BaseModel):
     email: str = Field(max_length=MAX_EMAIL, examples=["ada@example.org"])
-    password: str = Field(max_length=MAX_PASSWORD, description="At least 10 characters.")
+    password: str = Field(
+        max_length=MAX_PASSWORD,
+        description="10 to 1024 characters, hard to guess (not a common password, a repeat or the email).",
+    )
 
 
 class LoginCreate(BaseModel):

@@ -27,11 +27,9 @@ from tutti.coop.actions import SET_ROLE, SIGNUP, require
 from tutti.coop.db import settings_of
 from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotFound, Unauthenticated
 from tutti.coop.members import waitlist
+from tutti.coop.members.passwords import check_password
 from tutti.coop.models import LoginSession, Member, Role, Status, utcnow
 
-MIN_PASSWORD = 10
-# Long enough for any passphrase, short enough that hashing it is not a way to load the server.
-MAX_PASSWORD = 1024
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WRONG_CREDENTIALS = "email or password is wrong"
@@ -67,19 +65,12 @@ def normalise_email(email: str) -> str:
     return address
 
 
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"the password is too weak: use at least {MIN_PASSWORD} characters")
-    if len(password) > MAX_PASSWORD:
-        raise InvalidInput(f"the password is too long: at most {MAX_PASSWORD} characters")
-
-
 def create_member(
     session: Session, email: str, password: str, *, role: Role = Role.MEMBER, now: datetime | None = None
 ) -> Member:
     """A new waitlisted member (not yet placed, not yet audited): the shared first step of signup and init."""
     address = normalise_email(email)
-    check_password(password)
+    check_password(password, email=address)
     if session.scalars(select(Member.id).where(Member.email == address)).first() is not None:
         raise Conflict("an account with this email already exists")
     hashed = password_hasher(session).hash(password)
