@@ -56,7 +56,8 @@ def _window_text(seconds: int) -> str:
 
 
 LIMITS: tuple[Limit, ...] = (
-    Limit("login-email", 10, 15 * 60, "Login attempts per account"),
+    Limit("login-email", 10, 15 * 60, "Login attempts per account from devices that have not logged in to it"),
+    Limit("login-device", 10, 15 * 60, "Login attempts per account from each device that has logged in to it"),
     Limit("login-client", 50, 15 * 60, "Login attempts per client address"),
     Limit("signup-client", 10, 60 * 60, "Signups per client address"),
     Limit("upload", 20, 24 * 60 * 60, "Uploads per member"),

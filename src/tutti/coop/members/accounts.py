@@ -26,7 +26,7 @@ from tutti.coop import audit, ratelimit
 from tutti.coop.actions import SET_ROLE, SIGNUP, require
 from tutti.coop.db import settings_of
 from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotFound, Unauthenticated
-from tutti.coop.members import waitlist
+from tutti.coop.members import devices, waitlist
 from tutti.coop.members.passwords import check_password
 from tutti.coop.models import LoginSession, Member, Role, Status, utcnow
 
@@ -101,18 +101,30 @@ def signup(
 
 
 def login(
-    session: Session, email: str, password: str, *, client: str | None = None, now: datetime | None = None
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    client: str | None = None,
+    device: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[Member, str, str]:
     """(member, session token, CSRF token) for a right email and password; Unauthenticated otherwise.
 
-    Attempts are rate limited per email and, when ``client`` is given, per client.
+    Attempts from a device that has logged in to this account before (``device``, its signed cookie) count
+    against that device's own limit; all others against the account's limit and, when ``client`` is given, the
+    client's. So strangers spending the account's attempts cannot lock its owner out (``devices``).
     """
     when = now or utcnow()
     address = email.strip().lower()
-    ratelimit.hit(session, "login-email", address, now=when)
-    if client is not None:
-        ratelimit.hit(session, "login-client", client, now=when)
     member = session.scalars(select(Member).where(Member.email == address)).one_or_none()
+    known = devices.recognised(settings_of(session).session_secret, member.id, device) if member else None
+    if known is not None:
+        ratelimit.hit(session, "login-device", known, now=when)
+    else:
+        ratelimit.hit(session, "login-email", address, now=when)
+        if client is not None:
+            ratelimit.hit(session, "login-client", client, now=when)
     stored = member.password_hash if member is not None and member.password_hash else None
     hasher = password_hasher(session)
     try:
