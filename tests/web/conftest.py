@@ -83,8 +83,10 @@ def api_login(client: TestClient, email: str, password: str) -> str:
     return str(response.json()["csrf_token"])
 
 
-def api_token(client: TestClient, csrf: str, name: str = "script") -> str:
-    response = client.post("/api/tokens", json={"name": name}, headers={"X-CSRF-Token": csrf})
+def api_token(client: TestClient, csrf: str, name: str = "script", scopes: list[str] | None = None) -> str:
+    """A new API token's secret: with ``scopes``, else the server's default (``contribute`` only)."""
+    body: dict[str, object] = {"name": name} | ({"scopes": scopes} if scopes else {})
+    response = client.post("/api/tokens", json=body, headers={"X-CSRF-Token": csrf})
     assert response.status_code == 201, response.text
     return str(response.json()["secret"])
 

@@ -86,7 +86,7 @@ def test_cookie_requests_that_change_things_need_the_csrf_token(client: TestClie
 
 def test_api_tokens_work_without_cookies_and_stop_when_revoked(app: FastAPI, client: TestClient) -> None:
     csrf = api_signup(client, "ada@example.org")
-    secret = api_token(client, csrf, "laptop")
+    secret = api_token(client, csrf, "laptop", scopes=["contribute", "read", "account"])
     listed = client.get("/api/tokens").json()
     assert [t["name"] for t in listed] == ["laptop"] and secret not in str(listed)
     assert secret.startswith(listed[0]["prefix"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from tutti.coop.models import ContributionStatus, Role, Status
 
@@ -60,15 +60,32 @@ class WaitlistPositionPublic(_Public):
     capacity_per_day: int
 
 
+TokenScope = Literal["contribute", "read", "account"]
+
+
+def _contribute_only() -> list[TokenScope]:
+    return ["contribute"]
+
+
 class TokenCreate(BaseModel):
     name: str = Field("", max_length=100, examples=["laptop uploads"])
+    scopes: list[TokenScope] = Field(
+        default_factory=_contribute_only,
+        min_length=1,
+        max_length=3,
+        description="What the token may do: `contribute` (upload, follow uploads), `read` (the member's data), "
+        "`account` (tokens, export, withdrawal). Ask for the fewest that do the job.",
+    )
+    expires_in_days: int = Field(90, ge=1, le=365, description="Days until the token stops working.")
 
 
 class TokenPublic(_Public):
     id: int
     name: str
     prefix: str = Field(description="The first characters of the token, to recognise it by.")
+    scopes: list[TokenScope] = Field(validation_alias=AliasChoices("scope_names", "scopes"))
     created_utc: datetime
+    expires_utc: datetime | None = Field(description="None for tokens made before tokens expired.")
     last_used_utc: datetime | None
     revoked_utc: datetime | None
 
