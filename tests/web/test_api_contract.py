@@ -31,7 +31,8 @@ def _token(server: LiveServer, email: str, password: str, *, new: bool) -> str:
         answer = client.post("/api/signup" if new else "/api/session", json={"email": email, "password": password})
         assert answer.status_code in (200, 201), answer.text
         csrf = answer.json()["csrf_token"]
-        made = client.post("/api/tokens", json={"name": "contract"}, headers={"X-CSRF-Token": csrf})
+        every_scope = {"name": "contract", "scopes": ["contribute", "read", "account"]}
+        made = client.post("/api/tokens", json=every_scope, headers={"X-CSRF-Token": csrf})
         assert made.status_code == 201, made.text
         return str(made.json()["secret"])
 

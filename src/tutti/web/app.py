@@ -19,6 +19,7 @@ from tutti.web import admissions, errors
 from tutti.web.admissions import ADMIT_EVERY_SECONDS
 from tutti.web.middleware import BodyLimit, JsonLimits, SecurityHeaders
 from tutti.web.openapi import document_refusals
+from tutti.web.proxies import TrustedProxies
 from tutti.web.routes import ROUTERS
 from tutti.web.uploads import MAX_UPLOAD_BYTES
 
@@ -87,4 +88,5 @@ def create_app(
     app.add_middleware(JsonLimits)
     app.add_middleware(BodyLimit, max_bytes=MAX_UPLOAD_BYTES + 1024**2)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)
     return app

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from tutti.coop.models import ContributionStatus, Role, Status
 
-# Matches the member table's column and members.MAX_PASSWORD: longer input is refused before any hashing.
+# Matches the member table's column and members.passwords.MAX_PASSWORD: longer input is refused before any hashing.
 MAX_EMAIL = 320
 MAX_PASSWORD = 1024
 
@@ -42,7 +42,10 @@ class _Public(BaseModel):
 
 class SignupCreate(_Request):
     email: str = Field(max_length=MAX_EMAIL, examples=["ada@example.org"])
-    password: str = Field(max_length=MAX_PASSWORD, description="At least 10 characters.")
+    password: str = Field(
+        max_length=MAX_PASSWORD,
+        description="10 to 1024 characters, hard to guess (not a common password, a repeat or the email).",
+    )
 
 
 class LoginCreate(_Request):
@@ -75,15 +78,32 @@ class WaitlistPositionPublic(_Public):
     capacity_per_day: int
 
 
+TokenScope = Literal["contribute", "read", "account"]
+
+
+def _contribute_only() -> list[TokenScope]:
+    return ["contribute"]
+
+
 class TokenCreate(_Request):
     name: str = Field("", max_length=100, examples=["laptop uploads"])
+    scopes: list[TokenScope] = Field(
+        default_factory=_contribute_only,
+        min_length=1,
+        max_length=3,
+        description="What the token may do: `contribute` (upload, follow uploads), `read` (the member's data), "
+        "`account` (tokens, export, withdrawal). Ask for the fewest that do the job.",
+    )
+    expires_in_days: int = Field(90, ge=1, le=365, description="Days until the token stops working.")
 
 
 class TokenPublic(_Public):
     id: int
     name: str
     prefix: str = Field(description="The first characters of the token, to recognise it by.")
+    scopes: list[TokenScope] = Field(validation_alias=AliasChoices("scope_names", "scopes"))
     created_utc: datetime
+    expires_utc: datetime | None = Field(description="None for tokens made before tokens expired.")
     last_used_utc: datetime | None
     revoked_utc: datetime | None
 

@@ -27,16 +27,24 @@ def _listed(db: Session, member: Member) -> list[TokenPublic]:
 def tokens_page(request: Request, db: Db, member: CurrentMember, page: PageContext) -> HTMLResponse:
     page.extra["tokens"] = _listed(db, member)
     page.extra["server"] = str(request.base_url).rstrip("/")
+    page.extra["scopes"] = tokens.SCOPES
     return page.render("tokens.html", form={})
 
 
 @router.post("/tokens", include_in_schema=False, dependencies=[form_page("tokens.html")])
 def create_token_form(
-    request: Request, db: Db, member: ActingMember, page: PageContext, name: Annotated[str, Form(max_length=100)] = ""
+    request: Request,
+    db: Db,
+    member: ActingMember,
+    page: PageContext,
+    name: Annotated[str, Form(max_length=100)] = "",
+    scopes: Annotated[list[str] | None, Form()] = None,
+    days: Annotated[int, Form(ge=1, le=tokens.MAX_DAYS)] = tokens.DEFAULT_DAYS,
 ) -> HTMLResponse:
     page.extra["tokens"] = _listed(db, member)
     page.extra["server"] = str(request.base_url).rstrip("/")
-    row, secret = tokens.create_api_token(db, member, name=name)
+    page.extra["scopes"] = tokens.SCOPES
+    row, secret = tokens.create_api_token(db, member, name=name, scopes=scopes or [tokens.CONTRIBUTE.name], days=days)
     db.commit()
     created = TokenCreated.model_validate({**TokenPublic.model_validate(row).model_dump(), "secret": secret})
     return page.render("tokens.html", form={}, created=created, tokens=_listed(db, member))
@@ -57,8 +65,9 @@ def tokens_api(db: Db, member: CurrentMember) -> list[TokenPublic]:
 
 @router.post("/api/tokens", status_code=status.HTTP_201_CREATED)
 def create_token_api(body: TokenCreate, db: Db, member: ActingMember) -> TokenCreated:
-    """A new token; ``secret`` is in this answer only."""
-    row, secret = tokens.create_api_token(db, member, name=body.name)
+    """A new token with the scopes asked for (default: `contribute` only), valid ``expires_in_days``;
+    ``secret`` is in this answer only. Needs a login or a token with the `account` scope."""
+    row, secret = tokens.create_api_token(db, member, name=body.name, scopes=body.scopes, days=body.expires_in_days)
     db.commit()
     return TokenCreated.model_validate({**TokenPublic.model_validate(row).model_dump(), "secret": secret})
 
