@@ -19,6 +19,7 @@ from tests.conftest import DATA
 from tutti.coop import crypto
 from tutti.coop.bootstrap import create_cooperative
 from tutti.coop.contributions import uploads, validation
+from tutti.coop.contributions.queries import report_of
 from tutti.coop.db import make_engine, session_factory, upgrade
 from tutti.coop.jobs.worker import Worker
 from tutti.coop.members import accounts
@@ -37,7 +38,7 @@ def main(upload: Path, workdir: Path) -> dict[str, object]:
         member_id = accounts.signup(session, "bomb@example.org", "a long enough passphrase").id
     worker = Worker(sessions, settings, [validation.VALIDATE_CONTRIBUTION], poll=0.01)
 
-    def contribute(paths: list[Path]) -> Contribution:
+    def contribute(paths: list[Path]) -> tuple[Contribution, list[str]]:
         with sessions.begin() as session:
             key = crypto.member_key(session, session.get_one(Member, member_id), settings)
         with scratch_folder(settings, "upload-") as scratch:
@@ -46,19 +47,20 @@ def main(upload: Path, workdir: Path) -> dict[str, object]:
                 cid = validation.submit(session, settings, session.get_one(Member, member_id), sealed).id
         assert worker.drain() == 1
         with sessions() as session:
-            return session.get_one(Contribution, cid)
+            row = session.get_one(Contribution, cid)
+            return row, list(report_of(session, row).reasons)
 
     contribute(sorted((DATA / "spotify_extended").glob("*.json")))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     tracemalloc.start()
-    row = contribute([upload])
+    row, reasons = contribute([upload])
     traced = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     engine.dispose()
     return {
         "status": row.status.value,
-        "reasons": list(row.reasons or []),
+        "reasons": reasons,  # the member's report, unsealed (the row keeps reason codes only)
         "rss_growth": after - before,
         "traced_peak": traced,
     }
