@@ -166,6 +166,8 @@ def test_timezone_lists_confirms_and_removes_what_the_export_suggests(run) -> No
     assert code == 1 and "me has no zone entry from the beginning" in err
     code, _, err = run("timezone", "UTC", "--remove")
     assert code == 1 and "one at a time" in err
+    code, _, err = run("timezone", "--since", "2023-01-01")  # nothing to do from that day: said, not ignored
+    assert code == 1 and "--since DAY goes with a ZONE" in err
 
 
 def _one_line_error(code: int, out: str, err: str) -> str:

@@ -242,6 +242,8 @@ def timezone_command(
     who = profile or default_profile()
     if sum((zone is not None, confirm, remove)) > 1:
         raise UsageError("give a ZONE, --confirm or --remove, one at a time")
+    if since and zone is None and not remove:
+        raise UsageError("--since DAY goes with a ZONE to set or with --remove")
     with opened_store(home) as store:
         store.require_profile(who)
         stays = suggest_stays(store, who, system_zone())
