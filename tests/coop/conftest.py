@@ -26,6 +26,7 @@ from tutti.coop.db import make_engine, session_factory, settings_of, upgrade
 from tutti.coop.jobs.worker import Worker
 from tutti.coop.members import accounts, emails
 from tutti.coop.models import AuditEvent, Member
+from tutti.coop.scratch import scratch_folder
 from tutti.coop.settings import CoopSettings
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -149,9 +150,11 @@ def files_of(*parts: str) -> list[Path]:
 def submit(db: CoopDb, member_id: str, paths: list[Path]) -> str:
     """What the upload request does: seal the files with the member's key, store them pending, queue the job."""
     with db.sessions.begin() as session:
-        member = session.get_one(Member, member_id)
-        sealed = uploads.seal(paths, crypto.member_key(session, member, db.settings))
-        return validation.submit(session, db.settings, member, sealed).id
+        key = crypto.member_key(session, session.get_one(Member, member_id), db.settings)
+    with scratch_folder(db.settings, "upload-") as scratch:
+        sealed = uploads.seal(paths, key, scratch / "sealed")
+        with db.sessions.begin() as session:
+            return validation.submit(session, db.settings, session.get_one(Member, member_id), sealed).id
 
 
 def validation_worker(db: CoopDb) -> Worker:

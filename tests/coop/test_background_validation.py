@@ -51,15 +51,16 @@ def test_an_upload_waits_sealed_and_pending_until_a_worker_validates_it(coop_db:
     row = contribution(coop_db, cid)
     assert row.status is ContributionStatus.PENDING and report_for(coop_db, cid) == ContributionReport(cid, row.status)
     assert row.upload_path == f"contributions/{member}/{cid}.upload" and row.job_id is not None
-    sealed = (coop_db.settings.data_dir / row.upload_path).read_bytes()
+    sealed_path = coop_db.settings.data_dir / row.upload_path
+    sealed = sealed_path.read_bytes()
     # Sealed: nothing of the export can be read from the file, and only the member's key opens it.
     assert files[-1].read_bytes()[:200] not in sealed and b"spotify" not in sealed.lower()
     with scratch_folder(coop_db.settings, "test-") as folder:
         with pytest.raises(DecryptionFailed):
-            uploads.unseal(sealed, crypto.new_data_key(), folder)
+            uploads.unseal(sealed_path, crypto.new_data_key(), folder)
         with coop_db.sessions() as session:
             key = crypto.member_key(session, session.get_one(Member, member), coop_db.settings)
-        opened = uploads.unseal(sealed, key, folder)
+        opened = uploads.unseal(sealed_path, key, folder)
         assert [p.read_bytes() for p in opened] == [p.read_bytes() for p in files]
         assert folder.stat().st_mode & 0o777 == 0o700
     with coop_db.sessions() as session:
@@ -125,7 +126,7 @@ def _validate_slowly(db: CoopDb, cid: str, member_id: str) -> ContributionReport
     with db.sessions() as session:
         row = session.get_one(Contribution, cid)
         key = crypto.member_key(session, session.get_one(Member, member_id), db.settings)
-        sealed = (db.settings.data_dir / str(row.upload_path)).read_bytes()
+        sealed = db.settings.data_dir / str(row.upload_path)
     with scratch_folder(db.settings, "test-") as folder:
         return pipeline.run(intake, cid, uploads.unseal(sealed, key, folder), now=row.created_utc, roots=[folder])
 

@@ -182,6 +182,10 @@ def test_api_tokens_are_shown_once_and_stored_as_hashes(coop_db: CoopDb) -> None
         assert secret not in stored
         assert session.scalars(select(ApiToken.token_hash)).one() == hashlib.sha256(secret.encode()).hexdigest()
         assert tokens.member_for_api_token(session, secret, now=T0 + timedelta(days=1)).id == member.id
+    with coop_db.sessions() as session:
+        # Reading with a token writes nothing until the request commits: a page that only reads never does.
+        tokens.member_for_api_token(session, secret, now=T0 + timedelta(days=2))
+        assert not session.dirty
     with coop_db.sessions.begin() as session:
         listed = tokens.api_tokens(session, member)
         assert [(t.name, t.last_used_utc) for t in listed] == [("upload script", T0 + timedelta(days=1))]

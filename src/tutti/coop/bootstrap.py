@@ -21,6 +21,7 @@ from tutti.coop.db import display_url, make_engine, session_factory, upgrade
 from tutti.coop.errors import ConfigError, Conflict, InvalidInput
 from tutti.coop.jobs import housekeeping
 from tutti.coop.members import accounts, emails, withdrawal
+from tutti.coop.members.passwords import check_password
 from tutti.coop.models import GENESIS_HASH, Cooperative, Member, OnboardingPolicy, Role, Status, utcnow
 from tutti.coop.settings import (
     MASTER_KEY,
@@ -30,6 +31,7 @@ from tutti.coop.settings import (
     check_existing_master_key,
     data_dir_for,
     database_url_for,
+    db_connections,
     load_coop_settings,
 )
 
@@ -132,7 +134,7 @@ def init_cooperative(
             raise Conflict(f"{display_url(url)} already holds the cooperative {found!r}; init runs once")
         check_existing_master_key(home)
         secret = os.environ.get(STEWARD_PASSWORD.env) or password()
-        accounts.check_password(secret)
+        check_password(secret, email=steward_email)
         settings = load_coop_settings(home, database_url, create_key=True)
         with session_factory(engine, settings).begin() as session:
             steward = found_cooperative(
@@ -170,7 +172,7 @@ def open_cooperative(home: Path | None, database_url: str | None) -> Running:
     of the log as it is."""
     data_dir = data_dir_for(home)
     url = database_url_for(data_dir, database_url)
-    engine = make_engine(url)
+    engine = make_engine(url, connections=db_connections())
     try:
         upgrade(engine)
         with Session(engine) as session:

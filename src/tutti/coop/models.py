@@ -190,10 +190,17 @@ class ApiToken(Base):
     created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Space-separated names of ``tutti.coop.members.tokens.SCOPES``; tokens older than scopes hold all of them.
+    scopes: Mapped[str] = mapped_column(String(100), server_default="contribute read account")
+    expires_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def revoked(self) -> bool:
         return self.revoked_utc is not None
+
+    @property
+    def scope_names(self) -> list[str]:
+        return self.scopes.split()
 
 
 class MemberKey(Base):

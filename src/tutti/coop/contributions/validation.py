@@ -57,7 +57,8 @@ def submit(
     when = now or utcnow()
     contribution_id = new_id()
     path = uploads.upload_path(settings, member.id, contribution_id)
-    staged.write_on_commit(session, path, lambda to: to.write_bytes(sealed.data))
+    # The sealed file moves into place (within the data folder: a rename) and appears when the session commits.
+    staged.write_on_commit(session, path, lambda to: shutil.move(sealed.path, to))
     contribution = Contribution(
         id=contribution_id,
         member_id=member.id,
@@ -130,17 +131,21 @@ def validate(run: JobRun) -> None:
         paths = _unseal(sealed_path, key, scratch)
         reporter = _Reporter(run)
         pipeline.run(
-            _InJob(run, member.id), contribution_id, paths, now=utcnow(), roots=[scratch], progress=reporter.progress
+            _InJob(run, member.id),
+            contribution_id,
+            paths,
+            now=utcnow(),
+            roots=[scratch],
+            progress=reporter.progress,
+            spool=scratch,
         )
 
 
 def _unseal(sealed_path: Path, key: bytes, folder: Path) -> list[Path]:
     try:
-        sealed = sealed_path.read_bytes()
+        return uploads.unseal(sealed_path, key, folder)
     except FileNotFoundError:
         raise JobFailed("upload-missing", "the sealed upload file is not there") from None
-    try:
-        return uploads.unseal(sealed, key, folder)
     except DecryptionFailed:
         raise JobFailed("upload-unreadable", "the sealed upload does not open with the member's key") from None
 
