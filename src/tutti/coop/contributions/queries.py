@@ -59,5 +59,7 @@ def flagged_for_stewards(session: Session) -> list[tuple[Contribution, Contribut
         .where(Contribution.status == ContributionStatus.REJECTED)
         .order_by(Contribution.created_utc.desc())
     )
-    reports = [(row, report_of(session, row)) for row in rows]
+    # The clear reason codes say which are near-copies: only those reports are unsealed.
+    near = [row for row in rows if row.sealed_report is None or sealed_reports.NEAR_COPY in (row.reasons or [])]
+    reports = [(row, report_of(session, row)) for row in near]
     return [(row, report) for row, report in reports if report.copy_check is not None and report.copy_check.near_copy]
