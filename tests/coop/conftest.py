@@ -22,9 +22,9 @@ from tutti.coop.bootstrap import create_cooperative, found_cooperative
 from tutti.coop.contributions import uploads, validation
 from tutti.coop.contributions.pipeline import contribute
 from tutti.coop.contributions.report import ContributionReport
-from tutti.coop.db import make_engine, session_factory, upgrade
+from tutti.coop.db import make_engine, session_factory, settings_of, upgrade
 from tutti.coop.jobs.worker import Worker
-from tutti.coop.members import accounts
+from tutti.coop.members import accounts, emails
 from tutti.coop.models import AuditEvent, Member
 from tutti.coop.scratch import scratch_folder
 from tutti.coop.settings import CoopSettings
@@ -119,7 +119,9 @@ def founded_db(empty_db: EmptyDb, coop_settings: CoopSettings) -> CoopDb:
 
 def steward_of(session: Session) -> Member:
     """The founding steward of a ``founded_db``."""
-    return session.scalars(select(Member).where(Member.email == STEWARD_EMAIL)).one()
+    steward = emails.find_member(session, settings_of(session), STEWARD_EMAIL)
+    assert steward is not None
+    return steward
 
 
 def join(db: CoopDb, email: str) -> str:

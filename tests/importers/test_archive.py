@@ -7,6 +7,7 @@ import warnings
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -259,11 +260,12 @@ def test_nesting_is_refused_before_the_deeper_zip_is_unpacked(tmp_path: Path, mo
         inner = _store({f"l{level}.zip": inner}, tmp_path / f"level{level}.zip")
     unpacked: list[str] = []
     real_spool = _archive._spool
-    monkeypatch.setattr(
-        _archive,
-        "_spool",
-        lambda archive, info, label, spool: unpacked.append(label) or real_spool(archive, info, label, spool),
-    )
+
+    def spool(archive: Any, info: Any, label: str, spool: Any) -> Any:
+        unpacked.append(label)
+        return real_spool(archive, info, label, spool)
+
+    monkeypatch.setattr(_archive, "_spool", spool)
     with pytest.raises(ExportError, match="zips nested more than 2 deep"):
         open_export(inner, limits=ArchiveLimits(max_nesting=2))
     assert unpacked == [f"{inner}!l1.zip"]

@@ -25,7 +25,7 @@ def test_an_upload_seals_without_a_connection_and_never_holds_two(
     checked_out: Callable[[], int] = getattr(engine.pool, "checkedout")  # noqa: B009 -- QueuePool only
     token = api_token(client, api_signup(client, "sealer@example.org"))
     while_sealing: list[int] = []
-    real_seal = contributions.seal
+    real_seal: Callable[[Sequence[Path], bytes, Path], SealedUpload] = getattr(contributions, "seal")  # noqa: B009
 
     def seal(paths: Sequence[Path], key: bytes, out: Path) -> SealedUpload:
         while_sealing.append(checked_out())

@@ -37,6 +37,7 @@ __all__ = [
     "decrypt_blob",
     "destroy_member_key",
     "encrypt_blob",
+    "key_destroyed",
     "load_signing_key",
     "member_key",
     "new_data_key",
@@ -183,6 +184,12 @@ def member_key(session: Session, member: Member, settings: CoopSettings, *, now:
     if row.wrapped_key is None or row.destroyed_utc is not None:
         raise KeyDestroyed("this member's data key was destroyed; their data cannot be read any more")
     return unwrap(settings.master_key, row.wrapped_key, member_key_context(member.id))
+
+
+def key_destroyed(session: Session, member: Member) -> bool:
+    """Whether the member's data key was destroyed (their sealed data is then unreadable everywhere)."""
+    row = session.scalars(select(MemberKey).where(MemberKey.member_id == member.id)).one_or_none()
+    return row is not None and row.wrapped_key is None and row.destroyed_utc is not None
 
 
 def destroy_member_key(session: Session, member: Member, *, now: datetime | None = None) -> None:

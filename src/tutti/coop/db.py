@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, inspect, select, update
+from sqlalchemy import Engine, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -103,11 +105,39 @@ def _alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the migrations up to ``revision`` (all of them by default); a no-op when already there."""
+    """Apply the migrations up to ``revision`` (all of them by default); a no-op when already there.
+
+    Processes that start together (the server, its workers, a CLI command) each upgrade: they take turns
+    (``_migrating_alone``), so the second finds the work done instead of creating the same tables again.
+    """
     config = _alembic_config()
-    with engine.begin() as connection:
+    with _migrating_alone(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Transaction-scoped: released when this transaction commits, after the migrations.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+# Any constant will do, as long as nothing else in the database uses it for an advisory lock.
+MIGRATION_LOCK_KEY = 0x7475_7474_6920  # "tutti "
+
+
+@contextlib.contextmanager
+def _migrating_alone(engine: Engine) -> Iterator[None]:
+    """For a SQLite file, an exclusive lock on ``<file>.migrating`` beside it, held until the migrations are
+    committed (SQLite serves one machine, and its DDL holds no lock across the statements of a migration).
+    PostgreSQL takes its advisory lock inside the migrating transaction instead (``upgrade``)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with Path(f"{database}.migrating").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -1,7 +1,8 @@
 """Fixed-window rate limits kept in the database, so every server process counts the same attempts.
 
-Limits are declared once in ``LIMITS``. A subject (an email, a client address, a member id) is never stored:
-the row's key is an HMAC of action and subject under the server's session secret.
+Limits are declared once in ``tutti.coop.limits.LIMITS``; the cooperative's settings say each one's rule. A
+subject (an email, a client address, a member id) is never stored: the row's key is an HMAC of action and subject
+under the server's session secret.
 
 Each hit is counted in its own short transaction and committed at once, so a failed login still counts even
 though the caller rolls its own work back. Call ``hit`` before the caller's session writes anything: on SQLite
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, case, delete, insert, update
@@ -27,24 +27,10 @@ from sqlalchemy.orm import Session, SessionTransactionOrigin
 
 from tutti.coop.db import settings_of
 from tutti.coop.errors import RateLimited
+from tutti.coop.limits import LIMITS_BY_ACTION
 from tutti.coop.models import RateLimitWindow, utcnow
 
-
-@dataclass(frozen=True)
-class Limit:
-    action: str
-    attempts: int
-    window_seconds: int
-    description: str
-
-
-LIMITS: tuple[Limit, ...] = (
-    Limit("login-email", 10, 15 * 60, "Login attempts per account"),
-    Limit("login-client", 50, 15 * 60, "Login attempts per client"),
-    Limit("signup-client", 10, 60 * 60, "Signups per client"),
-    Limit("upload", 20, 24 * 60 * 60, "Uploads per member"),
-)
-LIMITS_BY_ACTION: dict[str, Limit] = {limit.action: limit for limit in LIMITS}
+__all__ = ["LIMITS_BY_ACTION", "hit", "purge"]
 
 
 def _key(secret: bytes, action: str, subject: str) -> str:
@@ -89,10 +75,11 @@ def _release_reads(session: Session) -> None:
 
 def hit(session: Session, action: str, subject: str, *, now: datetime | None = None) -> None:
     """Count one attempt of ``action`` by ``subject``; RateLimited (with seconds to wait) once over the limit."""
-    limit = LIMITS_BY_ACTION[action]
+    settings = settings_of(session)
+    limit = settings.limits.get(action) or LIMITS_BY_ACTION[action].default
     moment = int((now or utcnow()).timestamp())
     window = moment - moment % limit.window_seconds
-    key = _key(settings_of(session).session_secret, action, subject)
+    key = _key(settings.session_secret, action, subject)
     engine = _engine_of(session)
     _release_reads(session)
     with engine.begin() as connection:
@@ -111,6 +98,7 @@ def hit(session: Session, action: str, subject: str, *, now: datetime | None = N
 
 def purge(session: Session, *, now: datetime | None = None) -> int:
     """Forget windows older than the longest limit."""
-    oldest = int((now or utcnow()).timestamp()) - max(limit.window_seconds for limit in LIMITS)
+    longest = max(rule.window_seconds for rule in settings_of(session).limits.values())
+    oldest = int((now or utcnow()).timestamp()) - longest
     result = session.execute(delete(RateLimitWindow).where(RateLimitWindow.window_start < oldest))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -6,13 +6,16 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
 
 from tutti.coop.errors import ConfigError
+from tutti.coop.limits import LIMITS, Rule, default_rules, rules_from
 from tutti.settings import Setting, home_dir
 
 DATA_DIR = Setting(
@@ -61,6 +64,12 @@ WORKERS = Setting(
     "Background workers that `tutti coop serve` runs inside the server, validating uploads and keeping house "
     "(default: 1; 0 runs none, when separate `tutti coop worker` processes do the work).",
 )
+TRUSTED_PROXIES = Setting(
+    "TUTTI_COOP_TRUSTED_PROXIES",
+    "Addresses of the reverse proxies in front of the server, as a comma-separated list of IPs or CIDR ranges "
+    "(default: none). `X-Forwarded-For` and `X-Forwarded-Proto` are believed only from these, read right to left "
+    "past each trusted hop; without this setting every client is the address that connects.",
+)
 LEASE_SECONDS = Setting(
     "TUTTI_COOP_LEASE_SECONDS",
     "Seconds a worker holds a job between heartbeats before another worker may take it over (default: each job "
@@ -92,6 +101,8 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     LEASE_SECONDS,
     DB_CONNECTIONS,
     UPLOADS_AT_ONCE,
+    TRUSTED_PROXIES,
+    *(limit.setting for limit in LIMITS),
 )
 
 MASTER_KEY_FILE = "master.key"
@@ -133,6 +144,9 @@ class CoopSettings:
     # None: each job kind's own lease (``tutti.coop.jobs.registry``).
     lease_seconds: int | None = None
     uploads_at_once: int = DEFAULT_UPLOADS_AT_ONCE
+    # Every limit of ``tutti.coop.limits.LIMITS`` by action: its setting's value, else its default.
+    limits: Mapping[str, Rule] = field(default_factory=default_rules)
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @classmethod
     def for_tests(
@@ -194,12 +208,27 @@ def load_coop_settings(
         workers=_positive_int(WORKERS, DEFAULT_WORKERS, minimum=0),
         lease_seconds=_positive_int(LEASE_SECONDS, None, minimum=1),
         uploads_at_once=_positive_int(UPLOADS_AT_ONCE, DEFAULT_UPLOADS_AT_ONCE, minimum=1),
+        limits=rules_from(),
+        trusted_proxies=trusted_proxies_from(os.environ.get(TRUSTED_PROXIES.env, "")),
     )
 
 
 def db_connections() -> int:
     """TUTTI_COOP_DB_CONNECTIONS: read before the settings, since the engine that loads them is sized by it."""
     return _positive_int(DB_CONNECTIONS, DEFAULT_DB_CONNECTIONS, minimum=2)
+
+
+def trusted_proxies_from(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of a comma-separated list of addresses and CIDR ranges; a ConfigError naming the bad one."""
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{TRUSTED_PROXIES.env}: {item!r} is not an IP address or CIDR range") from None
+    return tuple(networks)
 
 
 def check_existing_master_key(home: Path | None = None) -> None:

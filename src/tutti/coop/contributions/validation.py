@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit, crypto, staged
 from tutti.coop.actions import CONTRIBUTE, require
-from tutti.coop.contributions import known, pipeline, uploads
+from tutti.coop.contributions import known, pipeline, sealed_reports, uploads
 from tutti.coop.contributions.known import Known
 from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.contributions.uploads import SealedUpload
@@ -172,12 +172,15 @@ def reject_unvalidated(session: Session, job: Job) -> None:
     if contribution.upload_path is not None:
         staged.delete_on_commit(session, settings_of(session).data_dir / contribution.upload_path)
     report = ContributionReport(contribution.id, ContributionStatus.REJECTED, reasons=(NOT_VALIDATED,))
-    contribution.status = report.status
-    contribution.reasons = list(report.reasons)
-    contribution.report = report.to_json()
+    try:
+        codes = sealed_reports.store(
+            session, settings_of(session), contribution, report, codes=(sealed_reports.NOT_VALIDATED,)
+        )
+    except KeyDestroyed:
+        return  # the member withdrew meanwhile; the withdrawal settled the contribution
     contribution.upload_path = None
     session.flush()
-    audit.record(session, audit.ContributionRejected(contribution.member_id, contribution.id, report.reasons))
+    audit.record(session, audit.ContributionRejected(contribution.member_id, contribution.id, codes))
 
 
 VALIDATE_CONTRIBUTION = JobKind(

@@ -20,7 +20,16 @@ from tutti.coop.models import Member
 from tutti.coop.scratch import scratch_folder
 from tutti.coop.settings import CoopSettings
 from tutti.web import views
-from tutti.web.deps import ActingMember, CurrentMember, Db, PageContext, Settings, form_page
+from tutti.web.deps import (
+    ActingMember,
+    ContributionReader,
+    Contributor,
+    CurrentMember,
+    Db,
+    PageContext,
+    Settings,
+    form_page,
+)
 from tutti.web.pages import Page, is_htmx, redirect
 from tutti.web.schemas import ContributionPublic, ContributionSummaryPublic
 from tutti.web.uploads import ACCEPTED_SUFFIXES, MAX_UPLOAD_BYTES, save_uploads
@@ -29,7 +38,10 @@ router = APIRouter(tags=["contributions"])
 
 Files = Annotated[
     list[UploadFile],
-    File(description="The export: its zip as the service sent it, or any of its files (several at once)."),
+    File(
+        description="The export: its zip as the service sent it, or any of its files (several at once).",
+        min_length=1,
+    ),
 ]
 
 
@@ -113,7 +125,7 @@ def progress_fragment(contribution_id: str, db: Db, member: CurrentMember, page:
     responses={202: {"description": "Stored, and queued for validation: the contribution is `pending`."}},
 )
 async def contribute_api(
-    request: Request, db: Db, settings: Settings, member: ActingMember, files: Files
+    request: Request, db: Db, settings: Settings, member: Contributor, files: Files
 ) -> ContributionPublic:
     """Upload an export: it is stored sealed with the member's key and validated in the background.
 
@@ -131,6 +143,6 @@ def contributions_api(db: Db, member: CurrentMember) -> list[ContributionSummary
 
 
 @router.get("/api/contributions/{contribution_id}")
-def contribution_api(contribution_id: str, db: Db, member: CurrentMember) -> ContributionPublic:
+def contribution_api(contribution_id: str, db: Db, member: ContributionReader) -> ContributionPublic:
     """One contribution: its progress while `pending`, its validation report once `accepted` or `rejected`."""
     return views.contribution_of(db, member, contribution_id)
