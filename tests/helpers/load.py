@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tutti.coop.db import make_engine, session_factory
 from tutti.coop.members import accounts
-from tutti.coop.members.tokens import create_api_token
+from tutti.coop.members import tokens as tokens_of
 from tutti.coop.models import AuditEvent, Contribution, ContributionStatus, Job, JobStatus
 from tutti.coop.settings import load_coop_settings
 
@@ -127,7 +127,9 @@ def running_cooperative(workdir: Path, database_url: str, *, members: int, worke
     with sessions.begin() as session:
         for n in range(members):
             member = accounts.signup(session, f"member{n}@example.org", PASSWORD)
-            tokens.append(create_api_token(session, member, name="load")[1])
+            # Uploading, and reading the contributions page while the burst goes on.
+            scopes = (tokens_of.CONTRIBUTE.name, tokens_of.READ.name)
+            tokens.append(tokens_of.create_api_token(session, member, name="load", scopes=scopes)[1])
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     logs = (workdir / "logs.txt").open("ab")
