@@ -20,6 +20,7 @@ from tutti.coop import crypto
 from tutti.coop.bootstrap import create_cooperative
 from tutti.coop.contributions import uploads, validation
 from tutti.coop.contributions.queries import report_of
+from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.db import make_engine, session_factory, upgrade
 from tutti.coop.jobs.worker import Worker
 from tutti.coop.members import accounts
@@ -38,7 +39,7 @@ def main(upload: Path, workdir: Path) -> dict[str, object]:
         member_id = accounts.signup(session, "bomb@example.org", "a long enough passphrase").id
     worker = Worker(sessions, settings, [validation.VALIDATE_CONTRIBUTION], poll=0.01)
 
-    def contribute(paths: list[Path]) -> tuple[Contribution, list[str]]:
+    def contribute(paths: list[Path]) -> ContributionReport:
         with sessions.begin() as session:
             key = crypto.member_key(session, session.get_one(Member, member_id), settings)
         with scratch_folder(settings, "upload-") as scratch:
@@ -47,20 +48,19 @@ def main(upload: Path, workdir: Path) -> dict[str, object]:
                 cid = validation.submit(session, settings, session.get_one(Member, member_id), sealed).id
         assert worker.drain() == 1
         with sessions() as session:
-            row = session.get_one(Contribution, cid)
-            return row, list(report_of(session, row).reasons)
+            return report_of(session, session.get_one(Contribution, cid))
 
     contribute(sorted((DATA / "spotify_extended").glob("*.json")))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     tracemalloc.start()
-    row, reasons = contribute([upload])
+    report = contribute([upload])
     traced = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     engine.dispose()
     return {
-        "status": row.status.value,
-        "reasons": reasons,  # the member's report, unsealed (the row keeps reason codes only)
+        "status": report.status.value,
+        "reasons": list(report.reasons),
         "rss_growth": after - before,
         "traced_peak": traced,
     }
