@@ -66,14 +66,23 @@ def normalise_email(email: str) -> str:
 
 
 def create_member(
-    session: Session, email: str, password: str, *, role: Role = Role.MEMBER, now: datetime | None = None
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    role: Role = Role.MEMBER,
+    now: datetime | None = None,
+    hashed: str | None = None,
 ) -> Member:
-    """A new waitlisted member (not yet placed, not yet audited): the shared first step of signup and init."""
+    """A new waitlisted member (not yet placed, not yet audited): the shared first step of signup and init.
+
+    ``hashed`` is the password's hash when the caller checked and hashed it already (``register``)."""
     address = normalise_email(email)
-    check_password(password, email=address)
-    if session.scalars(select(Member.id).where(Member.email == address)).first() is not None:
+    if hashed is None:
+        check_password(password, email=address)
+        hashed = password_hasher(session).hash(password)
+    if _exists(session, address):
         raise Conflict("an account with this email already exists")
-    hashed = password_hasher(session).hash(password)
     member = Member(email=address, password_hash=hashed, role=role, created_utc=now or utcnow())
     session.add(member)
     try:
@@ -81,6 +90,36 @@ def create_member(
     except IntegrityError:
         # Another signup with the same address won the race; the caller rolls back, as after any refusal.
         raise Conflict("an account with this email already exists") from None
+    return member
+
+
+def _exists(session: Session, address: str) -> bool:
+    return session.scalars(select(Member.id).where(Member.email == address)).first() is not None
+
+
+def register(
+    session: Session, email: str, password: str, *, client: str | None = None, now: datetime | None = None
+) -> Member | None:
+    """Signup as the web offers it, which must not tell whether an email has an account: the new member, or None
+    when the address is taken (the caller then tells the address's owner, by mail, and answers as for a new one).
+
+    Both ways do the same work that takes time: the rate limit, the password's checks and its hash.
+    """
+    require(SIGNUP, None)
+    when = now or utcnow()
+    if client is not None:
+        ratelimit.hit(session, "signup-client", client, now=when)
+    address = normalise_email(email)
+    check_password(password, email=address)
+    hashed = password_hasher(session).hash(password)
+    if _exists(session, address):
+        return None
+    try:
+        with session.begin_nested():
+            member = create_member(session, address, password, now=when, hashed=hashed)
+    except Conflict:
+        return None  # the same address signed up at this very moment: taken, like any other
+    waitlist.place(session, member, now=when)
     return member
 
 
