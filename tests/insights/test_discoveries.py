@@ -27,10 +27,11 @@ def _expected(raw: list[RawPlay], period: str, tracks: bool) -> list[Discovery]:
     names: dict[tuple[str, str], tuple[str, str]] = {}
     totals: dict[tuple[str, str], list[int]] = {}
     for p in music:
-        key = (p.artist.lower(), p.track.lower() if tracks else "")
+        artist_name = p.artist or ""
+        key = (artist_name.lower(), (p.track or "").lower() if tracks else "")
         firsts[key] = min(firsts.get(key, p.local), p.local)
-        artist, track = names.get(key, (p.artist, p.track or ""))
-        names[key] = (min(artist, p.artist), min(track, p.track or ""))
+        artist, track = names.get(key, (artist_name, p.track or ""))
+        names[key] = (min(artist, artist_name), min(track, p.track or ""))
         if in_period(p.day, period):
             plays_ms = totals.setdefault(key, [0, 0])
             plays_ms[0] += p.counts

@@ -77,7 +77,7 @@ def _expected_comebacks(raw: list[RawPlay], period: str, min_gap: int) -> list[C
         before, back = plays[i - 1].day, plays[i].day
         after = sum(1 for p in plays[i:] if in_period(p.day, period))
         quiet = sum(1 for d in listening_days if before < d < back)
-        found.append(Comeback(min(p.artist for p in plays), before, back, gap, after, i, quiet))
+        found.append(Comeback(min(p.artist or "" for p in plays), before, back, gap, after, i, quiet))
     return sorted(found, key=lambda c: (-c.plays_after, -c.gap_days, c.artist))
 
 

@@ -244,7 +244,12 @@ def test_recap_command_json_out_and_open(
         3,
     )
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+
+    def open_url(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", open_url)
     out = tmp_path / "mine.html"
     result = CliRunner().invoke(app, [*base, "--out", str(out), "--open"])
     assert result.exit_code == 0, result.output

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, text
 
 from tests.coop.conftest import EmptyDb, migrated_cooperative
 from tests.web.conftest import api_signup, api_token, bearer, new_client
 from tutti.coop.db import upgrade
 from tutti.coop.errors import InvalidInput, Unauthenticated
-from tutti.coop.members import accounts, tokens
-from tutti.coop.models import ApiToken, Member, Status
+from tutti.coop.members import accounts, emails, tokens
+from tutti.coop.models import ApiToken, Status
 from tutti.coop.settings import CoopSettings
 
 EMAIL = "ada@example.org"
@@ -26,7 +26,9 @@ WITHDRAW = {"confirm": "withdraw"}
 
 def _member_status(app: FastAPI) -> Status:
     with app.state.sessions() as session:
-        return session.scalars(select(Member.status).where(Member.email == EMAIL)).one()
+        member = emails.find_member(session, app.state.settings, EMAIL)
+        assert member is not None
+        return member.status
 
 
 def test_a_contribute_token_cannot_mint_tokens_export_or_withdraw(app: FastAPI, client: TestClient) -> None:

@@ -22,6 +22,7 @@ from tutti.cli._common import (
     opened_store,
     print_json,
 )
+from tutti.errors import UsageError
 from tutti.insights.period import Period
 from tutti.insights.recap import Recap, build_recap
 from tutti.insights.rules import rule_named
@@ -104,7 +105,7 @@ def recap_command(
     with err_console.status("drawing the page"):
         written = write_recap_html(recap, target)
     console.print(str(written), highlight=False)
-    err_console.print(f"[dim]play rule {recap.rule}; time zone {recap.zone}[/]", highlight=False)
+    err_console.print(f"[dim]play rule {recap.rule}; time zone {recap.zone}: {recap.zone_note}[/]", highlight=False)
     if open_page:
         webbrowser.open(written.resolve().as_uri())
 
@@ -116,20 +117,27 @@ def cards_command(
     home: HomeOption = None,
     tz: TzOption = None,
     rule: RuleOption = "default",
+    size: Annotated[str, typer.Option(metavar="SIZE", help="story (1080x1920), square (1080x1080) or both.")] = "both",
 ) -> None:
-    """Draw a period's recap as shareable story-sized cards (1080x1920 PNG); print the files written."""
-    from tutti.report.cards import draw_cards, write_cards  # Pillow and fonts load only for this command
+    """Draw a period's recap as cards to share, the ones its data supports (PNG, story and square sizes); print
+    the files written."""
+    from tutti.report.cards import SIZES, draw_cards, write_cards  # Pillow and fonts load only for this command
 
+    sizes = tuple(SIZES) if size == "both" else (size,)
+    if any(s not in SIZES for s in sizes):
+        raise UsageError(f"unknown card size {size!r}; choose story, square or both")
     who = profile or default_profile()
     with opened_store(home) as store:
         recap = _recap(store, who, period, rule, tz)
-    cards = draw_cards(recap)
-    for path in write_cards(cards, recap.period, out):
-        console.print(str(path), highlight=False)
-    missing = sorted(set().union(*(card.missing for card in cards)))
+    missing: set[str] = set()
+    for one in sizes:
+        cards = draw_cards(recap, size=one)
+        for path in write_cards(cards, recap, one, out):
+            console.print(str(path), highlight=False)
+        missing |= set().union(*(card.missing for card in cards))
     if missing:
         err_console.print(
-            f"[yellow]no font found for {' '.join(missing)}: drawn as \ufffd; install a font that has them[/]",
+            f"[yellow]no font found for {' '.join(sorted(missing))}: drawn as \ufffd; install a font that has them[/]",
             highlight=False,
         )
 

@@ -4,7 +4,8 @@ With ``TUTTI_COOP_SMTP_HOST`` set, messages go to that server (STARTTLS by defau
 plain on a trusted local relay). Without it, and whenever the server cannot be reached, each message is written
 as an ``.eml`` file (readable by the owner only) to the ``outbox`` folder of the data folder, where an operator's
 own mailer, or a person, can pick it up: a message is never lost, and a request never fails because mail did.
-Addresses and bodies are never logged; a failure is logged by its kind only.
+Addresses and bodies are never logged; a failure is logged by its kind only. A kept message about a member is
+named with the member's id, so a withdrawal deletes it with the member's other files (``kept_about``).
 """
 
 from __future__ import annotations
@@ -38,16 +39,22 @@ def message(settings: CoopSettings, to: str, subject: str, body: str) -> EmailMe
     return mail
 
 
-def send(settings: CoopSettings, mail: EmailMessage) -> Path | None:
-    """Deliver ``mail`` by SMTP when a host is set; otherwise, or when delivery fails, keep it in the outbox
-    folder. The file's path when it was kept, None when it was delivered."""
+def send(settings: CoopSettings, mail: EmailMessage, *, about: str) -> Path | None:
+    """Deliver ``mail`` (about the member whose id is ``about``) by SMTP when a host is set; otherwise, or when
+    delivery fails, keep it in the outbox folder. The file's path when it was kept, None when it was delivered."""
     if settings.mail.host:
         try:
             _smtp(settings.mail, mail)
             return None
         except (OSError, smtplib.SMTPException) as exc:
             _log.warning("mail could not be delivered by SMTP (%s); kept in the outbox", type(exc).__name__)
-    return _keep(settings.data_dir / OUTBOX, mail)
+    return _keep(settings.data_dir / OUTBOX, mail, about)
+
+
+def kept_about(settings: CoopSettings, member_id: str) -> list[Path]:
+    """The messages about a member still waiting in the outbox."""
+    folder = settings.data_dir / OUTBOX
+    return sorted(folder.glob(f"*-{member_id}-*.eml")) if folder.is_dir() else []
 
 
 def _smtp(settings: MailSettings, mail: EmailMessage) -> None:
@@ -66,9 +73,9 @@ def _smtp(settings: MailSettings, mail: EmailMessage) -> None:
         server.send_message(mail)
 
 
-def _keep(folder: Path, mail: EmailMessage) -> Path:
+def _keep(folder: Path, mail: EmailMessage, about: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    name = f"{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.eml"
+    name = f"{utcnow():%Y%m%dT%H%M%S}-{about}-{secrets.token_hex(4)}.eml"
     path = folder / name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:

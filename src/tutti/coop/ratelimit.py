@@ -7,6 +7,12 @@ under the server's session secret.
 Each hit is counted in its own short transaction and committed at once, so a failed login still counts even
 though the caller rolls its own work back. Call ``hit`` before the caller's session writes anything: on SQLite
 a second writer would wait for the caller's open write.
+
+A request's session has usually read already (who is asking) and holds a connection for it. Counting on a
+second connection meanwhile made each request hold two, and a burst that took every connection of the pool
+waited for ever-missing second ones (until the pool's timeout). So the caller's reads are committed first and
+its connection goes back to the pool, where the count takes it: one connection at a time. Only a transaction
+the caller began explicitly (``with session.begin()``), which ``hit`` may not end, is left open.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, case, delete, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransactionOrigin
 
 from tutti.coop.db import settings_of
 from tutti.coop.errors import RateLimited
@@ -57,6 +63,16 @@ def _engine_of(session: Session) -> Engine:
     return engine
 
 
+def _release_reads(session: Session) -> None:
+    """Commit the caller's implicit, read-only transaction, so its connection is free for the count."""
+    transaction = session.get_transaction()
+    if transaction is None or transaction.origin is not SessionTransactionOrigin.AUTOBEGIN:
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("ratelimit.hit must be called before the session writes anything")
+    session.commit()
+
+
 def hit(session: Session, action: str, subject: str, *, now: datetime | None = None) -> None:
     """Count one attempt of ``action`` by ``subject``; RateLimited (with seconds to wait) once over the limit."""
     settings = settings_of(session)
@@ -65,6 +81,7 @@ def hit(session: Session, action: str, subject: str, *, now: datetime | None = N
     window = moment - moment % limit.window_seconds
     key = _key(settings.session_secret, action, subject)
     engine = _engine_of(session)
+    _release_reads(session)
     with engine.begin() as connection:
         hits = _count(connection, key, window)
         if hits is None:

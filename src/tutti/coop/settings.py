@@ -91,6 +91,17 @@ LEASE_SECONDS = Setting(
     "Seconds a worker holds a job between heartbeats before another worker may take it over (default: each job "
     "kind's own lease, 60 for validating an upload).",
 )
+DB_CONNECTIONS = Setting(
+    "TUTTI_COOP_DB_CONNECTIONS",
+    "Database connections each server or worker process may open at most (default: 50: one for each of the 40 "
+    "requests the server handles at once, each upload being stored and each background worker, so that no request "
+    "waits for a connection). Requests hold one only while they read or write, never two.",
+)
+UPLOADS_AT_ONCE = Setting(
+    "TUTTI_COOP_UPLOADS_AT_ONCE",
+    "Uploads the server stores at once, saving and sealing their files (default: 4); more wait their turn "
+    "holding neither a thread nor a database connection, so a burst of uploads leaves the other pages answering.",
+)
 
 COOP_SETTINGS: tuple[Setting, ...] = (
     DATA_DIR,
@@ -104,6 +115,8 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     STEWARD_PASSWORD,
     WORKERS,
     LEASE_SECONDS,
+    DB_CONNECTIONS,
+    UPLOADS_AT_ONCE,
     TRUSTED_PROXIES,
     SMTP_HOST,
     SMTP_PORT,
@@ -119,6 +132,8 @@ DATABASE_FILE = "coop.sqlite"
 DEFAULT_SESSION_HOURS = 12
 DEFAULT_CAPACITY = 100
 DEFAULT_WORKERS = 1
+DEFAULT_DB_CONNECTIONS = 50
+DEFAULT_UPLOADS_AT_ONCE = 4
 DEFAULT_SMTP_PORT = 587
 DEFAULT_MAIL_FROM = "tutti@localhost"
 SMTP_SECURITIES = ("starttls", "tls", "none")
@@ -165,6 +180,7 @@ class CoopSettings:
     workers: int = DEFAULT_WORKERS
     # None: each job kind's own lease (``tutti.coop.jobs.registry``).
     lease_seconds: int | None = None
+    uploads_at_once: int = DEFAULT_UPLOADS_AT_ONCE
     # Every limit of ``tutti.coop.limits.LIMITS`` by action: its setting's value, else its default.
     limits: Mapping[str, Rule] = field(default_factory=default_rules)
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
@@ -229,6 +245,7 @@ def load_coop_settings(
         ),
         workers=_positive_int(WORKERS, DEFAULT_WORKERS, minimum=0),
         lease_seconds=_positive_int(LEASE_SECONDS, None, minimum=1),
+        uploads_at_once=_positive_int(UPLOADS_AT_ONCE, DEFAULT_UPLOADS_AT_ONCE, minimum=1),
         limits=rules_from(),
         trusted_proxies=trusted_proxies_from(os.environ.get(TRUSTED_PROXIES.env, "")),
         mail=_mail_settings(),
@@ -250,6 +267,11 @@ def _mail_settings() -> MailSettings:
         password=os.environ.get(SMTP_PASSWORD.env) or None,
         sender=sender,
     )
+
+
+def db_connections() -> int:
+    """TUTTI_COOP_DB_CONNECTIONS: read before the settings, since the engine that loads them is sized by it."""
+    return _positive_int(DB_CONNECTIONS, DEFAULT_DB_CONNECTIONS, minimum=2)
 
 
 def trusted_proxies_from(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

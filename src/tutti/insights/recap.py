@@ -59,6 +59,8 @@ class Recap:
     history_first_day: date | None = None  # the first local day of the whole history: "first heard" starts here
     history_last_day: date | None = None
     top_n: int = DEFAULT_TOP_N
+    zone_basis: str = "recorded"  # recorded, option (--tz), suggested (by the export) or machine (nothing set)
+    zone_note: str = ""  # where the zone comes from, in plain words: printed wherever local time is
 
 
 def _history_days(scope: Scope) -> tuple[date | None, date | None]:
@@ -103,6 +105,8 @@ def build_recap(scope: Scope, top_n: int | None = None) -> Recap:
         history_first_day=history_first,
         history_last_day=history_last,
         top_n=n,
+        zone_basis=scope.zones.basis.value,
+        zone_note=scope.zones.note,
     )
 
 

@@ -1,6 +1,8 @@
 """Refusals become HTTP answers in one place: ``STATUS_CODES`` maps each ``TuttiError`` class to a status.
 
-The API answers ``{"detail": "<one sentence>"}``. Pages show the sentence: on the form that was refused when the
+The API answers ``{"detail": "<one sentence>"}`` (``ErrorPublic``; ``tutti.web.openapi`` documents which
+operation can answer which status). 422 is left to requests that do not match the published schema; a rule beyond
+the schema refuses with 400. Pages show the sentence: on the form that was refused when the
 route named one (``deps.form_page``), as a fragment for htmx, or on an error page; a page that needs a login
 sends the visitor to the login page instead. A refused request never shows a traceback.
 """
@@ -30,6 +32,7 @@ from tutti.coop.errors import (
     ValidationRejected,
 )
 from tutti.errors import ExportError, TuttiError
+from tutti.web.openapi import allowed_methods
 from tutti.web.pages import Page, is_htmx, login_url, redirect, visitor_page
 
 
@@ -47,9 +50,9 @@ STATUS_CODES: tuple[tuple[type[TuttiError], int], ...] = (
     (KeyDestroyed, 410),
     (RateLimited, 429),
     (UploadTooLarge, 413),
-    (ValidationRejected, 422),
-    (InvalidInput, 422),
-    (ExportError, 422),
+    (ValidationRejected, 400),
+    (InvalidInput, 400),
+    (ExportError, 400),
     (ConfigError, 500),
     (DecryptionFailed, 500),
     (LogInvalid, 500),
@@ -125,6 +128,8 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     """Not found and friends: JSON for the API, a page for people."""
     if not isinstance(exc, StarletteHTTPException):
         raise exc
+    if exc.status_code == 405:
+        exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed_methods(request.scope))}
     if is_api(request):
         return await http_exception_handler(request, exc)
     message = "there is no such page" if exc.status_code == 404 else str(exc.detail)

@@ -7,9 +7,9 @@ Plain pydantic, no FastAPI import: the command-line client reads server answers 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from tutti.coop.models import ContributionStatus, Role, Status
 
@@ -18,11 +18,29 @@ MAX_EMAIL = 320
 MAX_PASSWORD = 1024
 
 
+def _not_a_boolean(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not true or false")
+    return value
+
+
+# A whole number as JSON Schema means it: 3 and 3.0 are, ``false`` is not (pydantic would read it as 0).
+WholeNumber = Annotated[int, BeforeValidator(_not_a_boolean)]
+
+
+# Integer columns are 32-bit on PostgreSQL: a larger id or position names nothing, and is refused as input.
+MAX_DB_INT = 2**31 - 1
+
+
+class _Request(BaseModel):
+    """A request body."""
+
+
 class _Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class SignupCreate(BaseModel):
+class SignupCreate(_Request):
     email: str = Field(max_length=MAX_EMAIL, examples=["ada@example.org"])
     password: str = Field(
         max_length=MAX_PASSWORD,
@@ -30,7 +48,7 @@ class SignupCreate(BaseModel):
     )
 
 
-class LoginCreate(BaseModel):
+class LoginCreate(_Request):
     email: str = Field(max_length=MAX_EMAIL)
     password: str = Field(max_length=MAX_PASSWORD)
 
@@ -73,7 +91,7 @@ def _contribute_only() -> list[TokenScope]:
     return ["contribute"]
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(_Request):
     name: str = Field("", max_length=100, examples=["laptop uploads"])
     scopes: list[TokenScope] = Field(
         default_factory=_contribute_only,
@@ -239,7 +257,7 @@ class DataUsesPublic(_Public):
     note: str
 
 
-class WithdrawalCreate(BaseModel):
+class WithdrawalCreate(_Request):
     confirm: Literal["withdraw"] = Field(description='The word "withdraw": erasure cannot be undone.')
 
 
@@ -265,8 +283,8 @@ class OnboardingPublic(_Public):
     waiting: int
 
 
-class OnboardingUpdate(BaseModel):
-    capacity_per_day: int = Field(ge=0, le=1_000_000)
+class OnboardingUpdate(_Request):
+    capacity_per_day: WholeNumber = Field(ge=0, le=1_000_000)
 
 
 class WaitlistEntryPublic(_Public):
@@ -286,6 +304,8 @@ class FlaggedContributionPublic(_Public):
 
 
 class ErrorPublic(BaseModel):
+    """A refusal: one sentence that says what was refused and why."""
+
     detail: str
 
 

@@ -1,7 +1,8 @@
 """Accounts: signup, login sessions (with a CSRF secret each), logout and roles.
 
-Passwords are hashed with Argon2id at the cost the cooperative's settings name (``password_time_cost``,
-``password_memory_kib``); a hash made at another cost is redone at the member's next login. Session tokens are
+Addresses are sealed and found by a keyed hash (``emails``). Passwords are hashed with Argon2id at the cost the
+cooperative's settings name (``password_time_cost``, ``password_memory_kib``); a hash made at another cost is
+redone at the member's next login. Session tokens are
 stored as SHA-256 hashes only, so a copy of the database lets nobody log in. Every login failure reads the same,
 and takes about as long, whether the email exists or not: an unknown email is checked against a decoy hash of
 the same cost.
@@ -26,9 +27,9 @@ from tutti.coop import audit, ratelimit
 from tutti.coop.actions import SET_ROLE, SIGNUP, require
 from tutti.coop.db import settings_of
 from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotFound, Unauthenticated
-from tutti.coop.members import devices, waitlist
+from tutti.coop.members import devices, emails, waitlist
 from tutti.coop.members.passwords import check_password
-from tutti.coop.models import LoginSession, Member, Role, Status, utcnow
+from tutti.coop.models import LoginSession, Member, Role, Status, new_id, utcnow
 
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -78,14 +79,16 @@ def create_member(
 
     ``hashed`` is the password's hash when the caller checked and hashed it already (``register``)."""
     address = normalise_email(email)
+    settings = settings_of(session)
     if hashed is None:
         check_password(password, email=address)
         hashed = password_hasher(session).hash(password)
     if _exists(session, address):
         raise Conflict("an account with this email already exists")
-    member = Member(email=address, password_hash=hashed, role=role, created_utc=now or utcnow())
+    member = Member(id=new_id(), password_hash=hashed, role=role, created_utc=now or utcnow())
     session.add(member)
     try:
+        emails.set_email(session, settings, member, address)
         session.flush()
     except IntegrityError:
         # Another signup with the same address won the race; the caller rolls back, as after any refusal.
@@ -94,14 +97,15 @@ def create_member(
 
 
 def _exists(session: Session, address: str) -> bool:
-    return session.scalars(select(Member.id).where(Member.email == address)).first() is not None
+    return emails.find_member(session, settings_of(session), address) is not None
 
 
 def register(
     session: Session, email: str, password: str, *, client: str | None = None, now: datetime | None = None
-) -> Member | None:
-    """Signup as the web offers it, which must not tell whether an email has an account: the new member, or None
-    when the address is taken (the caller then tells the address's owner, by mail, and answers as for a new one).
+) -> tuple[Member, bool]:
+    """Signup as the web offers it, which must not tell whether an email has an account: (the member the address
+    belongs to, whether it is new). For a taken address nothing changes; the caller tells its owner, by mail, and
+    answers as for a new one.
 
     Both ways do the same work that takes time: the rate limit, the password's checks and its hash.
     """
@@ -112,15 +116,24 @@ def register(
     address = normalise_email(email)
     check_password(password, email=address)
     hashed = password_hasher(session).hash(password)
-    if _exists(session, address):
-        return None
+    owner = emails.find_member(session, settings_of(session), address)
+    if owner is not None:
+        return owner, False
     try:
         with session.begin_nested():
             member = create_member(session, address, password, now=when, hashed=hashed)
     except Conflict:
-        return None  # the same address signed up at this very moment: taken, like any other
+        # The same address signed up at this very moment: taken, like any other.
+        return session.get_one(Member, _member_id_of(session, address)), False
     waitlist.place(session, member, now=when)
-    return member
+    return member, True
+
+
+def _member_id_of(session: Session, address: str) -> str:
+    found = emails.find_member(session, settings_of(session), address)
+    if found is None:
+        raise Conflict("an account with this email already exists")
+    return found.id
 
 
 def signup(
@@ -156,7 +169,7 @@ def login(
     """
     when = now or utcnow()
     address = email.strip().lower()
-    member = session.scalars(select(Member).where(Member.email == address)).one_or_none()
+    member = emails.find_member(session, settings_of(session), address)
     known = devices.recognised(settings_of(session).session_secret, member.id, device) if member else None
     if known is not None:
         ratelimit.hit(session, "login-device", known, now=when)

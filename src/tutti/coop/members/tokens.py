@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from tutti.coop.errors import InvalidInput, NotFound, Unauthenticated
@@ -25,6 +25,7 @@ TOKEN_PREFIX = "tutti_"
 # Enough of the token to tell tokens apart in a list, far too little to guess the rest.
 DISPLAY_CHARS = len(TOKEN_PREFIX) + 6
 MAX_NAME = 100
+_USES = "tutti_api_token_uses"
 DEFAULT_DAYS = 90
 MAX_DAYS = 365
 
@@ -112,14 +113,30 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
     member = session.get(Member, row.member_id)
     if member is None or member.status is Status.WITHDRAWN:
         raise Unauthenticated("unknown or revoked API token")
-    # Written when the caller commits: flushing now would take SQLite's write lock before rate limits are counted.
-    row.last_used_utc = when
+    _note_use(session, row, when)
     return TokenAuth(member, frozenset(row.scope_names))
 
 
 def member_for_api_token(session: Session, secret: str, *, now: datetime | None = None) -> Member:
     """The member a token belongs to, whatever its scopes (see ``authenticate``)."""
     return authenticate(session, secret, now=now).member
+
+
+def _note_use(session: Session, row: ApiToken, when: datetime) -> None:
+    """Record when the token was used with whatever the caller commits, and only then: set now, the change would
+    be flushed by the caller's next query, so reading a page would write (and on SQLite queue behind every other
+    writer for the lock, under load for seconds) only for the write to be rolled back."""
+    uses: dict[int, tuple[ApiToken, datetime]] = session.info.setdefault(_USES, {})
+    if not event.contains(session, "before_commit", _write_uses):
+        event.listen(session, "before_commit", _write_uses)
+    uses[row.id] = (row, when)
+
+
+def _write_uses(session: Session) -> None:
+    uses: dict[int, tuple[ApiToken, datetime]] = session.info.get(_USES, {})
+    for row, when in uses.values():
+        row.last_used_utc = when
+    uses.clear()
 
 
 def api_tokens(session: Session, member: Member) -> list[ApiToken]:

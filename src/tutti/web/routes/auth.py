@@ -27,7 +27,15 @@ from tutti.web.deps import (
     set_login_cookie,
 )
 from tutti.web.pages import DEFAULT_NAME, is_https, redirect, safe_next
-from tutti.web.schemas import MAX_EMAIL, MAX_PASSWORD, LoginCreate, SessionPublic, SignupAccepted, SignupCreate
+from tutti.web.schemas import (
+    MAX_EMAIL,
+    MAX_PASSWORD,
+    ErrorPublic,
+    LoginCreate,
+    SessionPublic,
+    SignupAccepted,
+    SignupCreate,
+)
 
 router = APIRouter(tags=["session"])
 
@@ -45,13 +53,13 @@ def _signup(
 ) -> None:
     """Sign up and write to the address: a welcome, or to an existing account's owner that someone tried. The
     answer that follows is the same either way, so it tells nobody whether the address has an account."""
-    member = accounts.register(db, email, password, client=client)
+    member, is_new = accounts.register(db, email, password, client=client)
     db.commit()
     address = accounts.normalise_email(email)
     name = bootstrap.existing_name(db) or DEFAULT_NAME
     site = str(request.base_url).rstrip("/")
-    notice = notices.WELCOME if member is not None else notices.ALREADY_A_MEMBER
-    mail.send(settings, notice.compose(settings, address, name, site))
+    notice = notices.WELCOME if is_new else notices.ALREADY_A_MEMBER
+    mail.send(settings, notice.compose(settings, address, name, site), about=member.id)
 
 
 def _login(request: Request, db: Session, email: str, password: str, client: str | None) -> tuple[Member, str, str]:
@@ -138,7 +146,7 @@ def signup_api(body: SignupCreate, request: Request, db: Db, settings: Settings,
     return SignupAccepted(detail=SIGNUP_ANSWER)
 
 
-@router.post("/api/session")
+@router.post("/api/session", responses={401: {"model": ErrorPublic, "description": "Email or password is wrong."}})
 def login_api(
     body: LoginCreate, request: Request, response: Response, db: Db, settings: Settings, client: Client
 ) -> SessionPublic:

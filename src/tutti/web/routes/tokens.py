@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Path, Request, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -13,9 +13,10 @@ from tutti.coop.members import tokens
 from tutti.coop.models import Member
 from tutti.web.deps import ActingMember, CurrentMember, Db, PageContext, form_page
 from tutti.web.pages import redirect
-from tutti.web.schemas import TokenCreate, TokenCreated, TokenPublic
+from tutti.web.schemas import MAX_DB_INT, TokenCreate, TokenCreated, TokenPublic
 
 router = APIRouter(tags=["tokens"])
+TokenId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 
 
 def _listed(db: Session, member: Member) -> list[TokenPublic]:
@@ -50,7 +51,7 @@ def create_token_form(
 
 
 @router.post("/tokens/{token_id}/revoke", include_in_schema=False)
-def revoke_token_form(token_id: int, request: Request, db: Db, member: ActingMember) -> Response:
+def revoke_token_form(token_id: TokenId, request: Request, db: Db, member: ActingMember) -> Response:
     tokens.revoke_api_token(db, member, token_id)
     db.commit()
     return redirect("/tokens", request)
@@ -72,7 +73,7 @@ def create_token_api(body: TokenCreate, db: Db, member: ActingMember) -> TokenCr
 
 
 @router.delete("/api/tokens/{token_id}")
-def revoke_token_api(token_id: int, db: Db, member: ActingMember) -> TokenPublic:
+def revoke_token_api(token_id: TokenId, db: Db, member: ActingMember) -> TokenPublic:
     row = tokens.revoke_api_token(db, member, token_id)
     db.commit()
     return TokenPublic.model_validate(row)
