@@ -71,10 +71,10 @@ def form_token(client: TestClient, page: str = "/signup", action: str | None = N
 
 
 def api_signup(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    """Sign up through the API (which logs in with a cookie); the session's CSRF token."""
+    """Sign up through the API, then log in (with a cookie); the session's CSRF token."""
     response = client.post("/api/signup", json={"email": email, "password": password})
-    assert response.status_code == 201, response.text
-    return str(response.json()["csrf_token"])
+    assert response.status_code == 202, response.text
+    return api_login(client, email, password)
 
 
 def api_login(client: TestClient, email: str, password: str) -> str:

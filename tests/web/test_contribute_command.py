@@ -27,7 +27,8 @@ def contribute(*args: str) -> tuple[int, str]:
 
 def member_token(server: LiveServer, email: str) -> str:
     with httpx.Client(base_url=server.url) as client:
-        signed = client.post("/api/signup", json={"email": email, "password": PASSWORD})
+        assert client.post("/api/signup", json={"email": email, "password": PASSWORD}).status_code == 202
+        signed = client.post("/api/session", json={"email": email, "password": PASSWORD})
         made = client.post("/api/tokens", json={"name": "cli"}, headers={"X-CSRF-Token": signed.json()["csrf_token"]})
         return str(made.json()["secret"])
 

@@ -60,14 +60,21 @@ def markup(html: str) -> Markup:
 
 
 def signup_form(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    """Sign up through the page form; where it sent the new member."""
+    """Sign up through the page form, then log in as it asks; where the login sent the new member."""
     response = client.post(
         "/signup",
         data={"email": email, "password": password, "csrf_token": form_token(client)},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
-    return str(response.headers["location"])
+    assert response.headers["location"] == "/login?joined=1" and SESSION_COOKIE not in client.cookies
+    login = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": form_token(client, "/login?joined=1", "/login")},
+        follow_redirects=False,
+    )
+    assert login.status_code == 303, login.text
+    return str(login.headers["location"])
 
 
 def member_token(client: TestClient, page: str = "/dashboard") -> str:

@@ -70,6 +70,22 @@ TRUSTED_PROXIES = Setting(
     "(default: none). `X-Forwarded-For` and `X-Forwarded-Proto` are believed only from these, read right to left "
     "past each trusted hop; without this setting every client is the address that connects.",
 )
+SMTP_HOST = Setting(
+    "TUTTI_COOP_SMTP_HOST",
+    "Mail server the cooperative sends its messages through (signup notices). Default: none, and every message is "
+    "written as an `.eml` file, readable by the owner only, to the `outbox` folder of the data folder (also where "
+    "a message goes when the server cannot be reached).",
+)
+SMTP_PORT = Setting("TUTTI_COOP_SMTP_PORT", "Port of the mail server (default: 587, or 465 with `tls`).")
+SMTP_SECURITY = Setting(
+    "TUTTI_COOP_SMTP_SECURITY",
+    "`starttls` (the default), `tls` (encrypted from the start) or `none` (only for a relay on the same host).",
+)
+SMTP_USER = Setting("TUTTI_COOP_SMTP_USER", "User name at the mail server, if it asks for one.")
+SMTP_PASSWORD = Setting("TUTTI_COOP_SMTP_PASSWORD", "Password at the mail server, with `TUTTI_COOP_SMTP_USER`.")
+MAIL_FROM = Setting(
+    "TUTTI_COOP_MAIL_FROM", "Sender address of the cooperative's messages (default: `tutti@localhost`)."
+)
 LEASE_SECONDS = Setting(
     "TUTTI_COOP_LEASE_SECONDS",
     "Seconds a worker holds a job between heartbeats before another worker may take it over (default: each job "
@@ -102,6 +118,12 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     DB_CONNECTIONS,
     UPLOADS_AT_ONCE,
     TRUSTED_PROXIES,
+    SMTP_HOST,
+    SMTP_PORT,
+    SMTP_SECURITY,
+    SMTP_USER,
+    SMTP_PASSWORD,
+    MAIL_FROM,
     *(limit.setting for limit in LIMITS),
 )
 
@@ -112,6 +134,9 @@ DEFAULT_CAPACITY = 100
 DEFAULT_WORKERS = 1
 DEFAULT_DB_CONNECTIONS = 50
 DEFAULT_UPLOADS_AT_ONCE = 4
+DEFAULT_SMTP_PORT = 587
+DEFAULT_MAIL_FROM = "tutti@localhost"
+SMTP_SECURITIES = ("starttls", "tls", "none")
 KEY_BYTES = 32
 # argon2-cffi's own defaults (RFC 9106's low-memory profile), what every password was hashed with before the cost
 # could be set. Less than 8 MiB makes a stolen hash cheap to guess on a graphics card.
@@ -126,6 +151,18 @@ TEST_PASSWORD_MEMORY_KIB = 32
 # A key everyone can read in the tests; refused everywhere else, like all-zero and other low-entropy keys.
 TEST_MASTER_KEY = b"tutti-test-master-key-not-secret"
 _PLACEHOLDER_WORDS = frozenset({"changethis", "changeme", "change-me", "secret", "placeholder", "xxx", "todo"})
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How the cooperative sends mail (``tutti.coop.mail``); no host: to the outbox folder."""
+
+    host: str | None = None
+    port: int = DEFAULT_SMTP_PORT
+    security: str = "starttls"
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str = DEFAULT_MAIL_FROM
 
 
 @dataclass(frozen=True)
@@ -147,6 +184,7 @@ class CoopSettings:
     # Every limit of ``tutti.coop.limits.LIMITS`` by action: its setting's value, else its default.
     limits: Mapping[str, Rule] = field(default_factory=default_rules)
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    mail: MailSettings = field(default_factory=lambda: MailSettings())
 
     @classmethod
     def for_tests(
@@ -210,6 +248,24 @@ def load_coop_settings(
         uploads_at_once=_positive_int(UPLOADS_AT_ONCE, DEFAULT_UPLOADS_AT_ONCE, minimum=1),
         limits=rules_from(),
         trusted_proxies=trusted_proxies_from(os.environ.get(TRUSTED_PROXIES.env, "")),
+        mail=_mail_settings(),
+    )
+
+
+def _mail_settings() -> MailSettings:
+    security = os.environ.get(SMTP_SECURITY.env, "").strip().lower() or "starttls"
+    if security not in SMTP_SECURITIES:
+        raise ConfigError(f"{SMTP_SECURITY.env} must be one of {', '.join(SMTP_SECURITIES)}, not {security!r}")
+    sender = os.environ.get(MAIL_FROM.env, "").strip() or DEFAULT_MAIL_FROM
+    if "@" not in sender:
+        raise ConfigError(f"{MAIL_FROM.env} must be an email address, not {sender!r}")
+    return MailSettings(
+        host=os.environ.get(SMTP_HOST.env, "").strip() or None,
+        port=_positive_int(SMTP_PORT, 465 if security == "tls" else DEFAULT_SMTP_PORT, minimum=1),
+        security=security,
+        user=os.environ.get(SMTP_USER.env) or None,
+        password=os.environ.get(SMTP_PASSWORD.env) or None,
+        sender=sender,
     )
 
 

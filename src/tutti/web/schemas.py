@@ -63,6 +63,12 @@ class MemberPublic(_Public):
     waitlist_position: int | None = Field(None, description="1-based place in the queue while waitlisted.")
 
 
+class SignupAccepted(BaseModel):
+    """The one answer to a signup, whether or not the email already had an account."""
+
+    detail: str
+
+
 class SessionPublic(_Public):
     """A login: the session itself travels as an HttpOnly cookie; form posts and API calls made with that cookie
     send ``csrf_token`` back in the ``X-CSRF-Token`` header."""

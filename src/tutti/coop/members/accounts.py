@@ -67,15 +67,24 @@ def normalise_email(email: str) -> str:
 
 
 def create_member(
-    session: Session, email: str, password: str, *, role: Role = Role.MEMBER, now: datetime | None = None
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    role: Role = Role.MEMBER,
+    now: datetime | None = None,
+    hashed: str | None = None,
 ) -> Member:
-    """A new waitlisted member (not yet placed, not yet audited): the shared first step of signup and init."""
+    """A new waitlisted member (not yet placed, not yet audited): the shared first step of signup and init.
+
+    ``hashed`` is the password's hash when the caller checked and hashed it already (``register``)."""
     address = normalise_email(email)
-    check_password(password, email=address)
     settings = settings_of(session)
-    if emails.find_member(session, settings, address) is not None:
+    if hashed is None:
+        check_password(password, email=address)
+        hashed = password_hasher(session).hash(password)
+    if _exists(session, address):
         raise Conflict("an account with this email already exists")
-    hashed = password_hasher(session).hash(password)
     member = Member(id=new_id(), password_hash=hashed, role=role, created_utc=now or utcnow())
     session.add(member)
     try:
@@ -85,6 +94,46 @@ def create_member(
         # Another signup with the same address won the race; the caller rolls back, as after any refusal.
         raise Conflict("an account with this email already exists") from None
     return member
+
+
+def _exists(session: Session, address: str) -> bool:
+    return emails.find_member(session, settings_of(session), address) is not None
+
+
+def register(
+    session: Session, email: str, password: str, *, client: str | None = None, now: datetime | None = None
+) -> tuple[Member, bool]:
+    """Signup as the web offers it, which must not tell whether an email has an account: (the member the address
+    belongs to, whether it is new). For a taken address nothing changes; the caller tells its owner, by mail, and
+    answers as for a new one.
+
+    Both ways do the same work that takes time: the rate limit, the password's checks and its hash.
+    """
+    require(SIGNUP, None)
+    when = now or utcnow()
+    if client is not None:
+        ratelimit.hit(session, "signup-client", client, now=when)
+    address = normalise_email(email)
+    check_password(password, email=address)
+    hashed = password_hasher(session).hash(password)
+    owner = emails.find_member(session, settings_of(session), address)
+    if owner is not None:
+        return owner, False
+    try:
+        with session.begin_nested():
+            member = create_member(session, address, password, now=when, hashed=hashed)
+    except Conflict:
+        # The same address signed up at this very moment: taken, like any other.
+        return session.get_one(Member, _member_id_of(session, address)), False
+    waitlist.place(session, member, now=when)
+    return member, True
+
+
+def _member_id_of(session: Session, address: str) -> str:
+    found = emails.find_member(session, settings_of(session), address)
+    if found is None:
+        raise Conflict("an account with this email already exists")
+    return found.id
 
 
 def signup(

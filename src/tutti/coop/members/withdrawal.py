@@ -8,9 +8,10 @@ each safe to run again:
    hash, logins, API tokens and waitlist place go, their pool catalog rows go, their contributions keep only
    ids, counts and points (the ledger needs them; fingerprints, sealed reports and reason codes are blanked, an
    upload still pending is rejected unchecked) and the audit log records ``member-withdrew``;
-2. **files-removed**: their pool folder, their folder of sealed plays and uploads, and the scratch folders of
-   their validation jobs are deleted: only now, after the commit that decided it, so a rollback never loses a
-   file and a crash never leaves a file the database still counts;
+2. **files-removed**: their pool folder, their folder of sealed plays and uploads, the scratch folders of
+   their validation jobs and the messages about them still in the outbox are deleted: only now, after the
+   commit that decided it, so a rollback never loses a file and a crash never leaves a file the database still
+   counts;
 3. **key-destroyed**: their wrapped data key is wiped (``key-destroyed`` in the log): any copy of their files,
    sealed email or reports that survived somewhere (a backup, a database page) can no longer be opened;
 4. **done**, after the database is scrubbed (``scrub``): SQLite's WAL checkpointed and truncated (every
@@ -38,7 +39,7 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.orm import Session
 
-from tutti.coop import audit, crypto
+from tutti.coop import audit, crypto, mail
 from tutti.coop.actions import WITHDRAW, require
 from tutti.coop.contributions.report import erased as erased_report
 from tutti.coop.contributions.sealing import member_folder
@@ -184,6 +185,8 @@ def _remove_files(session: Session, settings: CoopSettings, member_id: str, when
         shutil.rmtree(folder, ignore_errors=True)
         if number == 0:
             _crash_point("removing-files")
+    for message in mail.kept_about(settings, member_id):
+        message.unlink(missing_ok=True)
     _advance(session, member_id, WithdrawalStep.DECIDED, WithdrawalStep.FILES_REMOVED, when)
     session.commit()
     _crash_point(WithdrawalStep.FILES_REMOVED.value)

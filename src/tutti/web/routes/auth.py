@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from tutti.coop.members import accounts, devices
+from tutti.coop import bootstrap, mail
+from tutti.coop.members import accounts, devices, notices
 from tutti.coop.models import Member, Status
 from tutti.coop.settings import CoopSettings
 from tutti.web import views
@@ -25,22 +26,40 @@ from tutti.web.deps import (
     form_page,
     set_login_cookie,
 )
-from tutti.web.pages import is_https, redirect, safe_next
-from tutti.web.schemas import MAX_EMAIL, MAX_PASSWORD, ErrorPublic, LoginCreate, SessionPublic, SignupCreate
+from tutti.web.pages import DEFAULT_NAME, is_https, redirect, safe_next
+from tutti.web.schemas import (
+    MAX_EMAIL,
+    MAX_PASSWORD,
+    ErrorPublic,
+    LoginCreate,
+    SessionPublic,
+    SignupAccepted,
+    SignupCreate,
+)
 
 router = APIRouter(tags=["session"])
+
+SIGNUP_ANSWER = (
+    "Thank you. A message is on its way to that address and says what comes next; "
+    "if the account is new, you can log in now."
+)
 
 Email = Annotated[str, Form(max_length=MAX_EMAIL)]
 Password = Annotated[str, Form(max_length=MAX_PASSWORD)]
 
 
-def _signup_and_login(
-    request: Request, db: Session, email: str, password: str, client: str | None
-) -> tuple[Member, str, str]:
-    accounts.signup(db, email, password, client=client)
-    # Committed first: login counts its attempt in a transaction of its own, which must not wait on this one.
+def _signup(
+    request: Request, db: Session, settings: CoopSettings, email: str, password: str, client: str | None
+) -> None:
+    """Sign up and write to the address: a welcome, or to an existing account's owner that someone tried. The
+    answer that follows is the same either way, so it tells nobody whether the address has an account."""
+    member, is_new = accounts.register(db, email, password, client=client)
     db.commit()
-    return _login(request, db, email, password, client)
+    address = accounts.normalise_email(email)
+    name = bootstrap.existing_name(db) or DEFAULT_NAME
+    site = str(request.base_url).rstrip("/")
+    notice = notices.WELCOME if is_new else notices.ALREADY_A_MEMBER
+    mail.send(settings, notice.compose(settings, address, name, site), about=member.id)
 
 
 def _login(request: Request, db: Session, email: str, password: str, client: str | None) -> tuple[Member, str, str]:
@@ -79,15 +98,15 @@ def signup_page(page: PageContext) -> HTMLResponse:
 def signup_form(
     request: Request, db: Db, settings: Settings, client: Client, _: AnonymousForm, email: Email, password: Password
 ) -> Response:
-    member, token, _csrf = _signup_and_login(request, db, email, password, client)
-    response = redirect(_landing(member), request)
-    _logged_in(response, request, settings, member, token)
-    return response
+    _signup(request, db, settings, email, password, client)
+    return redirect("/login?joined=1", request)
 
 
 @router.get("/login", include_in_schema=False)
-def login_page(page: PageContext, wanted: Annotated[str | None, Query(alias="next")] = None) -> HTMLResponse:
-    return page.render("login.html", form={"next": safe_next(wanted)})
+def login_page(
+    page: PageContext, wanted: Annotated[str | None, Query(alias="next")] = None, joined: bool = False
+) -> HTMLResponse:
+    return page.render("login.html", form={"next": safe_next(wanted)}, notice=SIGNUP_ANSWER if joined else None)
 
 
 @router.post("/login", include_in_schema=False, dependencies=[form_page("login.html")])
@@ -118,14 +137,13 @@ def logout_form(request: Request, db: Db, member: ActingMember) -> Response:
     return response
 
 
-@router.post("/api/signup", status_code=status.HTTP_201_CREATED)
-def signup_api(
-    body: SignupCreate, request: Request, response: Response, db: Db, settings: Settings, client: Client
-) -> SessionPublic:
-    """Create an account (active while today's capacity lasts, else waitlisted) and log in with a cookie."""
-    member, token, csrf_token = _signup_and_login(request, db, body.email, body.password, client)
-    _logged_in(response, request, settings, member, token)
-    return SessionPublic(member=views.member_public(db, member), csrf_token=csrf_token)
+@router.post("/api/signup", status_code=status.HTTP_202_ACCEPTED)
+def signup_api(body: SignupCreate, request: Request, db: Db, settings: Settings, client: Client) -> SignupAccepted:
+    """Ask for an account. The answer is the same whether or not the email already has one: a new account is made
+    (active while today's capacity lasts, else waitlisted) and welcomed by mail; the owner of an existing one is
+    told by mail instead. Then log in with `POST /api/session`."""
+    _signup(request, db, settings, body.email, body.password, client)
+    return SignupAccepted(detail=SIGNUP_ANSWER)
 
 
 @router.post("/api/session", responses={401: {"model": ErrorPublic, "description": "Email or password is wrong."}})
