@@ -23,7 +23,11 @@ __all__ = ["HEIGHT", "WIDTH", "Card", "draw_cards", "missing_glyphs", "render_ca
 def _period(recap: Recap) -> str:
     if recap.period == "all":
         return txt.period_name(recap.period, recap.history_first_day, recap.history_last_day)
-    return txt.period_name(recap.period, recap.period_first_day, recap.period_last_day)
+    name = txt.period_name(recap.period, recap.period_first_day, recap.period_last_day)
+    cover = recap.coverage
+    if cover and cover.partial and cover.covered_first_day and cover.covered_last_day:  # the days the data covers
+        return f"{name}  ·  {txt.days(cover.covered_first_day, cover.covered_last_day).upper()}"
+    return name
 
 
 def _chrome(c: Canvas, recap: Recap, kicker: str, title: str, span: str | None = None) -> None:
@@ -42,13 +46,15 @@ def _stat(c: Canvas, x: float, y: float, width: float, value: str, label: str, n
 
 def _minutes_card(c: Canvas, recap: Recap) -> None:
     t = recap.totals
-    half, timed = (INNER - 24) / 2, t.ms_played > 0 or not t.plays
+    half, timed = (INNER - 24) / 2, recap.measure == "time"
     if timed:
         _chrome(c, recap, "Minutes", "You listened for")
         days, hours = divmod(round(t.minutes) // 60, 24)
         spans = [txt.plural(n, unit) for n, unit in ((days, "day"), (hours, "hour")) if n] or ["less than an hour"]
         note = f"that is {' and '.join(spans)} of sound"
-        if t.ms_known_share < 0.995:
+        if t.ms_estimated:
+            note = f"{note} ({t.ms_estimated / t.ms_played:.0%} estimated)"
+        elif t.ms_known_share < 0.995:
             note = f"{note} (time known for {t.ms_known_share:.0%} of events)"
         big, unit, stat, label = f"{round(t.minutes):,}", "minutes", f"{t.plays:,}", "plays"
     else:  # scrobbles alone record no listening time: the plays lead
@@ -59,8 +65,9 @@ def _minutes_card(c: Canvas, recap: Recap) -> None:
     c.text(MARGIN, 680, unit, 72, bold=True)
     c.text(MARGIN, 760, note, 38, fill=MUTED)
     _stat(c, MARGIN, 1010, half, stat, label)
+    covered = recap.coverage.covered_days if recap.coverage else t.days_in_period  # per-day: the covered days
     _stat(c, MARGIN + half + 24, 1010, half, f"{t.days_listened:,}",
-          f"of {t.days_in_period:,} days" if t.days_in_period else "days with music")  # fmt: skip
+          f"of {covered:,} days" if covered else "days with music")  # fmt: skip
     months = recap.monthly
     if len(months) > 1:
         values = [m.ms_played if timed else m.plays for m in months]
@@ -76,9 +83,9 @@ def _minutes_card(c: Canvas, recap: Recap) -> None:
 
 def _top_artist_card(c: Canvas, recap: Recap) -> None:
     _chrome(c, recap, "Top artist", "Your top artist")
-    if not recap.top_artists:
+    if not recap.ranked_artists:
         return c.empty("No music in this period yet.")
-    first, *rest = recap.top_artists
+    first, *rest = recap.ranked_artists  # ranked by the recap's one measure, as on the page
     c.text(MARGIN, 420, "#1", 56, bold=True, fill=c.accent())
     y = c.lines(MARGIN, 580, first.name, 150, 3)
     c.text(MARGIN, y + 100, txt.amount(first.ms_played, first.plays, " minutes  ·  "), 44, bold=True, fill=c.accent())
@@ -100,9 +107,9 @@ def _top_artist_card(c: Canvas, recap: Recap) -> None:
 
 def _top_tracks_card(c: Canvas, recap: Recap) -> None:
     _chrome(c, recap, "Top tracks", "Your top tracks")
-    if not recap.top_tracks:
+    if not recap.ranked_tracks:
         return c.empty("No music in this period yet.")
-    for i, track in enumerate(recap.top_tracks[:5]):
+    for i, track in enumerate(recap.ranked_tracks[:5]):
         y = 470 + i * 246
         c.text(MARGIN, y + 42, f"{track.rank}", 128, bold=True, fill=c.accent(), max_width=120)
         x, width = MARGIN + 150, INNER - 150
@@ -264,7 +271,9 @@ CARDS: dict[str, Callable[[Canvas, Recap], None]] = {
 
 
 def draw_cards(recap: Recap, fonts: FontSet | None = None) -> list[Card]:
-    """Every card of ``recap``, drawn in memory, in story order."""
+    """Every card of ``recap``, drawn in memory, in story order; none for a period with too little to tell."""
+    if recap.coverage and not recap.coverage.tellable:
+        return []
     cards = []
     for number, (name, draw) in enumerate(CARDS.items(), start=1):
         canvas = Canvas(f"{number:02d}-{name}", THEMES[name], fonts or default_fonts())
