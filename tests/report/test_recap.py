@@ -6,6 +6,7 @@ default play rule and the time zone written out), and against a synthetic histor
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter, defaultdict
@@ -24,6 +25,8 @@ from tutti.cli import app
 from tutti.insights.recap import DEFAULT_TOP_N, Recap, recap_to_json
 from tutti.insights.rules import ANY_RULE
 from tutti.names import artist_key
+from tutti.report.cards import draw_cards
+from tutti.report.html import render_recap_html
 from tutti.store import Store
 
 DOC = ROOT / "docs" / "recap-json.md"
@@ -125,6 +128,30 @@ def test_recap_of_account_data_matches_the_raw_files(erin_recap: Recap) -> None:
     assert (erin_recap.rule, erin_recap.zone, erin_recap.period) == ("default-v1", ERIN_ZONE, "2023")
     assert [s.year for s in erin_recap.service_recaps] == [2023]  # Wrapped2023.json was imported
     assert erin_recap.skips.rate is None  # account data does not say what was skipped
+
+
+@pytest.mark.samples
+def test_a_year_that_account_data_covers_in_part_says_so_on_page_cards_and_json(erin_recap: Recap) -> None:
+    # account data reaches back about a year: the export's first play, on the listener's clock, opens the span
+    rows = _account(samples_path(*ERIN), ERIN_ZONE)
+    first = min(r.local for r in rows).date()
+    assert first.year == 2023 and first > date(2023, 1, 1)
+    c = erin_recap.coverage
+    assert c is not None and (c.status, c.covered_first_day, c.covered_last_day) == (
+        "partial",
+        first,
+        date(2023, 12, 31),
+    )
+    days = (date(2023, 12, 31) - first).days + 1
+    assert (c.covered_days, c.period_days) == (days, 365)
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", render_recap_html(erin_recap))))
+    assert f"Your Spotify data starts on {first.day} {first:%b %Y}: this recap covers {days} of 365 days." in text
+    assert f"{days} of 365 days" in text.split("In numbers")[0]  # in the header, before any figure
+    data = recap_to_json(erin_recap)["coverage"]
+    assert (data["covered_first_day"], data["covered_days"], data["period_days"]) == (first.isoformat(), days, 365)
+    for card in draw_cards(erin_recap):
+        if not card.name.endswith("eras"):  # the eras card tells the whole history, and says so
+            assert f"{first.day} {first:%b}".upper() in card.texts[0], card.texts[0]
 
 
 @pytest.mark.samples

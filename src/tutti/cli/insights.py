@@ -39,7 +39,7 @@ def draw_summary(s: Summary) -> None:
     table = Table(title=f"Listening history of {s.profile}", show_header=False)
     hours = s.ms_played / 3_600_000
     table.add_row("listening events", f"{s.events:,}")
-    table.add_row("time played", f"{hours:,.1f} hours ({s.ms_played:,} ms)")
+    table.add_row("time played (measured)", f"{hours:,.1f} hours ({s.ms_played:,} ms)")
     table.add_row(f"plays ({s.rule})", f"{s.plays:,}")
     table.add_row("first / last", f"{s.first_utc or '-'} / {s.last_utc or '-'} (UTC)")
     table.add_row("artists / tracks among plays", f"{s.artists:,} / {s.tracks:,}")
