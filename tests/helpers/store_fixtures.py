@@ -191,9 +191,10 @@ def expected_ranking(events: list[Raw], kind: str, name: str, artist: str | None
         if any(e.counts for e in group)
     ]
 
-    def order(r: Ranked) -> tuple[int, int, str, str]:
+    def order(r: Ranked) -> tuple[int, int, tuple[str, ...]]:
         first, second = (r.ms_played, r.plays) if by == "time" else (r.plays, r.ms_played)
-        return (-first, -second, r.name, r.artist or "")
+        keys = (artist_key(r.name),) if artist is None else (artist_key(r.artist or ""), keyed[name](r.name))
+        return (-first, -second, keys)  # ties: by name key (the artist's first for tracks and albums)
 
     return [replace(r, rank=i) for i, r in enumerate(sorted(items, key=order), 1)]
 

@@ -85,10 +85,14 @@ def open_scope(
             SELECT p.*, {local} AS local_ts FROM ({store.active_plays_sql(profile)}) p
             WHERE coalesce(p.start_utc, p.end_utc) IS NOT NULL
         ),
-        lengths AS (  -- each track's length as the listener's timed plays tell it
+        untimed AS (  -- the tracks that need an estimate: a few thousand keys, or none for timed-only exports
+            SELECT DISTINCT artist_key, track_key FROM located
+            WHERE ms_played IS NULL AND content_kind = 'music' AND track_key IS NOT NULL
+        ),
+        lengths AS (  -- each of those tracks' length as the listener's timed plays tell it
             SELECT artist_key, track_key, CAST(median(ms_played) AS BIGINT) AS length_ms
-            FROM located
-            WHERE ms_played >= {LENGTH_EVIDENCE_MS} AND content_kind = 'music' AND track_key IS NOT NULL
+            FROM located SEMI JOIN untimed USING (artist_key, track_key)
+            WHERE ms_played >= {LENGTH_EVIDENCE_MS} AND content_kind = 'music'
             GROUP BY artist_key, track_key
         )
         SELECT play_id, source, start_utc, end_utc, local_ts,

@@ -4,8 +4,8 @@ Items are grouped by the name keys of ``tutti.names`` (``artist_key``; a track i
 ``track_key``; an album its name ignoring case with ``artist_key``) and shown under their most common spelling
 (most events, then the spelling that sorts first). Music lists read ``kind = 'music'`` rows only; shows read
 ``kind = 'podcast'`` rows (the artist column holds the show). Every event of the item counts towards its time
-and its events; ``plays`` counts what the play rule counts. Only items with at least one play are ranked: a list
-is never padded with items the listener only skipped.
+and its events; ``plays`` counts what the play rule counts; ties go to the smaller name key. Only items with at least
+one play are ranked: a list is never padded with items the listener only skipped.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any
 from tutti.errors import UsageError
 from tutti.insights.scope import Scope
 
+# Ties are broken by the item's name key, so that a ranking is deterministic and needs no spelling.
 ORDERINGS = {
-    "time": "ms_played DESC, plays DESC, name, artist NULLS FIRST",
-    "plays": "plays DESC, ms_played DESC, name, artist NULLS FIRST",
+    "time": "ms_played DESC, plays DESC",
+    "plays": "plays DESC, ms_played DESC",
 }
 
 # The period's events summed per exact (kind, artist, track, album): a few thousand rows instead of a million,
@@ -101,6 +102,7 @@ def _ranked(scope: Scope, item: _Item, n: int | None, by: str, day: date | None 
     params.append(n)
     keys = ", ".join(f"{key} AS key{i}" for i, key in enumerate(item.keys))
     key_names = ", ".join(f"key{i}" for i in range(len(item.keys)))
+    weights = ", ".join(f"sum(events) OVER (PARTITION BY {key_names}, {c}) AS {c}_events" for c in columns)
     rows: list[tuple[Any, ...]] = scope.query(
         f"""
         WITH spellings AS (
@@ -111,24 +113,28 @@ def _ranked(scope: Scope, item: _Item, n: int | None, by: str, day: date | None 
             WHERE kind = ? AND {" AND ".join(f"{c} IS NOT NULL" for c in (*columns, *item.keys))}
             GROUP BY ALL
         ),
-        weighted AS (  -- each spelling's events within its item, whatever it is paired with
-            SELECT *, {", ".join(f"sum(events) OVER (PARTITION BY {key_names}, {c}) AS {c}_events" for c in columns)}
-            FROM spellings
-        ),
         items AS (
-            SELECT {spelling(item.name, f"{item.name}_events")} AS name,
-                   {spelling(item.artist, f"{item.artist}_events") if item.artist else "NULL::VARCHAR"} AS artist,
-                   sum(ms_played)::BIGINT AS ms_played, sum(plays)::BIGINT AS plays,
+            SELECT {key_names}, sum(ms_played)::BIGINT AS ms_played, sum(plays)::BIGINT AS plays,
                    sum(events)::BIGINT AS events, min(first_local) AS first_local
-            FROM weighted
+            FROM spellings
             GROUP BY {key_names}
             HAVING sum(plays) > 0
+        ),
+        ranked AS (
+            SELECT *, row_number() OVER (ORDER BY {ORDERINGS[by]}, {key_names}) AS rank
+            FROM items
+            ORDER BY rank
+            LIMIT ?
+        ),
+        named AS (  -- the most common spelling, looked up for the listed items only
+            SELECT {key_names}, {spelling(item.name, f"{item.name}_events")} AS name,
+                   {spelling(item.artist, f"{item.artist}_events") if item.artist else "NULL::VARCHAR"} AS artist
+            FROM (SELECT *, {weights} FROM spellings SEMI JOIN ranked USING ({key_names}))
+            GROUP BY {key_names}
         )
-        SELECT row_number() OVER (ORDER BY {ORDERINGS[by]}) AS rank,
-               name, artist, ms_played, plays, events, first_local
-        FROM items
-        ORDER BY rank
-        LIMIT ?
+        SELECT r.rank, n.name, n.artist, r.ms_played, r.plays, r.events, r.first_local
+        FROM ranked r JOIN named n USING ({key_names})
+        ORDER BY r.rank
         """,
         params,
     )
