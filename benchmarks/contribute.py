@@ -46,6 +46,7 @@ from tutti.coop.members.withdrawal import withdraw
 from tutti.coop.models import Member
 from tutti.coop.pool.contract import play_identity
 from tutti.coop.pool.files import pool_of
+from tutti.coop.scratch import scratch_folder
 from tutti.coop.settings import CoopSettings
 from tutti.demo import write_extended_export
 
@@ -103,9 +104,10 @@ def _submit(sessions: sessionmaker[Session], settings: CoopSettings, member_id: 
     with sessions.begin() as session:
         member = session.get_one(Member, member_id)
         key = crypto.member_key(session, member, settings)
-    sealed = uploads.seal(files, key)
-    with sessions.begin() as session:
-        validation.submit(session, settings, session.get_one(Member, member_id), sealed)
+    with scratch_folder(settings, "upload-") as scratch:
+        sealed = uploads.seal(files, key, scratch / "sealed")
+        with sessions.begin() as session:
+            validation.submit(session, settings, session.get_one(Member, member_id), sealed)
 
 
 def main() -> None:

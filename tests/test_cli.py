@@ -172,6 +172,31 @@ def test_timezone_records_changes_and_rejects_unknown_zones(run) -> None:  # typ
     assert code == 1 and "is not a day" in err
 
 
+@pytest.mark.samples
+def test_timezone_lists_confirms_and_removes_what_the_export_suggests(run) -> None:  # type: ignore[no-untyped-def]
+    run("import", str(samples_path("spotify-extended", "efrrowini")))
+    code, out, _ = run("timezone")
+    # Nothing set is said so, never printed as if it were recorded.
+    assert code == 0 and "no time zone set for me" in out and "time zones set" not in out
+    assert "Asia/Kolkata  from the beginning: connection country IN (Spotify)" in out
+    assert "recaps use Asia/Kolkata: not set: suggested by your export" in out
+    _, _, err = run("recap", "all")
+    assert "time zone Asia/Kolkata: not set: suggested by your export" in err
+    code, out, _ = run("timezone", "--confirm")
+    assert code == 0 and "time zones set for me:\n  Asia/Kolkata  from the beginning" in out
+    assert "recaps use Asia/Kolkata: as you set it" in out
+    code, out, _ = run("timezone", "Europe/Paris", "--since", "2023-01-01")
+    assert "Asia/Kolkata → Europe/Paris (from 2023-01-01)" in out
+    code, out, _ = run("timezone", "--remove", "--since", "2023-01-01")
+    assert code == 0 and "Europe/Paris" not in out
+    code, out, _ = run("timezone", "--remove")
+    assert code == 0 and "no time zone set for me" in out
+    code, _, err = run("timezone", "--remove")
+    assert code == 1 and "me has no zone entry from the beginning" in err
+    code, _, err = run("timezone", "UTC", "--remove")
+    assert code == 1 and "one at a time" in err
+
+
 def _one_line_error(code: int, out: str, err: str) -> str:
     """The command failed the way every bad input must: exit 1, nothing on stdout, one line on stderr."""
     assert code == 1, (out, err)

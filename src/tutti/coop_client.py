@@ -37,7 +37,8 @@ from tutti.web.schemas import ContributionPublic, ProgressPublic
 
 COOP_TOKEN = Setting(
     "TUTTI_COOP_TOKEN",
-    "API token for `tutti coop contribute` (made on the server's *API tokens* page); `--token` overrides it.",
+    "API token for `tutti coop contribute`, with the `contribute` scope only (made on the server's *API tokens* "
+    "page); `--token` overrides it.",
 )
 # A large upload on a slow line takes long to send; the server answers as soon as it has stored it.
 TIMEOUT = httpx.Timeout(30.0, read=300.0, write=900.0)
@@ -128,7 +129,8 @@ def _server_error(response: httpx.Response) -> CoopError:
 def _base(server: str, token: str | None) -> tuple[str, dict[str, str]]:
     if not token:
         raise UsageError(
-            f"no API token: pass --token or set {COOP_TOKEN.env} (make one on the server's API tokens page)"
+            f"no API token: pass --token or set {COOP_TOKEN.env} (make one with the `contribute` scope only on the "
+            "server's API tokens page)"
         )
     base = server.rstrip("/")
     if not base.startswith(("http://", "https://")):

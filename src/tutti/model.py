@@ -265,6 +265,9 @@ class Play:
     offline: bool | None = None
     offline_utc: datetime | None = None
     incognito: bool | None = None
+    # The listener's offset from UTC at the play, in seconds, when the export records it (Apple Music does, per
+    # play): local time without guessing a zone. Not an identity field, so stores keyed before it keep their ids.
+    utc_offset_s: int | None = None
 
     def __post_init__(self) -> None:
         # Fill whichever end of the play the export left out, when the duration says where it is.
@@ -313,6 +316,7 @@ PLAY_SCHEMA = pa.schema(
         pa.field("offline", pa.bool_()),
         pa.field("offline_utc", _TS),
         pa.field("incognito", pa.bool_()),
+        pa.field("utc_offset_s", pa.int32()),
     ]
 )
 PLAY_COLUMNS: tuple[str, ...] = tuple(PLAY_SCHEMA.names)

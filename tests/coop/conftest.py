@@ -22,10 +22,11 @@ from tutti.coop.bootstrap import create_cooperative, found_cooperative
 from tutti.coop.contributions import uploads, validation
 from tutti.coop.contributions.pipeline import contribute
 from tutti.coop.contributions.report import ContributionReport
-from tutti.coop.db import make_engine, session_factory, upgrade
+from tutti.coop.db import make_engine, session_factory, settings_of, upgrade
 from tutti.coop.jobs.worker import Worker
-from tutti.coop.members import accounts
+from tutti.coop.members import accounts, emails
 from tutti.coop.models import AuditEvent, Member
+from tutti.coop.scratch import scratch_folder
 from tutti.coop.settings import CoopSettings
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -118,7 +119,9 @@ def founded_db(empty_db: EmptyDb, coop_settings: CoopSettings) -> CoopDb:
 
 def steward_of(session: Session) -> Member:
     """The founding steward of a ``founded_db``."""
-    return session.scalars(select(Member).where(Member.email == STEWARD_EMAIL)).one()
+    steward = emails.find_member(session, settings_of(session), STEWARD_EMAIL)
+    assert steward is not None
+    return steward
 
 
 def join(db: CoopDb, email: str) -> str:
@@ -147,9 +150,11 @@ def files_of(*parts: str) -> list[Path]:
 def submit(db: CoopDb, member_id: str, paths: list[Path]) -> str:
     """What the upload request does: seal the files with the member's key, store them pending, queue the job."""
     with db.sessions.begin() as session:
-        member = session.get_one(Member, member_id)
-        sealed = uploads.seal(paths, crypto.member_key(session, member, db.settings))
-        return validation.submit(session, db.settings, member, sealed).id
+        key = crypto.member_key(session, session.get_one(Member, member_id), db.settings)
+    with scratch_folder(db.settings, "upload-") as scratch:
+        sealed = uploads.seal(paths, key, scratch / "sealed")
+        with db.sessions.begin() as session:
+            return validation.submit(session, db.settings, session.get_one(Member, member_id), sealed).id
 
 
 def validation_worker(db: CoopDb) -> Worker:

@@ -138,7 +138,7 @@ def test_every_action_names_declared_events_and_checks_who_acts() -> None:
 
 
 def _member(role: Role, status: Status) -> Member:
-    return Member(id="x", email=None, role=role, status=status)
+    return Member(id="x", role=role, status=status)
 
 
 def test_concurrent_writers_append_one_unbroken_chain(coop_db: CoopDb) -> None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.coop.conftest import CoopDb, events, files_of, join, submit, validation_worker
 from tutti.coop import crypto
-from tutti.coop.contributions import pipeline, uploads, validation
+from tutti.coop.contributions import pipeline, sealed_reports, uploads, validation
+from tutti.coop.contributions.known import Known
 from tutti.coop.contributions.queries import report_of
 from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.errors import DecryptionFailed, NotAllowed
@@ -37,22 +39,28 @@ def contribution(db: CoopDb, contribution_id: str) -> Contribution:
         return session.get_one(Contribution, contribution_id)
 
 
+def report_for(db: CoopDb, contribution_id: str) -> ContributionReport:
+    with db.sessions() as session:
+        return report_of(session, session.get_one(Contribution, contribution_id))
+
+
 def test_an_upload_waits_sealed_and_pending_until_a_worker_validates_it(coop_db: CoopDb) -> None:
     member = join(coop_db, "mica@example.org")
     files = files_of(*MICA)
     cid = submit(coop_db, member, files)
     row = contribution(coop_db, cid)
-    assert row.status is ContributionStatus.PENDING and report_of(row) == ContributionReport(cid, row.status)
+    assert row.status is ContributionStatus.PENDING and report_for(coop_db, cid) == ContributionReport(cid, row.status)
     assert row.upload_path == f"contributions/{member}/{cid}.upload" and row.job_id is not None
-    sealed = (coop_db.settings.data_dir / row.upload_path).read_bytes()
+    sealed_path = coop_db.settings.data_dir / row.upload_path
+    sealed = sealed_path.read_bytes()
     # Sealed: nothing of the export can be read from the file, and only the member's key opens it.
     assert files[-1].read_bytes()[:200] not in sealed and b"spotify" not in sealed.lower()
     with scratch_folder(coop_db.settings, "test-") as folder:
         with pytest.raises(DecryptionFailed):
-            uploads.unseal(sealed, crypto.new_data_key(), folder)
+            uploads.unseal(sealed_path, crypto.new_data_key(), folder)
         with coop_db.sessions() as session:
             key = crypto.member_key(session, session.get_one(Member, member), coop_db.settings)
-        opened = uploads.unseal(sealed, key, folder)
+        opened = uploads.unseal(sealed_path, key, folder)
         assert [p.read_bytes() for p in opened] == [p.read_bytes() for p in files]
         assert folder.stat().st_mode & 0o777 == 0o700
     with coop_db.sessions() as session:
@@ -66,7 +74,7 @@ def test_an_upload_waits_sealed_and_pending_until_a_worker_validates_it(coop_db:
 
     assert validation_worker(coop_db).drain() == 1
     row = contribution(coop_db, cid)
-    report = report_of(row)
+    report = report_for(coop_db, cid)
     assert row.status is ContributionStatus.ACCEPTED and report.accepted and report.plays_added == MICA_PLAYS
     assert row.upload_path is None and not (coop_db.settings.data_dir / f"contributions/{member}/{cid}.upload").exists()
     assert [f.name for f in report.files] == [f.name for f in files]  # names inside the upload, no scratch path
@@ -98,7 +106,7 @@ class Interleaved:
         self.settings = inner.settings
         self.meanwhile = meanwhile
 
-    def known(self) -> validation.Known:
+    def known(self) -> Known:
         return self.inner.known()
 
     @contextmanager
@@ -118,7 +126,7 @@ def _validate_slowly(db: CoopDb, cid: str, member_id: str) -> ContributionReport
     with db.sessions() as session:
         row = session.get_one(Contribution, cid)
         key = crypto.member_key(session, session.get_one(Member, member_id), db.settings)
-        sealed = (db.settings.data_dir / str(row.upload_path)).read_bytes()
+        sealed = db.settings.data_dir / str(row.upload_path)
     with scratch_folder(db.settings, "test-") as folder:
         return pipeline.run(intake, cid, uploads.unseal(sealed, key, folder), now=row.created_utc, roots=[folder])
 
@@ -145,7 +153,7 @@ def test_the_decision_counts_only_plays_not_pooled_meanwhile_by_the_same_member(
     later = submit(coop_db, member, files_of(*MICA))
     earlier = submit(coop_db, member, files_of(*MICA))
     report = _validate_slowly(coop_db, later, member)
-    first = report_of(contribution(coop_db, earlier))
+    first = report_for(coop_db, earlier)
     assert first.accepted and first.plays_added == MICA_PLAYS
     # Checked when the pool held none of these plays, decided after they were pooled: nothing new, no points.
     assert report is not None and report.accepted and report.plays_added == 0 and report.points == 0
@@ -157,12 +165,12 @@ def test_the_decision_counts_only_plays_not_pooled_meanwhile_by_the_same_member(
 def test_an_upload_pending_when_its_member_withdraws_is_never_validated(coop_db: CoopDb) -> None:
     member = join(coop_db, "leaving@example.org")
     cid = submit(coop_db, member, files_of(*MICA))
-    with coop_db.sessions.begin() as session:
+    with coop_db.sessions() as session:
         proof = withdraw(session, coop_db.settings, session.get_one(Member, member))
     assert proof.blobs_destroyed == 1 and proof.erased
     row = contribution(coop_db, cid)
     assert row.status is ContributionStatus.REJECTED and row.upload_path is None
-    assert report_of(row).erased_utc is not None
+    assert report_for(coop_db, cid).erased_utc is not None
     assert not (coop_db.settings.data_dir / "contributions" / member).exists()
     assert validation_worker(coop_db).drain() == 1
     with coop_db.sessions() as session:
@@ -176,12 +184,14 @@ def test_an_upload_whose_sealed_file_is_gone_is_rejected_as_not_checked(coop_db:
     (coop_db.settings.data_dir / str(contribution(coop_db, cid).upload_path)).unlink()
     assert validation_worker(coop_db).drain() == 1
     row = contribution(coop_db, cid)
-    assert row.status is ContributionStatus.REJECTED and row.reasons == [validation.NOT_VALIDATED]
+    assert row.status is ContributionStatus.REJECTED and row.reasons == [sealed_reports.NOT_VALIDATED]
+    assert report_for(coop_db, cid).reasons == (validation.NOT_VALIDATED,)
     with coop_db.sessions() as session:
         job = session.get_one(Job, row.job_id)
         assert job.status is JobStatus.FAILED and job.error == "upload-missing: the sealed upload file is not there"
         [rejected] = events(session, "contribution-rejected")
-        assert rejected.member_id == member and validation.NOT_VALIDATED in rejected.payload
+        # The log keeps the code; the sentence the member reads is sealed with their key.
+        assert rejected.member_id == member and orjson.loads(rejected.payload)["reasons"] == ["not-validated"]
 
 
 def test_an_upload_whose_every_attempt_died_is_rejected_as_not_checked(coop_db: CoopDb) -> None:
@@ -196,7 +206,8 @@ def test_an_upload_whose_every_attempt_died_is_rejected_as_not_checked(coop_db: 
         moment += validation.VALIDATE_CONTRIBUTION.lease * 2
         queue.recover(coop_db.sessions, now=moment, gave_up=validation.VALIDATE_CONTRIBUTION.gave_up)
     row = contribution(coop_db, cid)
-    assert row.status is ContributionStatus.REJECTED and row.reasons == [validation.NOT_VALIDATED]
+    assert row.status is ContributionStatus.REJECTED and row.reasons == [sealed_reports.NOT_VALIDATED]
+    assert report_for(coop_db, cid).reasons == (validation.NOT_VALIDATED,)
     assert not (coop_db.settings.data_dir / f"contributions/{member}/{cid}.upload").exists()
     with coop_db.sessions() as session:
         assert session.get_one(Job, row.job_id).error == queue.LEASE_EXPIRED

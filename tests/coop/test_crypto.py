@@ -54,7 +54,7 @@ def test_member_keys_are_stored_wrapped_and_stay_the_same(coop_db: CoopDb) -> No
         key = crypto.member_key(session, ana, coop_db.settings)
     with coop_db.sessions() as session:
         assert crypto.member_key(session, ana, coop_db.settings) == key
-        wrapped = session.scalars(select(MemberKey.wrapped_key)).one()
+        wrapped = session.scalars(select(MemberKey.wrapped_key).where(MemberKey.member_id == ana.id)).one()
         assert wrapped is not None and key not in wrapped
         assert unwrap(coop_db.settings.master_key, wrapped, member_key_context(ana.id)) == key
 
@@ -64,7 +64,7 @@ def test_a_wrapped_key_opens_only_for_its_member_and_master_key(coop_db: CoopDb)
     with coop_db.sessions.begin() as session:
         crypto.member_key(session, ana, coop_db.settings)
     with coop_db.sessions() as session:
-        wrapped = session.scalars(select(MemberKey.wrapped_key)).one()
+        wrapped = session.scalars(select(MemberKey.wrapped_key).where(MemberKey.member_id == ana.id)).one()
         assert wrapped is not None
         with pytest.raises(DecryptionFailed, match="master key"):
             unwrap(coop_db.settings.master_key, wrapped, member_key_context(ben.id))
@@ -85,12 +85,14 @@ def test_destroying_the_key_makes_old_blobs_unreadable_for_good(coop_db: CoopDb)
     with coop_db.sessions.begin() as session:
         crypto.destroy_member_key(session, session.get_one(Member, ana.id))
     with coop_db.sessions() as session:
-        row = session.scalars(select(MemberKey)).one()
+        row = session.scalars(select(MemberKey).where(MemberKey.member_id == ana.id)).one()
         assert row.wrapped_key is None and row.destroyed_utc is not None
         with pytest.raises(KeyDestroyed):
             crypto.member_key(session, ana, coop_db.settings)
         # Nothing left in the row could open the blob, not even with the master key.
-        stored = session.execute(text("SELECT wrapped_key FROM member_key")).scalar()
+        stored = session.execute(
+            text("SELECT wrapped_key FROM member_key WHERE member_id = :id"), {"id": ana.id}
+        ).scalar()
         assert stored is None
         with pytest.raises(DecryptionFailed):
             crypto.decrypt_blob(crypto.new_data_key(), blob)

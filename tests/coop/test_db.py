@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from tutti.coop.db import (
     upgrade,
 )
 from tutti.coop.errors import ConfigError
-from tutti.coop.members import accounts
+from tutti.coop.members import accounts, emails
 from tutti.coop.models import AuditEvent, Base, Cooperative, Member, Role, Status
 from tutti.coop.settings import (
     COOP_SETTINGS,
@@ -211,7 +213,8 @@ def test_coop_init_founds_a_cooperative_once(
     settings = load_coop_settings(home, url)
     with session_factory(empty_db.engine, settings)() as session:
         steward = session.scalars(select(Member)).one()
-        assert (steward.email, steward.role, steward.status) == ("ada@example.org", Role.STEWARD, Status.ACTIVE)
+        assert emails.email_of(session, settings, steward) == "ada@example.org"
+        assert (steward.role, steward.status) == (Role.STEWARD, Status.ACTIVE)
         assert audit.verify_chain(session) == (True, None)
         kinds = session.scalars(select(AuditEvent.kind).order_by(AuditEvent.seq)).all()
         assert kinds == ["cooperative-founded", "member-joined", "member-admitted", "role-changed"]
@@ -274,3 +277,30 @@ def test_settings_for_tests_use_the_test_key(tmp_path: Path) -> None:
     settings = CoopSettings.for_tests(tmp_path, "sqlite://")
     assert settings.master_key == TEST_MASTER_KEY
     assert settings.session_secret != TEST_MASTER_KEY
+
+
+_UPGRADE = """
+import sys
+from tutti.coop.db import make_engine, upgrade
+engine = make_engine(sys.argv[1], schema=sys.argv[2] or None)
+upgrade(engine)
+"""
+
+
+def test_processes_starting_together_migrate_once_without_tripping_over_each_other(empty_db: EmptyDb) -> None:
+    # The server, its worker and a CLI command started at once each apply the migrations to a new database.
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", _UPGRADE, empty_db.url, empty_db.schema or ""],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outcomes = [(start.wait(timeout=120), start.communicate()[1]) for start in starts]
+    assert [code for code, _ in outcomes] == [0, 0, 0, 0], [err[-400:] for code, err in outcomes if code]
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert current_revision(empty_db.engine) == head
+    with empty_db.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1

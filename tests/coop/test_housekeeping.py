@@ -9,16 +9,27 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from tests.conftest import samples_path
 from tests.coop.conftest import CoopDb, files_of, join, submit, validation_worker
-from tutti.coop import ratelimit, staged
+from tutti.coop import crypto, ratelimit, staged
 from tutti.coop.jobs import queue
 from tutti.coop.jobs.housekeeping import LEFTOVER_AGE, PURGE_EXPIRED, RECONCILE_POOL, REMOVE_LEFTOVERS
 from tutti.coop.jobs.worker import Worker
-from tutti.coop.members import accounts
-from tutti.coop.models import Contribution, Job, JobStatus, LoginSession, PoolFile, RateLimitWindow, utcnow
+from tutti.coop.members import accounts, withdrawal
+from tutti.coop.models import (
+    Contribution,
+    Job,
+    JobStatus,
+    LoginSession,
+    Member,
+    PoolFile,
+    RateLimitWindow,
+    Withdrawal,
+    WithdrawalStep,
+    utcnow,
+)
 from tutti.coop.pool import catalog
 from tutti.coop.pool.files import pool_of
 from tutti.coop.scratch import scratch_root
@@ -122,6 +133,7 @@ def test_leftovers_of_crashes_are_removed_and_committed_files_put_in_place(coop_
 
     results = run_housekeeping(coop_db)
     assert results["remove-leftovers"] == {
+        "withdrawals_completed": 0,
         "scratch_folders": 1,
         "partial_files": 1,
         "staged_removed": 1,
@@ -157,3 +169,25 @@ def test_reconciling_logs_each_disagreement_by_its_path_in_the_pool(
     }
     assert [r.getMessage() for r in caplog.records] == [f"pool: a catalog row without its file: {path}"]
     assert "lost@" not in caplog.text and member not in caplog.text
+
+
+@pytest.mark.samples
+def test_a_withdrawal_left_half_done_is_completed_by_the_workers_housekeeping(coop_db: CoopDb) -> None:
+    member_id = join(coop_db, "half@example.org")
+    submit(coop_db, member_id, files_of("spotify-extended", "mica-92"))
+    # Decided and committed, then the process died: the sealed upload is still there, the key still exists.
+    with coop_db.sessions() as session:
+        withdrawal.decide(session, coop_db.settings, session.get_one(Member, member_id))
+        session.commit()
+    folder = coop_db.settings.data_dir / "contributions" / member_id
+    assert any(folder.iterdir())
+    results = run_housekeeping(coop_db)
+    assert results[REMOVE_LEFTOVERS.name]["withdrawals_completed"] == 1
+    assert not folder.exists()
+    with coop_db.sessions() as session:
+        assert session.get_one(Withdrawal, member_id).step is WithdrawalStep.DONE
+        assert crypto.key_destroyed(session, session.get_one(Member, member_id))
+    # Once done, the next run finds nothing to complete.
+    with coop_db.sessions.begin() as session:
+        session.execute(delete(Job))
+    assert run_housekeeping(coop_db)[REMOVE_LEFTOVERS.name]["withdrawals_completed"] == 0

@@ -17,7 +17,7 @@ from tests.coop.conftest import STEWARD_PASSWORD, CoopDb, steward_of
 from tutti.coop import ratelimit
 from tutti.coop.db import session_factory
 from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotAllowed, NotFound, RateLimited, Unauthenticated
-from tutti.coop.members import accounts, tokens
+from tutti.coop.members import accounts, emails, tokens
 from tutti.coop.models import ApiToken, LoginSession, Member, RateLimitWindow, Role, Status
 from tutti.coop.settings import TEST_PASSWORD_MEMORY_KIB, TEST_PASSWORD_TIME_COST
 
@@ -32,7 +32,11 @@ def _signup(db: CoopDb, email: str = "Listener@Example.org", password: str = PAS
 
 def test_signup_normalises_the_email_and_hashes_the_password(coop_db: CoopDb) -> None:
     member = _signup(coop_db, "  Listener@Example.ORG ")
-    assert member.email == "listener@example.org"
+    with coop_db.sessions() as session:
+        assert emails.email_of(session, coop_db.settings, member) == "listener@example.org"
+    # Stored sealed and hashed, never in plain.
+    assert member.plain_email is None and member.email_sealed and b"listener" not in member.email_sealed
+    assert member.email_lookup == emails.lookup_hash(coop_db.settings.master_key, "listener@example.org")
     assert (member.role, member.status, member.activated_utc) == (Role.MEMBER, Status.ACTIVE, T0)
     assert member.password_hash is not None and member.password_hash.startswith("$argon2id$")
     assert PASSWORD not in member.password_hash
@@ -178,6 +182,10 @@ def test_api_tokens_are_shown_once_and_stored_as_hashes(coop_db: CoopDb) -> None
         assert secret not in stored
         assert session.scalars(select(ApiToken.token_hash)).one() == hashlib.sha256(secret.encode()).hexdigest()
         assert tokens.member_for_api_token(session, secret, now=T0 + timedelta(days=1)).id == member.id
+    with coop_db.sessions() as session:
+        # Reading with a token writes nothing until the request commits: a page that only reads never does.
+        tokens.member_for_api_token(session, secret, now=T0 + timedelta(days=2))
+        assert not session.dirty
     with coop_db.sessions.begin() as session:
         listed = tokens.api_tokens(session, member)
         assert [(t.name, t.last_used_utc) for t in listed] == [("upload script", T0 + timedelta(days=1))]

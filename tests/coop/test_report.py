@@ -87,7 +87,7 @@ def test_old_rows_in_the_database_are_shown_through_the_typed_record(coop_db: Co
         )
     with coop_db.sessions() as session:
         row = session.get_one(Contribution, "old-row")
-        assert report_of(row).copy_check == CopyCheck(**data["copy"])
+        assert report_of(session, row).copy_check == CopyCheck(**data["copy"])
         public = views.contribution_public(session, row)
     assert public.status is ContributionStatus.REJECTED and public.progress is None and public.report is not None
     assert public.report.copy_check is not None and public.report.copy_check.similarity == 1.0

@@ -19,6 +19,7 @@ from tutti.coop._keywrap import master_key_id, member_key_context, unwrap
 from tutti.coop.bootstrap import create_cooperative
 from tutti.coop.db import session_factory, upgrade
 from tutti.coop.errors import ConfigError, DecryptionFailed
+from tutti.coop.members import accounts, emails
 from tutti.coop.members.withdrawal import withdraw
 from tutti.coop.models import AuditEvent, Cooperative, Member, MemberKey
 from tutti.coop.pool.files import pool_of
@@ -97,7 +98,7 @@ def test_a_backup_made_before_a_withdrawal_cannot_be_opened_after_the_next_rotat
     assert wrapped is not None
     backup = tmp_path / "backup"
     shutil.copytree(keyed.settings.data_dir, backup, ignore=shutil.ignore_patterns(MASTER_KEY_FILE))
-    with keyed.sessions.begin() as session:
+    with keyed.sessions() as session:
         withdraw(session, keyed.settings, session.get_one(Member, leaving))
     # Until the rotation, the master key still opens the member key the backup holds.
     assert unwrap(keyed.settings.master_key, wrapped, member_key_context(leaving))
@@ -149,7 +150,7 @@ def test_a_failed_rotation_changes_nothing(keyed: CoopDb, monkeypatch: pytest.Mo
     def refuse(*_: object, **__: object) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(rotation.audit, "record", refuse)
+    monkeypatch.setattr(audit, "record", refuse)
     with keyed.sessions() as session, pytest.raises(RuntimeError):
         rotation.rotate(session, keyed.settings)
     assert sorted(p.name for p in keyed.settings.data_dir.glob(MASTER_KEY_FILE + "*")) == [MASTER_KEY_FILE]
@@ -194,3 +195,16 @@ def test_the_sqlite_database_is_created_private(tmp_path: Path) -> None:
                 assert (folder / name).stat().st_mode & 0o077 == 0, name
     finally:
         engine.dispose()
+
+
+def test_after_a_rotation_members_still_log_in_by_an_address_hashed_under_the_new_key(keyed: CoopDb) -> None:
+    member_id = join(keyed, "Rotate.Login@example.org")
+    with keyed.sessions() as session:
+        before = session.get_one(Member, member_id).email_lookup
+    rotated, _ = _rotate(keyed)
+    with rotated.sessions.begin() as session:
+        member, _token, _csrf = accounts.login(session, "rotate.login@example.org", "a long enough passphrase")
+        assert member.id == member_id
+        assert member.email_lookup != before
+        assert member.email_lookup == emails.lookup_hash(rotated.settings.master_key, "rotate.login@example.org")
+        assert emails.email_of(session, rotated.settings, member) == "rotate.login@example.org"

@@ -13,7 +13,7 @@ from tests.conftest import samples_path
 from tests.coop.conftest import NOW, CoopDb, give, join
 from tutti.coop import crypto, staged
 from tutti.coop.contributions.pipeline import contribute
-from tutti.coop.members.withdrawal import withdraw
+from tutti.coop.members.withdrawal import decide
 from tutti.coop.models import Member, MemberKey
 from tutti.coop.pool import catalog
 from tutti.coop.pool.files import pool_of
@@ -78,10 +78,10 @@ def test_a_withdrawal_rolled_back_keeps_every_file_and_the_key(coop_db: CoopDb) 
     data = coop_db.settings.data_dir
     before = everything_in(data)
     with coop_db.sessions() as session:
-        proof = withdraw(session, coop_db.settings, session.get_one(Member, member_id), now=NOW)
-        # The proof reads the pool as it will be after the commit; the bytes are still on disk until then.
-        assert proof.member_rows_before == report.plays_added and proof.member_rows_after == 0
-        assert (proof.pool_files_removed, proof.blobs_destroyed) == (1, 1)
+        # The deciding transaction, refused at its commit: no file goes before the decision is committed.
+        decide(session, coop_db.settings, session.get_one(Member, member_id), now=NOW)
+        assert catalog.member_counts(session, session.get_one(Member, member_id)).plays == 0
+        assert everything_in(data) == before
         session.rollback()
     assert everything_in(data) == before
     with coop_db.sessions() as session:

@@ -40,7 +40,7 @@ def test_withdrawal_erases_the_members_plays_and_proves_it(coop_db: CoopDb, tmp_
     shutil.copy(blob, backup / "upload.blob")
     assert crypto.decrypt_blob(key, (backup / "upload.blob").read_bytes())
 
-    with coop_db.sessions.begin() as session:
+    with coop_db.sessions() as session:
         proof = withdraw(session, coop_db.settings, session.get_one(Member, leaving), now=NOW)
     assert proof.member_rows_before == report.plays_added and proof.member_rows_after == 0
     assert proof.pool_rows_before == report.plays_added + kept.plays_added
@@ -51,17 +51,18 @@ def test_withdrawal_erases_the_members_plays_and_proves_it(coop_db: CoopDb, tmp_
 
     with coop_db.sessions() as session:
         member = session.get_one(Member, leaving)
-        assert member.status is Status.WITHDRAWN and member.email is None and member.password_hash is None
+        assert member.status is Status.WITHDRAWN and member.password_hash is None
+        assert (member.email_sealed, member.email_lookup, member.plain_email) == (None, None, None)
         assert session.scalars(select(MemberKey.wrapped_key).where(MemberKey.member_id == leaving)).one() is None
         with pytest.raises(KeyDestroyed):
             crypto.member_key(session, member, coop_db.settings)
         row = session.get_one(Contribution, report.contribution_id)
         assert row.fingerprint is None and row.blob_path is None
         # The report is blanked down to when it was erased.
-        assert report_of(row) == erased(row.id, row.status, report_of(row).erased_utc or NOW)
-        assert report_of(row).erased_utc is not None and report_of(row).plays_read == 0
+        assert report_of(session, row) == erased(row.id, row.status, report_of(session, row).erased_utc or NOW)
+        assert report_of(session, row).erased_utc is not None and report_of(session, row).plays_read == 0
         kinds = [e.kind for e in audit.events_about(session, leaving)]
-        assert kinds[-2:] == ["key-destroyed", "member-withdrew"]
+        assert kinds[-2:] == ["member-withdrew", "key-destroyed"]
         # The one key that opened the copies is gone from the database; any other key fails on them.
         with pytest.raises(DecryptionFailed):
             crypto.decrypt_blob(crypto.new_data_key(), (backup / "upload.blob").read_bytes())
@@ -89,7 +90,7 @@ def test_withdrawal_erases_the_members_plays_and_proves_it(coop_db: CoopDb, tmp_
 @pytest.mark.samples
 def test_withdrawn_members_can_do_nothing_more(coop_db: CoopDb, tmp_path: Path) -> None:
     member_id = join(coop_db, "gone@example.org")
-    with coop_db.sessions.begin() as session:
+    with coop_db.sessions() as session:
         withdraw(session, coop_db.settings, session.get_one(Member, member_id), now=NOW)
     with pytest.raises(NotAllowed):
         give(coop_db, member_id, [samples_path("spotify-extended", "efrrowini")])
@@ -102,7 +103,7 @@ def test_a_near_copy_no_longer_matches_a_withdrawn_member(coop_db: CoopDb) -> No
     first, second = join(coop_db, "first@example.org"), join(coop_db, "second@example.org")
     export = [samples_path("spotify-extended", "mica-92")]
     assert give(coop_db, first, export).accepted
-    with coop_db.sessions.begin() as session:
+    with coop_db.sessions() as session:
         withdraw(session, coop_db.settings, session.get_one(Member, first), now=NOW)
     assert give(coop_db, second, export).accepted
 

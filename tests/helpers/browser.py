@@ -25,4 +25,5 @@ def require_browser() -> ModuleType:
     """Playwright's sync API, or a skip of the calling test module with the reason."""
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium (CI installs it)", allow_module_level=True)
-    return pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    module: ModuleType = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    return module

@@ -162,19 +162,28 @@ def read_lastfm_csv(path: Path) -> list[Raw]:
     return events
 
 
+def name_key(field: str, text: str) -> str:
+    """The key a top list groups ``field`` by: the name keys of artists and tracks, an album's name ignoring case."""
+    if field == "album":
+        return text.lower()
+    return (track_key(text) if field == "track" else artist_key(text)) or ""
+
+
 def expected_ranking(events: list[Raw], kind: str, name: str, artist: str | None, by: str) -> list[Ranked]:
     """A top list recomputed in plain Python: items grouped by name key (an album by its name ignoring case and
     its artist's key), shown under their most common spelling, only items with a play."""
-    keyed = {"artist": artist_key, "track": track_key, "album": str.lower}
+    fields = [name, *([artist] if artist else [])]
     groups: dict[tuple[str, ...], list[Raw]] = {}
     for e in events:
-        fields = [(getattr(e, artist), artist_key)] if artist else []
-        fields.insert(0, (getattr(e, name), artist_key if name == "artist" else keyed[name]))
-        if e.kind == kind and all(f is not None for f, _ in fields):
-            groups.setdefault(tuple(key(f) for f, key in fields), []).append(e)
+        values: list[str | None] = [getattr(e, field) for field in fields]
+        if e.kind == kind and all(v is not None for v in values):
+            key = tuple(
+                name_key("artist" if f == "artist" else f, v or "") for f, v in zip(fields, values, strict=True)
+            )
+            groups.setdefault(key, []).append(e)
 
     def spelling(group: list[Raw], field: str) -> str:
-        counted = Counter(getattr(e, field) for e in group)
+        counted = Counter(str(getattr(e, field)) for e in group)
         return min(counted, key=lambda text: (-counted[text], text))
 
     items = [
@@ -193,7 +202,11 @@ def expected_ranking(events: list[Raw], kind: str, name: str, artist: str | None
 
     def order(r: Ranked) -> tuple[int, int, tuple[str, ...]]:
         first, second = (r.ms_played, r.plays) if by == "time" else (r.plays, r.ms_played)
-        keys = (artist_key(r.name),) if artist is None else (artist_key(r.artist or ""), keyed[name](r.name))
+        keys = (
+            (name_key("artist", r.name),)
+            if artist is None
+            else (name_key("artist", r.artist or ""), name_key(name, r.name))
+        )
         return (-first, -second, keys)  # ties: by name key (the artist's first for tracks and albums)
 
     return [replace(r, rank=i) for i, r in enumerate(sorted(items, key=order), 1)]

@@ -62,6 +62,7 @@ def _play(path: Path, index: int, row: dict[str, str], **fields: object) -> Play
         "reason_end": row["End Reason Type"] or None,
         "skipped": row["End Reason Type"].startswith("TRACK_SKIPPED") if row["End Reason Type"] else None,
         "offline": {"True": True, "False": False}.get(row["Offline"]),
+        "utc_offset_s": round(float(row["UTC Offset In Seconds"])) if row["UTC Offset In Seconds"] else None,
     }
     values.update(fields)
     return Play(source=Source.APPLE_MUSIC, source_file=str(path), record_index=index, **values)  # type: ignore[arg-type]
@@ -104,7 +105,9 @@ def test_every_row_kind_of_the_synthetic_export() -> None:
     stored = repr(result.table.to_pylist())
     for column in IDENTIFYING:
         assert all(row[column] not in stored for row in rows if row[column])
-    assert "Atlantis" not in stored and "3600" not in stored
+    assert "Atlantis" not in stored
+    # The listener's clock at each play is kept: the recap's local time needs it.
+    assert {p.utc_offset_s for p in result.plays} == {3600}
 
 
 def test_later_export_with_song_name_and_album_name() -> None:
@@ -224,6 +227,12 @@ def test_sample_export_reads_exactly() -> None:
     assert by_index[first_skip] == _play(path, first_skip, rows[first_skip])
     assert {p.platform_raw for p in plays} == {None, "macOS", "iOS"}
     assert {p.country for p in plays} == {None}
+    # Apple's per-play UTC offset is kept as recorded (Vietnam's +7 h, a stay at +9 h, a few empty).
+    offsets = Counter(p.utc_offset_s for p in plays)
+    expected_offsets = Counter(
+        round(float(r["UTC Offset In Seconds"])) if r["UTC Offset In Seconds"] else None for _, r in plays_raw
+    )
+    assert offsets == expected_offsets and offsets.most_common(1)[0][0] == 25200
 
 
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1).map(str.strip).filter(bool)

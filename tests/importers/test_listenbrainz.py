@@ -5,6 +5,7 @@ import tempfile
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -27,7 +28,7 @@ def _at(seconds: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
 
 
-def _listen(path: Path, index: int, listened_at: int, **fields: object) -> Play:
+def _listen(path: Path, index: int, listened_at: int, **fields: Any) -> Play:
     return Play(
         source=Source.LISTENBRAINZ, source_file=str(path), record_index=index, start_utc=_at(listened_at), **fields
     )
@@ -240,7 +241,7 @@ def test_sniff_claims_no_other_format_sample() -> None:
     assert not [p for p in others if listenbrainz.sniff(p.read_bytes()[:4096], p.name)]
 
 
-def _expected_from_raw(record: dict[str, object]) -> dict[str, object]:
+def _expected_from_raw(record: dict[str, Any]) -> dict[str, object]:
     meta = record["track_metadata"]
     assert isinstance(meta, dict)
     mapping = meta.get("mbid_mapping") or {}
@@ -333,7 +334,7 @@ _MBID = st.uuids().map(str)
         max_size=20,
     )
 )
-def test_random_listens_round_trip(listens: list[dict[str, object]]) -> None:
+def test_random_listens_round_trip(listens: list[dict[str, Any]]) -> None:
     lines = []
     for listen in listens:
         meta: dict[str, object] = {"track_name": listen["track"], "artist_name": listen["artist"]}

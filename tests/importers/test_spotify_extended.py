@@ -221,7 +221,7 @@ def test_generated_records_read_back_field_by_field(rows: list[tuple[datetime, i
         for when, ms, track, artist in rows
     ]
     items = list(spotify_extended.read_records("gen.json", records, ReadOptions()))
-    plays = [p for item in items if hasattr(item, "table") for p in item.table.to_pylist()]  # type: ignore[attr-defined]
+    plays = [p for item in items if hasattr(item, "table") for p in item.table.to_pylist()]
     assert len(plays) == len(records)
     for play, (when, ms, track, artist) in zip(plays, rows, strict=True):
         end = when.replace(microsecond=0, tzinfo=UTC)

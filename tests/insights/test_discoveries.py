@@ -32,11 +32,12 @@ def _expected(raw: list[RawPlay], period: str, tracks: bool) -> list[Discovery]:
     spellings: dict[tuple[str, str], tuple[Counter[str], Counter[str]]] = {}
     totals: dict[tuple[str, str], list[int]] = {}
     for p in music:
-        key = (artist_key(p.artist), track_key(p.track) if tracks and p.track else "")
+        artist_name = p.artist or ""
+        key = (artist_key(artist_name) or "", (track_key(p.track) or "") if tracks and p.track else "")
         if p.counts:
             firsts[key] = min(firsts.get(key, p.local), p.local)
         artists, titles = spellings.setdefault(key, (Counter(), Counter()))
-        artists[p.artist] += 1
+        artists[artist_name] += 1
         titles[p.track or ""] += 1
         plays_ms = totals.setdefault(key, [0, 0])
         if in_period(p.day, period):

@@ -35,13 +35,17 @@ def _raw(sample: tuple[str, str], zone: str) -> list[RawPlay]:
     return spotify_account(folder, zone)
 
 
+def _most_common(counted: Counter[str]) -> str:
+    return min(counted, key=lambda text: (-counted[text], text))
+
+
 def _expected_obsessions(raw: list[RawPlay], period: str) -> list[Obsession]:
     """Per track, the 7-day window (from a play's day) with most counted plays; >= 5 and >= half of the period's."""
     days: dict[tuple[str, str], list[date]] = {}
     names: dict[tuple[str, str], tuple[Counter[str], Counter[str]]] = {}
     for p in raw:
         if p.kind == "music" and p.artist and p.track and p.counts and in_period(p.day, period):
-            key = (artist_key(p.artist), track_key(p.track))
+            key = (artist_key(p.artist) or "", track_key(p.track) or "")
             days.setdefault(key, []).append(p.day)
             spelt = names.setdefault(key, (Counter(), Counter()))
             spelt[0][p.artist] += 1
@@ -55,7 +59,7 @@ def _expected_obsessions(raw: list[RawPlay], period: str) -> list[Obsession]:
             if len(inside) > best_count:
                 best_count, best_start, best_end = len(inside), start, max(inside)
         if best_count >= 5 and best_count >= 0.5 * len(played):
-            artist, track = (min(c, key=lambda text, c=c: (-c[text], text)) for c in names[key])  # most common
+            artist, track = (_most_common(c) for c in names[key])
             found.append(Obsession(track, artist, best_start, best_end, best_count, len(played)))
     return sorted(found, key=lambda o: (-o.plays_in_window, -o.plays_in_period, o.track, o.artist or ""))
 
@@ -67,7 +71,7 @@ def _expected_comebacks(raw: list[RawPlay], period: str, min_gap: int) -> list[C
     by_artist: dict[str, list[RawPlay]] = {}
     for p in counted:
         if p.kind == "music" and p.artist:
-            by_artist.setdefault(artist_key(p.artist), []).append(p)
+            by_artist.setdefault(artist_key(p.artist) or "", []).append(p)
     found = []
     for plays in by_artist.values():
         best: tuple[int, int] | None = None  # (gap, index of the return)
@@ -81,7 +85,7 @@ def _expected_comebacks(raw: list[RawPlay], period: str, min_gap: int) -> list[C
         before, back = plays[i - 1].day, plays[i].day
         after = sum(1 for p in plays[i:] if in_period(p.day, period))
         quiet = sum(1 for d in listening_days if before < d < back)
-        found.append(Comeback(min(p.artist for p in plays), before, back, gap, after, i, quiet))
+        found.append(Comeback(min(p.artist or "" for p in plays), before, back, gap, after, i, quiet))
     return sorted(found, key=lambda c: (-c.plays_after, -c.gap_days, c.artist))
 
 

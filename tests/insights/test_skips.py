@@ -31,7 +31,7 @@ def expected_skips(events: list[Raw], n: int) -> Skips:
     tracks: dict[tuple[str, str | None], list[Raw]] = {}
     for e in told:
         if e.kind == "music" and e.track is not None:
-            tracks.setdefault((track_key(e.track), artist_key(e.artist) if e.artist else None), []).append(e)
+            tracks.setdefault((track_key(e.track) or "", artist_key(e.artist) if e.artist else None), []).append(e)
     most = []
     for group in tracks.values():
         hits = sum(bool(e.skipped) for e in group)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -15,10 +16,10 @@ from tutti.errors import UsageError
 from tutti.insights.period import Period
 from tutti.insights.recap import Recap, build_recap
 from tutti.insights.scope import open_scope
-from tutti.insights.zones import ZonePlan
+from tutti.insights.zones import ZonePlan, zone_plan_for
 from tutti.model import Play, PlayBatch, Source, TimePrecision
 from tutti.report.canvas import wrap
-from tutti.report.cards import HEIGHT, WIDTH, Card, draw_cards, missing_glyphs, render_cards, write_cards
+from tutti.report.cards import SIZES, Card, draw_cards, missing_glyphs, render_cards, write_cards
 from tutti.report.cardtext import period_name
 from tutti.report.fonts import REPLACEMENT, SHIPPED, FontSet, default_fonts
 from tutti.store import Store, open_store
@@ -31,7 +32,7 @@ PER_MONTH = {2023: {OLD: 20}, 2024: {SISTER: 15, NIGHT: 10, OLAFUR: 5}}
 
 
 def _synthetic_plays() -> list[Play]:
-    plays = []
+    plays: list[Play] = []
     for year, artists in PER_MONTH.items():
         for month in range(1, 13):
             for artist, count in artists.items():
@@ -87,23 +88,59 @@ def _needs_cjk_font() -> None:
         pytest.skip("no font on this system covers CJK (install e.g. fonts-noto-cjk); the shipped font has none")
 
 
-def test_cards_are_story_sized_pngs(recap: Recap, tmp_path: Path) -> None:
+# Words a listener should not meet on a card they post: the rule's version, export vocabulary, placeholders.
+JARGON = ("default-v1", "rule", "not recorded", "events", "—", "spotify:", "null", "None")
+FILE_NAME = re.compile(
+    r"tutti-(?P<profile>[\w.]+)-(?P<period>[\w.]+)-(?P<size>story|square)-(?P<n>\d\d)-(?P<card>[a-z-]+)\.png"
+)
+
+
+def test_cards_come_in_story_and_square_sizes_named_by_profile_and_period(recap: Recap, tmp_path: Path) -> None:
     paths = render_cards(recap, tmp_path / "cards")
-    assert len(paths) >= 6
-    assert len(set(paths)) == len(paths)
+    assert len(set(paths)) == len(paths) == 2 * len(draw_cards(recap))
+    sizes = {"story": (1080, 1920), "square": (1080, 1080)}
     for path in paths:
-        assert path.parent == tmp_path / "cards" and path.name.startswith("tutti-2024-")
+        match = FILE_NAME.fullmatch(path.name)
+        assert match and path.parent == tmp_path / "cards", path.name
+        assert (match["profile"], match["period"]) == ("me", "2024")
         with Image.open(path) as image:
-            assert (image.format, image.size) == ("PNG", (1080, 1920)) == ("PNG", (WIDTH, HEIGHT))
+            assert (image.format, image.size) == ("PNG", sizes[match["size"]])
+    # Two people's cards of one period, in one folder, never overwrite each other.
+    theirs = render_cards(replace(recap, profile="alex"), tmp_path / "cards")
+    assert not set(paths) & set(theirs) and all(p.is_file() for p in [*paths, *theirs])
 
 
-def test_each_card_names_the_period_the_rule_and_the_maker_and_never_wrapped(cards: dict[str, Card]) -> None:
-    assert set(cards) >= {"minutes", "top-artist", "top-tracks", "clock", "discoveries", "eras", "habits"}
-    for card in cards.values():
-        text = "\n".join(card.texts)
-        assert "Tutti" in card.texts
-        assert "2024 recap" in text and "default-v1" in text
-        assert "wrapped" not in text.lower()
+def test_each_card_names_the_period_and_the_maker_in_plain_words(recap: Recap) -> None:
+    for size in SIZES:
+        cards = {card.name.split("-", 1)[1]: card for card in draw_cards(recap, size=size)}
+        assert set(cards) == {"minutes", "top-artist", "top-tracks", "clock", "discoveries", "eras", "habits"}
+        for card in cards.values():
+            text = "\n".join(card.texts)
+            assert "Tutti" in card.texts and "2024 recap" in text
+            assert "wrapped" not in text.lower()
+            assert not [word for word in JARGON if word in text], (card.name, text)
+
+
+def test_month_bars_are_labelled(recap: Recap, cards: dict[str, Card]) -> None:
+    texts = cards["minutes"].texts
+    assert len(recap.monthly) == 12
+    assert texts.count("J") == 3 and texts.count("M") == 2 and "D" in texts  # Jan Jun Jul, Mar May, Dec
+    busiest = max(recap.monthly, key=lambda m: m.ms_played)
+    assert f"{round(busiest.ms_played / 60_000):,} min" in texts
+
+
+def test_only_cards_the_data_supports(store: Store, recap: Recap) -> None:
+    names = {card.name.split("-", 1)[1] for card in draw_cards(replace(recap, eras=recap.eras[:1]))}
+    assert "eras" not in names  # one era alone would be a mostly empty card
+    all_time = {card.name.split("-", 1)[1] for card in draw_cards(_recap(store, "all"))}
+    assert "discoveries" not in all_time  # everything is new in a period that starts the history
+    assert "eras" in all_time and "top-artist" in all_time
+    first_year = {card.name.split("-", 1)[1] for card in draw_cards(_recap(store, "2023"))}
+    assert "discoveries" not in first_year
+    # Habits show only what the history recorded: without skips, shuffle and devices, no dashes stand in.
+    bare = replace(recap, skips=replace(recap.skips, rate=None, shuffle_share=None, offline_share=None, platforms=[]))
+    habits = next(card for card in draw_cards(bare) if card.name.endswith("habits"))
+    assert not {"skipped", "on shuffle", "offline"} & set(habits.texts) and "—" not in habits.texts
 
 
 def test_the_recap_figures_are_what_the_cards_say(recap: Recap, cards: dict[str, Card]) -> None:
@@ -150,6 +187,7 @@ def test_characters_no_font_has_are_drawn_as_a_visible_mark_and_reported(recap: 
 
 def test_a_period_without_plays_draws_no_card(store: Store) -> None:
     assert draw_cards(_recap(store, "2030")) == []
+    assert draw_cards(_recap(store, "2030"), size="square") == []
 
 
 def test_a_period_the_data_covers_in_part_says_which_days_on_every_card(cards: dict[str, Card]) -> None:
@@ -184,28 +222,52 @@ def test_wrap_breaks_text_without_spaces_between_characters() -> None:
     assert wrap("Ólafur Ørn and friends", measure, 12) == ["Ólafur Ørn", "and friends"]
 
 
-def test_write_cards_says_when_the_folder_cannot_be_written(cards: dict[str, Card], tmp_path: Path) -> None:
+def test_write_cards_says_when_the_folder_cannot_be_written(
+    recap: Recap, cards: dict[str, Card], tmp_path: Path
+) -> None:
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
     with pytest.raises(UsageError, match="cannot write the cards"):
-        write_cards(list(cards.values()), "2024", blocker / "cards")
+        write_cards(list(cards.values()), recap, "story", blocker / "cards")
 
 
 @pytest.mark.samples
 @pytest.mark.parametrize(
-    ("folder", "period"), [(("spotify-extended", "mica-92"), "2024"), (("lastfm", "pingw33n"), "2015")]
+    ("folder", "period"),
+    [
+        (("spotify-extended", "mica-92"), "2024"),
+        (("spotify-extended", "efrrowini"), "all"),
+        (("spotify-account", "hobbies-w-erin"), "2023"),
+        (("lastfm", "pingw33n"), "2015"),
+        (("apple-music", "vietvudanh"), "all"),
+    ],
 )
-def test_cards_from_a_real_export(tmp_path: Path, folder: tuple[str, ...], period: str) -> None:
+def test_every_card_of_a_real_export_at_both_sizes(tmp_path: Path, folder: tuple[str, ...], period: str) -> None:
     with open_store(tmp_path / "home") as opened:
-        import_paths(opened, "me", [samples_path(*folder)])
-        recap = _recap(opened, period)
-    cards = draw_cards(recap)
-    assert len(cards) >= 6 and all(card.image.size == (WIDTH, HEIGHT) for card in cards)
-    top = next(card for card in cards if card.name.endswith("top-artist"))
-    assert recap.top_artists and recap.top_artists[0].name in top.texts
-    minutes = next(card for card in cards if card.name.endswith("minutes"))
-    assert f"{recap.totals.plays:,}" in minutes.texts
-    assert all(card.missing == set() for card in cards) or missing_glyphs(NIGHT)
+        import_paths(opened, folder[1], [samples_path(*folder)])
+        scope = open_scope(opened, folder[1], Period.parse(period), zones=zone_plan_for(opened, folder[1]))
+        try:
+            recap = build_recap(scope)
+        finally:
+            scope.close()
+    paths = render_cards(recap, tmp_path / "cards")
+    for size, (width, height) in SIZES.items():
+        cards = draw_cards(recap, size=size)
+        assert len(cards) >= 3 and all(card.image.size == (width, height) for card in cards)
+        top = next((card for card in cards if card.name.endswith("top-artist")), None)
+        if recap.top_artists and recap.top_artists[0].plays > 0:
+            assert top and recap.top_artists[0].name in " ".join(top.texts)
+        else:  # no headline names an artist with no play (efrrowini: 51 events, 5 plays, none by the top artist)
+            assert top is None
+        minutes = next(card for card in cards if card.name.endswith("minutes"))
+        assert f"{recap.totals.plays:,}" in minutes.texts or f"{round(recap.totals.minutes):,}" in minutes.texts
+        assert all(card.missing == set() for card in cards) or missing_glyphs(NIGHT)
+        for card in cards:
+            text = "\n".join(card.texts)
+            assert not [word for word in JARGON if word in text], (card.name, text)
+        names = [FILE_NAME.fullmatch(p.name) for p in paths if f"-{size}-" in p.name]
+        assert [m["card"] for m in names if m] == [card.name.split("-", 1)[1] for card in cards]
+        assert all(m and m["profile"] == folder[1].replace("-", "_") for m in names)
 
 
 def test_cli_cards_prints_the_files_it_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,7 +278,12 @@ def test_cli_cards_prints_the_files_it_wrote(tmp_path: Path, monkeypatch: pytest
     result = runner.invoke(app, ["cards", "all", "--out", str(tmp_path / "out"), "--tz", "Europe/Berlin"])
     assert result.exit_code == 0, result.stderr
     written = [Path(line) for line in result.stdout.splitlines()]
-    assert len(written) >= 6 and all(path.is_file() and path.parent == tmp_path / "out" for path in written)
+    assert len(written) >= 8 and all(path.is_file() and path.parent == tmp_path / "out" for path in written)
+    assert {"story", "square"} == {m["size"] for m in (FILE_NAME.fullmatch(p.name) for p in written) if m}
+    result = runner.invoke(app, ["cards", "all", "--out", str(tmp_path / "sq"), "--size", "square"])
+    assert result.exit_code == 0 and all("-square-" in line for line in result.stdout.splitlines())
+    result = runner.invoke(app, ["cards", "all", "--out", str(tmp_path / "sq"), "--size", "poster"])
+    assert result.exit_code == 1 and "unknown card size 'poster'" in result.stderr
     result = runner.invoke(app, ["cards", "2024", "--out", str(tmp_path / "out"), "--rule", "nonsense"])
     assert result.exit_code == 1 and "unknown play rule" in result.stderr
 

@@ -184,7 +184,7 @@ def _check_views(r: Recap) -> None:
     page = render_recap_html(r)
     assert f"{top.name} was the sound of" in unescape(page)
     canvas = Canvas("top-artist", THEMES["top-artist"], default_fonts())
-    CARDS["top-artist"](canvas, r)
+    CARDS["top-artist"][0](canvas, r)
     assert top.name in canvas.card.texts
 
 

@@ -90,8 +90,8 @@ def _top_artists(rows: list[Raw]) -> list[tuple[str, int, int]]:
     plays: Counter[str] = Counter()
     for r in rows:
         if r.kind == "music" and r.artist is not None:
-            ms[artist_key(r.artist)] += r.ms
-            plays[artist_key(r.artist)] += r.counts
+            ms[artist_key(r.artist) or ""] += r.ms
+            plays[artist_key(r.artist) or ""] += r.counts
     return sorted(((a, ms[a], plays[a]) for a in ms if plays[a]), key=lambda t: (-t[1], -t[2]))
 
 
@@ -281,7 +281,12 @@ def test_recap_command_json_out_and_open(
         3,
     )
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+
+    def open_url(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", open_url)
     out = tmp_path / "mine.html"
     result = CliRunner().invoke(app, [*base, "--out", str(out), "--open"])
     assert result.exit_code == 0, result.output

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tests.coop.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, CoopDb
 from tutti.coop.contributions.validation import VALIDATE_CONTRIBUTION
 from tutti.coop.jobs.worker import Worker
 from tutti.web.app import create_app
+from tutti.web.server import server_config
 
 PASSWORD = "a long enough passphrase"
 MICA = ("spotify-extended", "mica-92", "Streaming_History_Audio_2024_4.json")
@@ -81,8 +83,10 @@ def api_login(client: TestClient, email: str, password: str) -> str:
     return str(response.json()["csrf_token"])
 
 
-def api_token(client: TestClient, csrf: str, name: str = "script") -> str:
-    response = client.post("/api/tokens", json={"name": name}, headers={"X-CSRF-Token": csrf})
+def api_token(client: TestClient, csrf: str, name: str = "script", scopes: list[str] | None = None) -> str:
+    """A new API token's secret: with ``scopes``, else the server's default (``contribute`` only)."""
+    body: dict[str, object] = {"name": name} | ({"scopes": scopes} if scopes else {})
+    response = client.post("/api/tokens", json=body, headers={"X-CSRF-Token": csrf})
     assert response.status_code == 201, response.text
     return str(response.json()["secret"])
 
@@ -118,19 +122,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(founded_db: CoopDb) -> Iterator[LiveServer]:
-    """The real app under uvicorn on 127.0.0.1 and a free port, in a background thread, with a background worker."""
+@contextmanager
+def serving(app: FastAPI, db: CoopDb) -> Iterator[LiveServer]:
+    """``app`` under uvicorn, configured as ``tutti coop serve`` does, on 127.0.0.1 and a free port."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(founded_db.settings, engine=founded_db.engine, admit_every=None, workers=1),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -139,7 +135,15 @@ def live_server(founded_db: CoopDb) -> Iterator[LiveServer]:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", founded_db)
+        yield LiveServer(f"http://127.0.0.1:{port}", db)
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@pytest.fixture
+def live_server(founded_db: CoopDb) -> Iterator[LiveServer]:
+    """The real app in a background thread, with a background worker."""
+    app = create_app(founded_db.settings, engine=founded_db.engine, admit_every=None, workers=1)
+    with serving(app, founded_db) as server:
+        yield server

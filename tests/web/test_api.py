@@ -32,7 +32,11 @@ def test_openapi_describes_the_api_and_no_page_loads_a_cdn(client: TestClient) -
     assert schema["info"]["title"] == "Tutti cooperative"
     upload_op = schema["paths"]["/api/contributions"]["post"]
     assert "multipart/form-data" in upload_op["requestBody"]["content"]
-    assert set(upload_op["responses"]) == {"202", "422"}
+    # Every answer it can give: a rule's refusal, no login, not allowed, a conflict, too large, malformed, too often.
+    assert set(upload_op["responses"]) == {"202", "400", "401", "403", "409", "413", "422", "429"}
+    assert "ErrorPublic" in str(upload_op["responses"]["401"]) and "HTTPValidationError" in str(
+        upload_op["responses"]["422"]
+    )
     assert "ContributionPublic" in str(upload_op["responses"]["202"]) and "pending" in str(upload_op["responses"])
     followed = schema["paths"]["/api/contributions/{contribution_id}"]["get"]
     assert "ContributionPublic" in str(followed["responses"]["200"])
@@ -58,7 +62,7 @@ def test_signup_logs_in_with_a_protected_cookie(app: FastAPI) -> None:
 
 def test_signup_refusals_name_the_problem(client: TestClient) -> None:
     weak = client.post("/api/signup", json={"email": "ada@example.org", "password": "short"})
-    assert weak.status_code == 422 and "at least 10 characters" in weak.json()["detail"]
+    assert weak.status_code == 400 and "at least 10 characters" in weak.json()["detail"]
     api_signup(client, "ada@example.org")
     taken = client.post("/api/signup", json={"email": "ADA@example.org", "password": PASSWORD})
     assert taken.status_code == 409
@@ -86,7 +90,7 @@ def test_cookie_requests_that_change_things_need_the_csrf_token(client: TestClie
 
 def test_api_tokens_work_without_cookies_and_stop_when_revoked(app: FastAPI, client: TestClient) -> None:
     csrf = api_signup(client, "ada@example.org")
-    secret = api_token(client, csrf, "laptop")
+    secret = api_token(client, csrf, "laptop", scopes=["contribute", "read", "account"])
     listed = client.get("/api/tokens").json()
     assert [t["name"] for t in listed] == ["laptop"] and secret not in str(listed)
     assert secret.startswith(listed[0]["prefix"])
@@ -103,17 +107,30 @@ def test_api_tokens_work_without_cookies_and_stop_when_revoked(app: FastAPI, cli
         assert script.get("/api/me").status_code == 401
 
 
-def test_login_attempts_are_rate_limited_with_retry_after(client: TestClient) -> None:
+def test_login_attempts_are_rate_limited_with_retry_after(app: FastAPI, client: TestClient) -> None:
     api_signup(client, "ada@example.org")  # its login is the first of ten attempts allowed
-    for _ in range(9):
-        assert (
-            client.post("/api/session", json={"email": "ada@example.org", "password": "wrong guess!"}).status_code
-            == 401
-        )
-    limited = client.post("/api/session", json={"email": "ada@example.org", "password": PASSWORD})
+    with new_client(app) as stranger:
+        for _ in range(9):
+            wrong = {"email": "ada@example.org", "password": "wrong guess!"}
+            assert stranger.post("/api/session", json=wrong).status_code == 401
+        limited = stranger.post("/api/session", json={"email": "ada@example.org", "password": PASSWORD})
     assert limited.status_code == 429
     assert 0 < int(limited.headers["retry-after"]) <= 15 * 60
     assert "too many login-email attempts" in limited.json()["detail"]
+
+
+def test_strangers_locking_an_account_out_leave_its_owners_device_in(app: FastAPI, client: TestClient) -> None:
+    csrf = api_signup(client, "ada@example.org")
+    assert client.cookies.get("tutti_device")
+    with new_client(app) as stranger:
+        answers = [
+            stranger.post("/api/session", json={"email": "ada@example.org", "password": f"guess {n}"}).status_code
+            for n in range(12)
+        ]
+        assert answers == [401] * 9 + [429] * 3
+        assert stranger.post("/api/session", json={"email": "ada@example.org", "password": PASSWORD}).status_code == 429
+    assert client.delete("/api/session", headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert client.post("/api/session", json={"email": "ada@example.org", "password": PASSWORD}).status_code == 200
 
 
 def test_uploads_are_rate_limited_per_member(client: TestClient) -> None:
@@ -170,7 +187,9 @@ def test_uploading_a_real_export_answers_the_itemised_report(app: FastAPI, clien
     report = upload(client, sample(), bearer(secret))
     assert report["status"] == "accepted" and report["reasons"] == []
     assert report["plays_read"] == report["plays_added"] == MICA_PLAYS
-    [file] = report["files"]  # type: ignore[misc]
+    files = report["files"]
+    assert isinstance(files, list)
+    [file] = files
     assert file["name"] == sample().name and file["format"] == "spotify_extended" and file["plays"] == MICA_PLAYS
     plausibility = report["plausibility"]
     assert isinstance(plausibility, dict) and plausibility["passed"] and plausibility["score"] >= 60

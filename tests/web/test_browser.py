@@ -32,8 +32,12 @@ class Visit:
         self.foreign: list[str] = []
         self.errors: list[str] = []
         self.page.on("request", self._request)
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
 
     def _request(self, request: Any) -> None:
         if not request.url.startswith(self.server.url):

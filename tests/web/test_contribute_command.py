@@ -76,9 +76,12 @@ def test_a_real_export_is_uploaded_and_its_report_printed(live_server: LiveServe
     for part in ("overfull_hours", "no other member's history to compare with", "diversity"):
         assert part in result.output
     assert "Userdata.json" not in result.output
+    contribution_id = result.output.split("(contribution ", 1)[1].split(")", 1)[0]
     with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}) as client:
-        [contribution] = client.get("/api/contributions").json()
-        report = client.get(f"/api/contributions/{contribution['id']}").json()["report"]
+        report = client.get(f"/api/contributions/{contribution_id}").json()["report"]
+        # The command needs, and the token holds, the `contribute` scope only: nothing else of the account.
+        assert client.get("/api/contributions").status_code == 403
+        assert client.post("/api/me/export").status_code == 403
     assert [f["name"] for f in report["files"]] == [sample().name]
 
 

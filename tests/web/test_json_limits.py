@@ -34,7 +34,7 @@ def test_deep_bodies_are_refused_with_an_answer(client: TestClient) -> None:
     # Deep enough to exhaust a recursive parser, small enough to pass the size limit: refused for its depth.
     body = "[" * 30_000 + "]" * 30_000
     answer = client.post("/api/signup", content=body, headers={"Content-Type": "application/json"})
-    assert answer.status_code == 422
+    assert answer.status_code == 400
     assert f"deeper than {MAX_JSON_DEPTH}" in answer.json()["detail"]
     huge = "[" * 200_000 + "]" * 200_000
     answer = client.post("/api/signup", content=huge, headers={"Content-Type": "application/json"})
@@ -46,4 +46,4 @@ def test_a_large_json_body_is_refused_and_a_normal_one_passes(client: TestClient
     answer = client.post("/api/signup", content=big, headers={"Content-Type": "application/json"})
     assert answer.status_code == 413
     fine = client.post("/api/signup", json={"email": "[{deep@example.org", "password": "short"})
-    assert fine.status_code == 422 and "deeper" not in fine.text
+    assert fine.status_code == 400 and "deeper" not in fine.text

@@ -131,7 +131,10 @@ def coop_contribute_command(
     path: Annotated[Path, typer.Argument(help="The export: its zip, its folder, or one of its files.")],
     server: Annotated[str, typer.Option("--server", help="The cooperative's address, e.g. https://coop.example.org.")],
     token: Annotated[
-        str | None, typer.Option("--token", envvar="TUTTI_COOP_TOKEN", help="API token (made on the server).")
+        str | None,
+        typer.Option(
+            "--token", envvar="TUTTI_COOP_TOKEN", help="API token with the `contribute` scope (made on the server)."
+        ),
     ] = None,
 ) -> None:
     """Check an export locally, upload it to a cooperative, follow its validation there and print the report."""

@@ -136,7 +136,8 @@ def recap_command(
         written = write_recap_html(recap, target)
     console.print(str(written), highlight=False)
     err_console.print(
-        f"[dim]play rule {recap.rule}; time zone {recap.zone}; ranked by {recap.measure}[/]", highlight=False
+        f"[dim]play rule {recap.rule}; ranked by {recap.measure}; time zone {recap.zone}: {recap.zone_note}[/]",
+        highlight=False,
     )
     _tell_coverage(recap)
     if open_page:
@@ -158,26 +159,30 @@ def cards_command(
     home: HomeOption = None,
     tz: TzOption = None,
     rule: RuleOption = "default",
+    size: Annotated[str, typer.Option(metavar="SIZE", help="story (1080x1920), square (1080x1080) or both.")] = "both",
 ) -> None:
-    """Draw a period's recap as shareable PNG cards; print the files written.
+    """Draw a period's recap as cards to share, the ones its data supports (PNG, story and square sizes); print
+    the files written. A period with fewer than 5 plays gets no cards: the command says so and exits 1."""
+    from tutti.report.cards import SIZES, draw_cards, write_cards  # Pillow and fonts load only for this command
 
-    A period with fewer than 5 plays gets no cards: the command says so and exits 1.
-    """
-    from tutti.report.cards import draw_cards, write_cards  # Pillow and fonts load only for this command
-
+    sizes = tuple(SIZES) if size == "both" else (size,)
+    if any(s not in SIZES for s in sizes):
+        raise UsageError(f"unknown card size {size!r}; choose story, square or both")
     who = profile or default_profile()
     with opened_store(home) as store:
         recap = _recap(store, who, period, rule, tz)
         folder = store.path.parent if store.path else Path.cwd()
     _refuse_too_little(recap)
-    cards = draw_cards(recap)
-    for path in write_cards(cards, recap.period, out or folder / "cards" / f"{who}-{_slug(recap.period)}"):
-        console.print(str(path), highlight=False)
+    missing: set[str] = set()
+    for one in sizes:
+        cards = draw_cards(recap, size=one)
+        for path in write_cards(cards, recap, one, out or folder / "cards" / f"{who}-{_slug(recap.period)}"):
+            console.print(str(path), highlight=False)
+        missing |= set().union(*(card.missing for card in cards))
     _tell_coverage(recap)
-    missing = sorted(set().union(*(card.missing for card in cards)))
     if missing:
         err_console.print(
-            f"[yellow]no font found for {' '.join(missing)}: drawn as \ufffd; install a font that has them[/]",
+            f"[yellow]no font found for {' '.join(sorted(missing))}: drawn as \ufffd; install a font that has them[/]",
             highlight=False,
         )
 

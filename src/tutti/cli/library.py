@@ -30,14 +30,15 @@ from tutti.demo import write_demo_export
 from tutti.errors import UsageError
 from tutti.importers import ReadOptions, formats
 from tutti.insights.summary import summary
-from tutti.insights.zones import checked_zone, zone_plan_for
+from tutti.insights.zone_evidence import suggest_stays
+from tutti.insights.zones import checked_zone, system_zone, zone_name, zone_plan_for
 from tutti.model import PROBLEM_KINDS
 from tutti.settings import default_profile
 from tutti.store import Store
 from tutti.store.dedupe import list_merges, undo_merge
 from tutti.store.export import export_jsonl, export_parquet
 from tutti.store.ingest import ImportReport, import_paths
-from tutti.store.profile import record_zone
+from tutti.store.profile import record_zone, recorded_zones, remove_zone
 
 
 def import_with_progress(store: Store, profile: str, paths: list[Path], options: ReadOptions) -> list[ImportReport]:
@@ -225,18 +226,54 @@ def timezone_command(
         str | None, typer.Argument(metavar="ZONE", help="IANA zone, e.g. Europe/Berlin; omit to list.")
     ] = None,
     since: Annotated[
-        str | None, typer.Option(metavar="DAY", help="Day (YYYY-MM-DD, UTC midnight) from which the zone applies.")
+        str | None,
+        typer.Option(metavar="DAY", help="Day (YYYY-MM-DD, UTC midnight) from which the zone applies, or is removed."),
     ] = None,
+    confirm: Annotated[
+        bool, typer.Option("--confirm", help="Record the zones your export suggests, as they are listed.")
+    ] = False,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Remove the entry from --since DAY (without --since: the first one).")
+    ] = False,
     profile: ProfileOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Record where the listener lived (time zones can change over the years); recaps use it for local time."""
+    """Where the listener lived (zones can change over the years): list, set, confirm the export's suggestion
+    or remove an entry; recaps use it for local time."""
     who = profile or default_profile()
+    if sum((zone is not None, confirm, remove)) > 1:
+        raise UsageError("give a ZONE, --confirm or --remove, one at a time")
     with opened_store(home) as store:
+        store.require_profile(who)
+        stays = suggest_stays(store, who, system_zone())
         if zone is not None:
             record_zone(store, who, checked_zone(zone), _utc_day(since) if since else None)
+        elif confirm:
+            if not stays:
+                raise UsageError("your export does not say where you were: set a zone with `tutti timezone ZONE`")
+            for stay in stays:
+                record_zone(store, who, stay.zone, stay.since_utc)
+        elif remove:
+            when = _utc_day(since) if since else None
+            if not remove_zone(store, who, when):
+                raise UsageError(f"{who} has no zone entry {'from ' + since if since else 'from the beginning'}")
+        recorded = recorded_zones(store, who)
         plan = zone_plan_for(store, who)
-    console.print(f"time zones of {who}: {plan.label}")
+    if recorded:
+        console.print(f"time zones set for {who}:")
+        for since_utc, name in recorded:
+            start = f"from {since_utc:%Y-%m-%d}" if since_utc else "from the beginning"
+            console.print(f"  {zone_name(name)}  {start}", highlight=False)
+    else:
+        console.print(f"no time zone set for {who}")
+    if stays:
+        console.print("your export suggests:")
+        for stay in stays:
+            start = f"from {stay.since_utc:%Y-%m-%d}" if stay.since_utc else "from the beginning"
+            console.print(f"  {zone_name(stay.zone)}  {start}: {stay.evidence}", highlight=False)
+            if stay.alternatives:
+                console.print(f"    same clock as {', '.join(stay.alternatives)}", highlight=False)
+    console.print(f"recaps use {plan.label}: {plan.note}", highlight=False)
 
 
 def formats_command(json: JsonOption = False) -> None:

@@ -19,7 +19,9 @@ from tutti.coop._keywrap import new_signing_key
 from tutti.coop.audit import transparency
 from tutti.coop.db import display_url, make_engine, session_factory, upgrade
 from tutti.coop.errors import ConfigError, Conflict, InvalidInput
-from tutti.coop.members import accounts
+from tutti.coop.jobs import housekeeping
+from tutti.coop.members import accounts, emails, withdrawal
+from tutti.coop.members.passwords import check_password
 from tutti.coop.models import GENESIS_HASH, Cooperative, Member, OnboardingPolicy, Role, Status, utcnow
 from tutti.coop.settings import (
     MASTER_KEY,
@@ -29,6 +31,7 @@ from tutti.coop.settings import (
     check_existing_master_key,
     data_dir_for,
     database_url_for,
+    db_connections,
     load_coop_settings,
 )
 
@@ -131,7 +134,7 @@ def init_cooperative(
             raise Conflict(f"{display_url(url)} already holds the cooperative {found!r}; init runs once")
         check_existing_master_key(home)
         secret = os.environ.get(STEWARD_PASSWORD.env) or password()
-        accounts.check_password(secret)
+        check_password(secret, email=steward_email)
         settings = load_coop_settings(home, database_url, create_key=True)
         with session_factory(engine, settings).begin() as session:
             steward = found_cooperative(
@@ -163,11 +166,13 @@ class Running:
 def open_cooperative(home: Path | None, database_url: str | None) -> Running:
     """Everything the server, the workers and the operator's commands do before they start, in order: migrate
     the database, refuse one that holds no cooperative, settle a master-key rotation a crash interrupted, load the
-    settings, refuse a master key that is not the one the keys are wrapped with, keep the log's key pinned and
-    sign a checkpoint of the log as it is."""
+    settings, refuse a master key that is not the one the keys are wrapped with, seal what older releases stored
+    in plain (``emails.seal_plain_rows``), complete the withdrawals a crash interrupted, remove what crashed work
+    left beside the database (``housekeeping.remove_leftovers``), keep the log's key pinned and sign a checkpoint
+    of the log as it is."""
     data_dir = data_dir_for(home)
     url = database_url_for(data_dir, database_url)
-    engine = make_engine(url)
+    engine = make_engine(url, connections=db_connections())
     try:
         upgrade(engine)
         with Session(engine) as session:
@@ -176,8 +181,16 @@ def open_cooperative(home: Path | None, database_url: str | None) -> Running:
             raise ConfigError(f"{display_url(url)} holds no cooperative yet; found one with `tutti coop init`")
         rotation.settle(engine, data_dir)
         settings = load_coop_settings(home, database_url)
-        with session_factory(engine, settings).begin() as session:
+        sessions = session_factory(engine, settings)
+        with sessions.begin() as session:
             rotation.check_key_matches(session, settings.master_key)
+            sealed = emails.seal_plain_rows(session, settings)
+        if sealed:
+            withdrawal.scrub(engine)  # the plain text leaves the WAL (and PostgreSQL's dead rows) too
+        with sessions() as session:
+            withdrawal.complete_pending(session, settings)
+        with sessions.begin() as session:
+            housekeeping.remove_leftovers(session, settings)
             transparency.pin_verifier_key(session, settings)
             transparency.make_checkpoint(session, settings)
     except BaseException:

@@ -3,48 +3,56 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, inspect, select, update
+from sqlalchemy import Engine, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tutti.coop.errors import ConfigError
 from tutti.coop.models import Cooperative
-from tutti.coop.settings import CoopSettings
+from tutti.coop.settings import DEFAULT_DB_CONNECTIONS, CoopSettings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SETTINGS_KEY = "coop_settings"
 # Seconds a writer waits for another process's write to finish before SQLite gives up.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Connections a pool keeps open between bursts; the rest of ``connections`` are opened as needed.
+POOL_KEPT = 10
 
 
-def make_engine(url: str, *, schema: str | None = None) -> Engine:
+def make_engine(url: str, *, schema: str | None = None, connections: int = DEFAULT_DB_CONNECTIONS) -> Engine:
     """An engine for ``url``: SQLite with foreign keys, WAL and secure delete; PostgreSQL through psycopg 3.
 
     ``schema`` (PostgreSQL only) puts every table in that schema through the search path: tests isolate
-    themselves this way.
+    themselves this way. ``connections`` bounds the pool: a few are kept open, the rest opened when a burst
+    needs them (SQLAlchemy's default, 15, is fewer than the requests a server handles at once).
     """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
+    pool = {"pool_size": min(POOL_KEPT, connections), "max_overflow": max(0, connections - POOL_KEPT)}
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _create_private(Path(parsed.database))
-        engine = create_engine(parsed)
+            engine = create_engine(parsed, **pool)
+        else:
+            engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
         connect_args: dict[str, Any] = {}
         if schema is not None:
             connect_args["options"] = f"-csearch_path={schema}"
-        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **pool)
     raise ConfigError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://...")
 
 
@@ -97,11 +105,39 @@ def _alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the migrations up to ``revision`` (all of them by default); a no-op when already there."""
+    """Apply the migrations up to ``revision`` (all of them by default); a no-op when already there.
+
+    Processes that start together (the server, its workers, a CLI command) each upgrade: they take turns
+    (``_migrating_alone``), so the second finds the work done instead of creating the same tables again.
+    """
     config = _alembic_config()
-    with engine.begin() as connection:
+    with _migrating_alone(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Transaction-scoped: released when this transaction commits, after the migrations.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+# Any constant will do, as long as nothing else in the database uses it for an advisory lock.
+MIGRATION_LOCK_KEY = 0x7475_7474_6920  # "tutti "
+
+
+@contextlib.contextmanager
+def _migrating_alone(engine: Engine) -> Iterator[None]:
+    """For a SQLite file, an exclusive lock on ``<file>.migrating`` beside it, held until the migrations are
+    committed (SQLite serves one machine, and its DDL holds no lock across the statements of a migration).
+    PostgreSQL takes its advisory lock inside the migrating transaction instead (``upgrade``)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with Path(f"{database}.migrating").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -1,7 +1,10 @@
 """The cooperative's tables, typed. The schema itself changes only through ``tutti.coop.migrations``.
 
-Emails live in ``member`` and nowhere else; the pool and the audit log know a member by ``id`` (a random UUID)
-and the pool by ``pseudonym`` (128 random bits, never derived from the email). Times are UTC, timezone-aware.
+No personal text is stored in plain: a member's email is sealed with their own data key and found by a keyed
+hash (``tutti.coop.members.emails``), reports quoting an upload's files are sealed the same way, so destroying
+the key erases them from every page, WAL segment and backup that holds them. The pool and the audit log know a
+member by ``id`` (a random UUID) and the pool by ``pseudonym`` (128 random bits, never derived from the email).
+Times are UTC, timezone-aware.
 """
 
 from __future__ import annotations
@@ -90,6 +93,15 @@ class ContributionStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class WithdrawalStep(StrEnum):
+    """Where a withdrawal is: each step is committed before the next begins (``members.withdrawal``)."""
+
+    DECIDED = "decided"  # the member is withdrawn and their rows erased; their files are still to go
+    FILES_REMOVED = "files-removed"
+    KEY_DESTROYED = "key-destroyed"
+    DONE = "done"  # and the database scrubbed (SQLite WAL checkpointed and truncated, PostgreSQL vacuumed)
+
+
 class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -136,8 +148,13 @@ class Member(Base):
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    # None once the member withdrew: erasure removes the address too.
-    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    # The plain address of databases from before emails were sealed; sealed and emptied when the cooperative
+    # opens (``emails.seal_plain_rows``), None ever after.
+    plain_email: Mapped[str | None] = mapped_column("email", String(320), unique=True)
+    # HMAC-SHA256 of the normalised address under a key derived from the master key (login finds the member by
+    # it), and the address sealed with the member's data key. Both None once the member withdrew.
+    email_lookup: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    email_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.MEMBER)
     status: Mapped[Status] = mapped_column(_enum(Status, "status"), default=Status.WAITLISTED)
@@ -173,10 +190,17 @@ class ApiToken(Base):
     created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Space-separated names of ``tutti.coop.members.tokens.SCOPES``; tokens older than scopes hold all of them.
+    scopes: Mapped[str] = mapped_column(String(100), server_default="contribute read account")
+    expires_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def revoked(self) -> bool:
         return self.revoked_utc is not None
+
+    @property
+    def scope_names(self) -> list[str]:
+        return self.scopes.split()
 
 
 class MemberKey(Base):
@@ -189,6 +213,22 @@ class MemberKey(Base):
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
     destroyed_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Withdrawal(Base):
+    """A member's withdrawal, step by step: an interrupted one is completed when the cooperative next opens."""
+
+    __tablename__ = "withdrawal"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    step: Mapped[WithdrawalStep] = mapped_column(_enum(WithdrawalStep, "withdrawal_step"))
+    # What the withdrawal found when it was decided, for the member's proof.
+    member_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    pool_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    pool_files: Mapped[int] = mapped_column(Integer, default=0)
+    blobs: Mapped[int] = mapped_column(Integer, default=0)
+    started_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class WaitlistEntry(Base):
@@ -262,6 +302,9 @@ class Contribution(Base):
     score: Mapped[int] = mapped_column(Integer, default=0)
     fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
     export_label: Mapped[str | None] = mapped_column(String(200))
+    # The report as decided, sealed with the member's data key (it names the upload's files and may quote its
+    # records); ``report`` then holds nothing, and ``reasons`` only reason codes.
+    sealed_report: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The validation job of an upload (set while and after it runs), and the sealed upload it reads.
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
     upload_path: Mapped[str | None] = mapped_column(String(500))

@@ -11,8 +11,9 @@ server started with the wrong key, or with the old key after a rotation, refuses
 Crash safety, in three steps:
 
 1. the new key is written beside the old one, to ``master.key.new`` (0600, flushed to disk);
-2. one database transaction re-wraps every member key and the log's signing key under the new key and records
-   the new key's id and generation (and an audit event);
+2. one database transaction re-wraps every member key and the log's signing key under the new key, recomputes
+   the members' email lookup hashes (``members.emails``) under it and records the new key's id and generation
+   (and an audit event);
 3. ``master.key.new`` replaces ``master.key`` (an atomic rename), and the old key's bytes are overwritten.
 
 A crash before step 2 commits leaves the database on the old key, and the leftover ``master.key.new`` is
@@ -36,6 +37,7 @@ from sqlalchemy.orm import Session
 from tutti.coop import audit
 from tutti.coop._keywrap import SIGNING_KEY_CONTEXT, master_key_id, member_key_context, unwrap, wrap
 from tutti.coop.errors import ConfigError
+from tutti.coop.members import emails
 from tutti.coop.models import Cooperative, MemberKey, utcnow
 from tutti.coop.settings import KEY_BYTES, MASTER_KEY, MASTER_KEY_FILE, CoopSettings, check_master_key
 
@@ -137,10 +139,14 @@ def rotate(
             check_key_matches(session, old_key)
             coop = session.get_one(Cooperative, 1, with_for_update=True)
             keys = list(session.scalars(select(MemberKey).where(MemberKey.wrapped_key.is_not(None))))
+            plain: dict[str, bytes] = {}
             for row in keys:
                 assert row.wrapped_key is not None
                 context = member_key_context(row.member_id)
-                row.wrapped_key = wrap(new_key, unwrap(old_key, row.wrapped_key, context), context)
+                plain[row.member_id] = unwrap(old_key, row.wrapped_key, context)
+                row.wrapped_key = wrap(new_key, plain[row.member_id], context)
+            # Lookup hashes are keyed by the master key too: an old backup's cannot be matched to an address.
+            emails.recompute_lookups(session, plain, new_key)
             signing = unwrap(old_key, coop.signing_key_wrapped, SIGNING_KEY_CONTEXT)
             generation = coop.master_key_generation + 1
             # Recorded first: the log signs with the signing key as the old master key still wraps it.

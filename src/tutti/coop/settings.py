@@ -6,13 +6,16 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
 
 from tutti.coop.errors import ConfigError
+from tutti.coop.limits import LIMITS, Rule, default_rules, rules_from
 from tutti.settings import Setting, home_dir
 
 DATA_DIR = Setting(
@@ -61,10 +64,27 @@ WORKERS = Setting(
     "Background workers that `tutti coop serve` runs inside the server, validating uploads and keeping house "
     "(default: 1; 0 runs none, when separate `tutti coop worker` processes do the work).",
 )
+TRUSTED_PROXIES = Setting(
+    "TUTTI_COOP_TRUSTED_PROXIES",
+    "Addresses of the reverse proxies in front of the server, as a comma-separated list of IPs or CIDR ranges "
+    "(default: none). `X-Forwarded-For` and `X-Forwarded-Proto` are believed only from these, read right to left "
+    "past each trusted hop; without this setting every client is the address that connects.",
+)
 LEASE_SECONDS = Setting(
     "TUTTI_COOP_LEASE_SECONDS",
     "Seconds a worker holds a job between heartbeats before another worker may take it over (default: each job "
     "kind's own lease, 60 for validating an upload).",
+)
+DB_CONNECTIONS = Setting(
+    "TUTTI_COOP_DB_CONNECTIONS",
+    "Database connections each server or worker process may open at most (default: 50: one for each of the 40 "
+    "requests the server handles at once, each upload being stored and each background worker, so that no request "
+    "waits for a connection). Requests hold one only while they read or write, never two.",
+)
+UPLOADS_AT_ONCE = Setting(
+    "TUTTI_COOP_UPLOADS_AT_ONCE",
+    "Uploads the server stores at once, saving and sealing their files (default: 4); more wait their turn "
+    "holding neither a thread nor a database connection, so a burst of uploads leaves the other pages answering.",
 )
 
 COOP_SETTINGS: tuple[Setting, ...] = (
@@ -79,6 +99,10 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     STEWARD_PASSWORD,
     WORKERS,
     LEASE_SECONDS,
+    DB_CONNECTIONS,
+    UPLOADS_AT_ONCE,
+    TRUSTED_PROXIES,
+    *(limit.setting for limit in LIMITS),
 )
 
 MASTER_KEY_FILE = "master.key"
@@ -86,6 +110,8 @@ DATABASE_FILE = "coop.sqlite"
 DEFAULT_SESSION_HOURS = 12
 DEFAULT_CAPACITY = 100
 DEFAULT_WORKERS = 1
+DEFAULT_DB_CONNECTIONS = 50
+DEFAULT_UPLOADS_AT_ONCE = 4
 KEY_BYTES = 32
 # argon2-cffi's own defaults (RFC 9106's low-memory profile), what every password was hashed with before the cost
 # could be set. Less than 8 MiB makes a stolen hash cheap to guess on a graphics card.
@@ -117,6 +143,10 @@ class CoopSettings:
     workers: int = DEFAULT_WORKERS
     # None: each job kind's own lease (``tutti.coop.jobs.registry``).
     lease_seconds: int | None = None
+    uploads_at_once: int = DEFAULT_UPLOADS_AT_ONCE
+    # Every limit of ``tutti.coop.limits.LIMITS`` by action: its setting's value, else its default.
+    limits: Mapping[str, Rule] = field(default_factory=default_rules)
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @classmethod
     def for_tests(
@@ -177,7 +207,28 @@ def load_coop_settings(
         ),
         workers=_positive_int(WORKERS, DEFAULT_WORKERS, minimum=0),
         lease_seconds=_positive_int(LEASE_SECONDS, None, minimum=1),
+        uploads_at_once=_positive_int(UPLOADS_AT_ONCE, DEFAULT_UPLOADS_AT_ONCE, minimum=1),
+        limits=rules_from(),
+        trusted_proxies=trusted_proxies_from(os.environ.get(TRUSTED_PROXIES.env, "")),
     )
+
+
+def db_connections() -> int:
+    """TUTTI_COOP_DB_CONNECTIONS: read before the settings, since the engine that loads them is sized by it."""
+    return _positive_int(DB_CONNECTIONS, DEFAULT_DB_CONNECTIONS, minimum=2)
+
+
+def trusted_proxies_from(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of a comma-separated list of addresses and CIDR ranges; a ConfigError naming the bad one."""
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{TRUSTED_PROXIES.env}: {item!r} is not an IP address or CIDR range") from None
+    return tuple(networks)
 
 
 def check_existing_master_key(home: Path | None = None) -> None:

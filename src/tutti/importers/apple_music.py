@@ -2,8 +2,10 @@
 
 One row is one playback event. ``Event Start Timestamp`` + ``Play Duration Milliseconds`` =
 ``Event End Timestamp`` exactly in every sample row that has both, so start, end and ms_played are all kept.
-Identifying columns (Apple Id Number, Device Identifier, Metrics ids, Store Country Name, UTC Offset, the full
-Build Version) are never read; only the operating-system family is taken from the build string.
+``UTC Offset In Seconds`` is kept as ``utc_offset_s``: it is the listener's own clock at each play, which the
+recap needs for local time (it is never pooled). Identifying columns (Apple Id Number, Device Identifier, Metrics
+ids, Store Country Name, the full Build Version) are never read; only the operating-system family is taken from the
+build string.
 """
 
 from __future__ import annotations
@@ -160,7 +162,18 @@ def _play(
         reason_end=end_reason,
         skipped=None if end_reason is None else end_reason in _SKIP_REASONS,
         offline={"true": True, "false": False}.get(row.get("Offline", "").strip().lower()),
+        utc_offset_s=_offset(row),
     )
+
+
+def _offset(row: dict[str, str]) -> int | None:
+    """``UTC Offset In Seconds`` ("25200.0"); None when empty or not a real offset (beyond ±18 h, as ISO 8601
+    allows), so a damaged value never moves a play's clock."""
+    try:
+        seconds = _ms(row, "UTC Offset In Seconds")
+    except RecordRefused:
+        return None
+    return seconds if seconds is not None and abs(seconds) <= 18 * 3600 else None
 
 
 def _ms(row: dict[str, str], column: str) -> int | None:

@@ -269,5 +269,6 @@ def _to_table(file: str, indices: pa.Array, c: dict[str, pa.Array], end: pa.Arra
         "offline": c["offline"],
         "offline_utc": _offline_times(c["offline_timestamp"]),
         "incognito": c["incognito_mode"],
+        "utc_offset_s": pa.nulls(n, pa.int32()),
     }
     return pa.Table.from_arrays([columns[name] for name in PLAY_SCHEMA.names], schema=PLAY_SCHEMA)

@@ -69,6 +69,8 @@ class Recap:
     history_first_day: date | None = None  # the first local day of the whole history: "first heard" starts here
     history_last_day: date | None = None
     top_n: int = DEFAULT_TOP_N
+    zone_basis: str = "recorded"  # recorded, option (--tz), suggested (by the export) or machine (nothing set)
+    zone_note: str = ""  # where the zone comes from, in plain words: printed wherever local time is
     measure: str = "time"  # what ranks the lists shown first: "time" or "plays" (see the module docstring)
     coverage: Coverage | None = None  # the span of data the recap stands on; None only for hand-built recaps
 
@@ -131,6 +133,8 @@ def build_recap(scope: Scope, top_n: int | None = None) -> Recap:
         history_first_day=history_first,
         history_last_day=history_last,
         top_n=n,
+        zone_basis=scope.zones.basis.value,
+        zone_note=scope.zones.note,
         measure=measure,
         coverage=coverage(scope),
     )

@@ -76,7 +76,7 @@ def open_scope(
     zones = zones or ZonePlan.single("UTC")
     n = next(_counter)
     history, plays = f"scope_history_{n}", f"scope_plays_{n}"
-    local = zones.sql_local("coalesce(p.start_utc, p.end_utc)")
+    local = zones.sql_local("coalesce(p.start_utc, p.end_utc)", "p.utc_offset_s")
     run(
         store.con,
         f"""

@@ -1,4 +1,5 @@
-"""The drawing surface of a share card: a story-sized image, its chrome, and text that fits.
+"""The drawing surface of a share card: a story-sized (1080x1920) or square (1080x1080) image, its chrome, and text
+that fits.
 
 Every string drawn is recorded on the card, with the characters no font could draw, so that what a card says
 can be checked without reading pixels.
@@ -15,6 +16,7 @@ from PIL import Image, ImageDraw
 from tutti.report.fonts import FontSet
 
 WIDTH, HEIGHT = 1080, 1920
+SIZES = {"story": (WIDTH, HEIGHT), "square": (WIDTH, WIDTH)}  # what people post: 9:16 stories and 1:1 posts
 MARGIN = 96
 INNER = WIDTH - 2 * MARGIN
 INK = (247, 243, 234, 255)
@@ -66,8 +68,9 @@ def wrap(text: str, measure: Callable[[str], float], width: float) -> list[str]:
 class Canvas:
     """A card being drawn: background, chrome and text helpers that record what they draw."""
 
-    def __init__(self, name: str, theme: Theme, fonts: FontSet) -> None:
-        mask = Image.linear_gradient("L").resize((WIDTH, HEIGHT))
+    def __init__(self, name: str, theme: Theme, fonts: FontSet, height: int = HEIGHT) -> None:
+        self.height = height
+        mask = Image.linear_gradient("L").resize((WIDTH, height))
         top, bottom = Image.new("RGB", mask.size, theme.top), Image.new("RGB", mask.size, theme.bottom)
         self.image = Image.composite(bottom, top, mask)
         self.draw = ImageDraw.Draw(self.image, "RGBA")
@@ -134,10 +137,21 @@ class Canvas:
         """The kicker and title on top; Tutti's mark and the small print at the bottom."""
         self.text(MARGIN, 176, kicker, 30, bold=True, fill=self.accent())
         self.text(MARGIN, 268, title, 68, bold=True, min_size=48)
-        self.draw.line((MARGIN, HEIGHT - 190, WIDTH - MARGIN, HEIGHT - 190), fill=FAINT, width=2)
-        self.draw.ellipse((MARGIN, HEIGHT - 132, MARGIN + 26, HEIGHT - 106), fill=self.accent())
-        self.text(MARGIN + 40, HEIGHT - 104, "Tutti", 44, bold=True)
-        self.text(WIDTH - MARGIN, HEIGHT - 110, footnote, 26, fill=MUTED, align="right", max_width=INNER - 220)
+        foot = self.height - (190 if self.tall else 150)
+        self.draw.line((MARGIN, foot, WIDTH - MARGIN, foot), fill=FAINT, width=2)
+        self.draw.ellipse((MARGIN, foot + 58, MARGIN + 26, foot + 84), fill=self.accent())
+        self.text(MARGIN + 40, foot + 86, "Tutti", 44, bold=True)
+        self.text(WIDTH - MARGIN, foot + 80, footnote, 26, fill=MUTED, align="right", max_width=INNER - 220)
+
+    @property
+    def tall(self) -> bool:
+        """A story card (9:16); else a square one, which shows less of each list."""
+        return self.height > WIDTH
+
+    @property
+    def bottom(self) -> int:
+        """The lowest baseline content may use, above the footer."""
+        return self.height - (230 if self.tall else 180)
 
     def tile(self, box: tuple[float, float, float, float]) -> None:
         self.draw.rounded_rectangle(box, 28, fill=(255, 255, 255, 16))

@@ -54,8 +54,8 @@ def amount(ms: int, plays: int, joiner: str = "") -> str:
     """'221 min  ·  51 plays' (``joiner`` names the unit of time), the time as a duration, or only the plays
     when no time is known (scrobbles)."""
     if not ms:
-        return f"{plays:,} plays"
-    return f"{minutes(ms)}{joiner}{plays:,} plays" if joiner else duration(ms)
+        return plural(plays, "play")
+    return f"{minutes(ms)}{joiner}{plural(plays, 'play')}" if joiner else duration(ms)
 
 
 def plural(count: int, unit: str) -> str:

@@ -20,7 +20,7 @@ import jinja2
 import orjson
 import platformdirs
 import vl_convert
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from tutti import __version__
 from tutti.errors import UsageError
@@ -105,8 +105,19 @@ def _environment() -> jinja2.Environment:
         basename=lambda path: str(path).replace("\\", "/").rsplit("/", 1)[-1].rsplit("!", 1)[-1],
         service=_service,
         spec_json=_spec_json,
+        keep_dates=_keep_dates,
     )
     return env
+
+
+_DATES = re.compile(r"\d{4}-\d{2}-\d{2}(?:\.\.\d{4}-\d{2}-\d{2})?")
+
+
+def _keep_dates(text: str) -> Markup:
+    """``text`` escaped, each ISO day or range of days kept on one line (a browser may otherwise break a line at
+    its hyphens, leaving "2023-01-" on one line and "01" on the next)."""
+    escaped = str(escape(text))
+    return Markup(_DATES.sub(lambda m: f'<span class="nowrap">{m[0]}</span>', escaped))
 
 
 def _duration(minutes: float) -> str:

@@ -26,3 +26,17 @@ def recorded_zones(store: Store, profile: str) -> list[tuple[datetime | None, st
         "SELECT since_utc, zone FROM profile_zones WHERE profile = ? ORDER BY since_utc NULLS FIRST", [profile]
     ).fetchall()
     return [(since, zone) for since, zone in rows]
+
+
+def remove_zone(store: Store, profile: str, since_utc: datetime | None) -> bool:
+    """Forget the zone change at ``since_utc`` (None: the one from the beginning); False when there was none."""
+    store.require_profile(profile)
+    condition = "profile = ? AND since_utc IS NOT DISTINCT FROM ?"
+    with store.transaction():
+        row = store.con.execute(
+            f"SELECT count(*) FROM profile_zones WHERE {condition}", [profile, since_utc]
+        ).fetchall()
+        if not row or not row[0][0]:
+            return False
+        run(store.con, f"DELETE FROM profile_zones WHERE {condition}", [profile, since_utc])
+    return True

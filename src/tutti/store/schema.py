@@ -153,6 +153,8 @@ MIGRATIONS: tuple[str | Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     """,
     _CONTRACT_VERSIONS,
     recompute_name_keys,
+    # Apple Music records the listener's UTC offset per play; stores from before keep NULL (not an identity field).
+    "ALTER TABLE plays ADD COLUMN utc_offset_s INTEGER;",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -17,6 +18,8 @@ from tutti.coop.settings import CoopSettings
 from tutti.web import admissions, errors
 from tutti.web.admissions import ADMIT_EVERY_SECONDS
 from tutti.web.middleware import BodyLimit, JsonLimits, SecurityHeaders
+from tutti.web.openapi import document_refusals
+from tutti.web.proxies import TrustedProxies
 from tutti.web.routes import ROUTERS
 from tutti.web.uploads import MAX_UPLOAD_BYTES
 
@@ -24,8 +27,16 @@ DESCRIPTION = """
 The API of a Tutti listeners' cooperative. Scripts authenticate with an API token
 (`Authorization: Bearer tutti_...`, made on the *API tokens* page or with `POST /api/tokens`); calls made with
 the login cookie instead send the session's CSRF token in the `X-CSRF-Token` header. Refusals answer
-`{"detail": "<one sentence>"}` with a status code that says which kind (401, 403, 404, 409, 413, 422, 429).
+`{"detail": "<one sentence>"}` with a status code that says which kind: 400 (a rule refuses a well-formed request),
+401, 403, 404, 409, 413, 429; 422 means the request does not match this schema (pydantic's details).
 """
+
+
+class CoopApi(FastAPI):
+    """FastAPI whose OpenAPI document names every refusal an operation can answer (``tutti.web.openapi``)."""
+
+    def openapi(self) -> dict[str, Any]:
+        return document_refusals(self)
 
 
 def create_app(
@@ -58,7 +69,7 @@ def create_app(
             if engine is None:
                 bound.dispose()
 
-    app = FastAPI(
+    app = CoopApi(
         title="Tutti cooperative",
         version=__version__,
         description=DESCRIPTION,
@@ -77,4 +88,5 @@ def create_app(
     app.add_middleware(JsonLimits)
     app.add_middleware(BodyLimit, max_bytes=MAX_UPLOAD_BYTES + 1024**2)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)
     return app

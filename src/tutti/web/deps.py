@@ -3,6 +3,10 @@
 ``CurrentMember`` reads: a login cookie or an API token. ``ActingMember`` changes things: with a login cookie the
 request must also carry the session's CSRF token (form field or ``X-CSRF-Token`` header); API tokens are not
 sent by browsers on their own, so they need none. ``AnonymousForm`` guards the forms shown before login.
+
+A login cookie may do everything its member may; an API token only what its scopes allow (``tokens.SCOPES``):
+reading needs ``read``, acting needs ``account``, uploading needs ``contribute`` (``Contributor``), and following
+an upload either (``ContributionReader``). API tokens are taken on ``/api/`` only: pages are for people.
 """
 
 from __future__ import annotations
@@ -29,10 +33,17 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 @dataclass(frozen=True)
 class Auth:
-    """Who is asking; ``csrf_token`` is None when they came with an API token."""
+    """Who is asking; ``csrf_token`` is None when they came with an API token, ``scopes`` None with a cookie."""
 
     member: Member
     csrf_token: str | None
+    scopes: frozenset[str] | None = None
+
+    def require(self, *any_of: tokens.Scope) -> None:
+        """NotAllowed unless this is a login or a token holding one of ``any_of``."""
+        if self.scopes is not None and not self.scopes & {scope.name for scope in any_of}:
+            needed = " or ".join(f"`{scope.name}`" for scope in any_of)
+            raise NotAllowed(f"this API token lacks the {needed} scope this needs")
 
 
 def get_settings(request: Request) -> CoopSettings:
@@ -67,7 +78,10 @@ def optional_auth(request: Request, db: Db) -> Auth | None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated("send the API token as 'Authorization: Bearer <token>'")
-        return Auth(tokens.member_for_api_token(db, secret.strip()), None)
+        if not request.url.path.startswith("/api/"):
+            raise Unauthenticated("API tokens are for the API (/api/...); pages need a login")
+        found = tokens.authenticate(db, secret.strip())
+        return Auth(found.member, None, found.scopes)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
@@ -92,6 +106,7 @@ CurrentAuth = Annotated[Auth, Depends(current_auth)]
 
 
 def current_member(auth: CurrentAuth) -> Member:
+    auth.require(tokens.READ)
     return auth.member
 
 
@@ -106,14 +121,35 @@ async def _sent_token(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def acting_member(request: Request, db: Db, auth: CurrentAuth) -> Member:
+async def _checked(request: Request, db: Session, auth: Auth) -> Member:
     if auth.csrf_token is not None and request.method not in SAFE_METHODS:
         # Came with the login cookie (an API token needs no CSRF token): the domain checks it against that login.
         accounts.check_csrf(db, request.cookies.get(SESSION_COOKIE, ""), await _sent_token(request))
     return auth.member
 
 
+async def acting_member(request: Request, db: Db, auth: CurrentAuth) -> Member:
+    auth.require(tokens.ACCOUNT)
+    return await _checked(request, db, auth)
+
+
 ActingMember = Annotated[Member, Depends(acting_member)]
+
+
+async def contributor(request: Request, db: Db, auth: CurrentAuth) -> Member:
+    auth.require(tokens.CONTRIBUTE)
+    return await _checked(request, db, auth)
+
+
+Contributor = Annotated[Member, Depends(contributor)]
+
+
+def contribution_reader(auth: CurrentAuth) -> Member:
+    auth.require(tokens.CONTRIBUTE, tokens.READ)
+    return auth.member
+
+
+ContributionReader = Annotated[Member, Depends(contribution_reader)]
 
 
 def _stewards_only(member: Member) -> Member:

@@ -1,6 +1,8 @@
 """Refusals become HTTP answers in one place: ``STATUS_CODES`` maps each ``TuttiError`` class to a status.
 
-The API answers ``{"detail": "<one sentence>"}``. Pages show the sentence: on the form that was refused when the
+The API answers ``{"detail": "<one sentence>"}`` (``ErrorPublic``; ``tutti.web.openapi`` documents which
+operation can answer which status). 422 is left to requests that do not match the published schema; a rule beyond
+the schema refuses with 400. Pages show the sentence: on the form that was refused when the
 route named one (``deps.form_page``), as a fragment for htmx, or on an error page; a page that needs a login
 sends the visitor to the login page instead. A refused request never shows a traceback.
 """
@@ -8,7 +10,8 @@ sends the visitor to the login page instead. A refused request never shows a tra
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
@@ -29,6 +32,7 @@ from tutti.coop.errors import (
     ValidationRejected,
 )
 from tutti.errors import ExportError, TuttiError
+from tutti.web.openapi import allowed_methods
 from tutti.web.pages import Page, is_htmx, login_url, redirect, visitor_page
 
 
@@ -46,16 +50,16 @@ STATUS_CODES: tuple[tuple[type[TuttiError], int], ...] = (
     (KeyDestroyed, 410),
     (RateLimited, 429),
     (UploadTooLarge, 413),
-    (ValidationRejected, 422),
-    (InvalidInput, 422),
-    (ExportError, 422),
+    (ValidationRejected, 400),
+    (InvalidInput, 400),
+    (ExportError, 400),
     (ConfigError, 500),
     (DecryptionFailed, 500),
     (LogInvalid, 500),
     (TuttiError, 400),
 )
 # Form fields never shown back on a refused form.
-_SECRET_FIELDS = frozenset({"password", "csrf_token"})
+_SECRET_FIELDS = frozenset({"password", "new_password", "current_password", "csrf_token", "token", "secret"})
 
 
 def status_code_for(exc: TuttiError) -> int:
@@ -111,7 +115,10 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, RequestValidationError):
         raise exc
     if is_api(request):
-        return await request_validation_exception_handler(request, exc)
+        # pydantic's details quote what was sent ("input", and "ctx" may too): a refused password or token must not
+        # come back in the answer, nor reach a log that records answers. Where and what is wrong is enough.
+        details = [{key: error[key] for key in ("type", "loc", "msg") if key in error} for error in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(details)}, status_code=422)
     fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
     message = "the form is incomplete: " + ", ".join(fields) if fields else "the form is incomplete"
     return await handle_tutti_error(request, InvalidInput(message))
@@ -121,6 +128,8 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     """Not found and friends: JSON for the API, a page for people."""
     if not isinstance(exc, StarletteHTTPException):
         raise exc
+    if exc.status_code == 405:
+        exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed_methods(request.scope))}
     if is_api(request):
         return await http_exception_handler(request, exc)
     message = "there is no such page" if exc.status_code == 404 else str(exc.detail)

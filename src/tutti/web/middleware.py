@@ -121,7 +121,7 @@ def json_depth(body: bytes, limit: int) -> int:
 
 class JsonLimits:
     """JSON request bodies are small and shallow here: refuse a larger one (413) or one nested deeper than
-    ``MAX_JSON_DEPTH`` (422) before the framework parses it, since a parser recursing 200,000 levels fails with a
+    ``MAX_JSON_DEPTH`` (400) before the framework parses it, since a parser recursing 200,000 levels fails with a
     server error instead of an answer."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -147,7 +147,7 @@ class JsonLimits:
                 return
         if json_depth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
             refusal = f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"
-            await JSONResponse({"detail": refusal}, status_code=422)(scope, receive, send)
+            await JSONResponse({"detail": refusal}, status_code=400)(scope, receive, send)
             return
         replayed = False
 

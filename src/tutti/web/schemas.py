@@ -7,27 +7,48 @@ Plain pydantic, no FastAPI import: the command-line client reads server answers 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from tutti.coop.models import ContributionStatus, Role, Status
 
-# Matches the member table's column and members.MAX_PASSWORD: longer input is refused before any hashing.
+# Matches the member table's column and members.passwords.MAX_PASSWORD: longer input is refused before any hashing.
 MAX_EMAIL = 320
 MAX_PASSWORD = 1024
+
+
+def _not_a_boolean(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not true or false")
+    return value
+
+
+# A whole number as JSON Schema means it: 3 and 3.0 are, ``false`` is not (pydantic would read it as 0).
+WholeNumber = Annotated[int, BeforeValidator(_not_a_boolean)]
+
+
+# Integer columns are 32-bit on PostgreSQL: a larger id or position names nothing, and is refused as input.
+MAX_DB_INT = 2**31 - 1
+
+
+class _Request(BaseModel):
+    """A request body."""
 
 
 class _Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class SignupCreate(BaseModel):
+class SignupCreate(_Request):
     email: str = Field(max_length=MAX_EMAIL, examples=["ada@example.org"])
-    password: str = Field(max_length=MAX_PASSWORD, description="At least 10 characters.")
+    password: str = Field(
+        max_length=MAX_PASSWORD,
+        description="10 to 1024 characters, hard to guess (not a common password, a repeat or the email).",
+    )
 
 
-class LoginCreate(BaseModel):
+class LoginCreate(_Request):
     email: str = Field(max_length=MAX_EMAIL)
     password: str = Field(max_length=MAX_PASSWORD)
 
@@ -57,15 +78,32 @@ class WaitlistPositionPublic(_Public):
     capacity_per_day: int
 
 
-class TokenCreate(BaseModel):
+TokenScope = Literal["contribute", "read", "account"]
+
+
+def _contribute_only() -> list[TokenScope]:
+    return ["contribute"]
+
+
+class TokenCreate(_Request):
     name: str = Field("", max_length=100, examples=["laptop uploads"])
+    scopes: list[TokenScope] = Field(
+        default_factory=_contribute_only,
+        min_length=1,
+        max_length=3,
+        description="What the token may do: `contribute` (upload, follow uploads), `read` (the member's data), "
+        "`account` (tokens, export, withdrawal). Ask for the fewest that do the job.",
+    )
+    expires_in_days: int = Field(90, ge=1, le=365, description="Days until the token stops working.")
 
 
 class TokenPublic(_Public):
     id: int
     name: str
     prefix: str = Field(description="The first characters of the token, to recognise it by.")
+    scopes: list[TokenScope] = Field(validation_alias=AliasChoices("scope_names", "scopes"))
     created_utc: datetime
+    expires_utc: datetime | None = Field(description="None for tokens made before tokens expired.")
     last_used_utc: datetime | None
     revoked_utc: datetime | None
 
@@ -213,7 +251,7 @@ class DataUsesPublic(_Public):
     note: str
 
 
-class WithdrawalCreate(BaseModel):
+class WithdrawalCreate(_Request):
     confirm: Literal["withdraw"] = Field(description='The word "withdraw": erasure cannot be undone.')
 
 
@@ -239,8 +277,8 @@ class OnboardingPublic(_Public):
     waiting: int
 
 
-class OnboardingUpdate(BaseModel):
-    capacity_per_day: int = Field(ge=0, le=1_000_000)
+class OnboardingUpdate(_Request):
+    capacity_per_day: WholeNumber = Field(ge=0, le=1_000_000)
 
 
 class WaitlistEntryPublic(_Public):
@@ -260,6 +298,8 @@ class FlaggedContributionPublic(_Public):
 
 
 class ErrorPublic(BaseModel):
+    """A refusal: one sentence that says what was refused and why."""
+
     detail: str
 
 

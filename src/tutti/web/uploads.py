@@ -43,6 +43,9 @@ def save_uploads(files: Sequence[NamedUpload], folder: Path, *, max_bytes: int =
         raise InvalidInput("choose at least one file to upload")
     if len(chosen) > MAX_FILES:
         raise InvalidInput(f"upload at most {MAX_FILES} files at once (or put them in one zip)")
+    unread = [safe_name(f.filename) for f in chosen if not safe_name(f.filename).lower().endswith(ACCEPTED_SUFFIXES)]
+    if unread:
+        raise InvalidInput(f"{unread[0]}: not a file an export holds (those end in {', '.join(ACCEPTED_SUFFIXES)})")
     total = 0
     paths: list[Path] = []
     for upload in chosen:

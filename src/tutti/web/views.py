@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from tutti.coop.contributions import queries
 from tutti.coop.contributions.report import ContributionReport
-from tutti.coop.members import waitlist
+from tutti.coop.db import settings_of
+from tutti.coop.members import emails, waitlist
 from tutti.coop.members.withdrawal import WithdrawalProof
 from tutti.coop.models import Contribution, Job, JobStatus, Member, utcnow
 from tutti.coop.settings import CoopSettings
@@ -39,9 +40,16 @@ NO_USES_YET = (
 
 
 def member_public(session: Session, member: Member) -> MemberPublic:
-    public = MemberPublic.model_validate(member)
-    public.waitlist_position = waitlist.waitlist_position(session, member)
-    return public
+    """The member as they see themselves; their address is unsealed for them (it is stored sealed)."""
+    return MemberPublic(
+        id=member.id,
+        email=emails.email_of(session, settings_of(session), member),
+        role=member.role,
+        status=member.status,
+        created_utc=member.created_utc,
+        activated_utc=member.activated_utc,
+        waitlist_position=waitlist.waitlist_position(session, member),
+    )
 
 
 def position_public(session: Session, member: Member) -> WaitlistPositionPublic:
@@ -75,7 +83,7 @@ def progress_public(job: Job | None) -> ProgressPublic | None:
 
 def contribution_public(session: Session, row: Contribution) -> ContributionPublic:
     """A contribution as its member sees it: its progress while pending, then its report."""
-    report = queries.report_of(row)
+    report = queries.report_of(session, row)
     return ContributionPublic(
         contribution_id=row.id,
         status=row.status,
@@ -94,7 +102,7 @@ def contributions_of(session: Session, member: Member) -> list[ContributionSumma
             formats=row.export_label,
             plays_added=row.plays_added,
             points=row.score,
-            reasons=list(row.reasons),
+            reasons=list(queries.report_of(session, row).reasons),
         )
         for row in queries.member_contributions(session, member)
     ]
@@ -149,7 +157,7 @@ def flagged(session: Session) -> list[FlaggedContributionPublic]:
                 matched_member_id=copy.matched_member_id if copy else None,
                 similarity=copy.similarity if copy else None,
                 method=copy.method if copy else None,
-                reasons=list(row.reasons),
+                reasons=list(report.reasons),
             )
         )
     return out

@@ -76,7 +76,10 @@ class ContributionAccepted(Event):
 @dataclass(frozen=True)
 class ContributionRejected(Event):
     kind: ClassVar[str] = "contribution-rejected"
-    description: ClassVar[str] = "An upload failed validation; the reasons are what the member was told."
+    description: ClassVar[str] = (
+        "An upload failed validation; ``reasons`` are reason codes (``contributions.sealed_reports``): which checks "
+        "failed, never what the member's files are called or hold (the worded report is sealed with their key)."
+    )
     member_id: str
     contribution_id: str
     reasons: tuple[str, ...]

@@ -56,14 +56,17 @@ def run(
     now: datetime,
     roots: Sequence[Path] = (),
     progress: Progress | None = None,
+    spool: Path | None = None,
 ) -> ContributionReport | None:
     """Validate the pending contribution ``contribution_id`` (its files at ``paths``) and record the outcome.
+
+    ``spool``: the scratch folder where zips inside the upload's zips are unpacked while it is read.
 
     None when, by the time of the decision, the contribution was no longer pending (its member withdrew).
     """
     steps = _Steps(progress)
     before = intake.known()
-    upload = reading.read_upload(paths, now=now, roots=roots, progress=steps.reading)  # read
+    upload = reading.read_upload(paths, now=now, roots=roots, progress=steps.reading, spool=spool)  # read
     checked = checking.check(upload)  # check
     steps.next()
     printed = copies.fingerprint_upload(checked, before)  # fingerprint
@@ -151,6 +154,6 @@ def contribute(
         with scratch_folder(settings, "contribute-") as scratch:
             path = scratch / (Path(filename or "upload").name or "upload")
             path.write_bytes(upload)
-            report = run(intake, contribution_id, [path], now=when, roots=[scratch])
+            report = run(intake, contribution_id, [path], now=when, roots=[scratch], spool=scratch)
     assert report is not None, "the caller's own transaction holds the contribution pending"
     return report

@@ -1,6 +1,7 @@
 """Recording a decided upload: the contribution row and its report, the audit log, and its new plays in the pool.
 
-All in the deciding transaction: the pool file and its catalog row (``pool.catalog.add``), the sealed plays and
+The report is sealed with the member's key (``sealed_reports``); the row and the log keep reason codes. All in
+the deciding transaction: the pool file and its catalog row (``pool.catalog.add``), the sealed plays and
 the removal of the sealed upload follow it (``tutti.coop.staged``), so a rollback or a crash leaves the
 contribution pending with its upload, and a commit leaves it decided without.
 """
@@ -12,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tutti.coop import audit, staged
+from tutti.coop.contributions import sealed_reports
 from tutti.coop.contributions.checking import Checked
 from tutti.coop.contributions.copies import Fingerprinted
 from tutti.coop.contributions.deciding import Decision
@@ -53,9 +55,7 @@ def record(
     )
     if contribution.upload_path is not None:
         staged.delete_on_commit(session, settings.data_dir / contribution.upload_path)
-    contribution.status = report.status
-    contribution.reasons = list(report.reasons)
-    contribution.report = report.to_json()
+    codes = sealed_reports.store(session, settings, contribution, report)
     contribution.blob_path = blob
     contribution.upload_path = None
     contribution.plays_added = report.plays_added
@@ -73,7 +73,7 @@ def record(
             member = session.get_one(Member, known.member_id)
             catalog.add(session, known.pool, member, contribution.id, new_rows, known.member_key, now=now)
         return report
-    audit.record(session, audit.ContributionRejected(known.member_id, contribution.id, report.reasons), now=now)
+    audit.record(session, audit.ContributionRejected(known.member_id, contribution.id, codes), now=now)
     if report.copy_check is not None and report.copy_check.near_copy:
         flagged = audit.ContributionFlagged(known.member_id, contribution.id, round(report.copy_check.similarity, 2))
         audit.record(session, flagged, now=now)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tutti.coop import crypto
+from tutti.coop.contributions import sealed_reports
 from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.errors import NotFound
 from tutti.coop.models import Contribution, ContributionStatus, Job, Member
@@ -14,9 +15,9 @@ from tutti.coop.pool.files import MemberShare, pool_of
 from tutti.coop.settings import CoopSettings
 
 
-def report_of(row: Contribution) -> ContributionReport:
-    """The typed report stored in a contribution row (of whichever version wrote it)."""
-    return ContributionReport.from_json(row.report or {}, contribution_id=row.id, status=row.status)
+def report_of(session: Session, row: Contribution) -> ContributionReport:
+    """The typed report of a contribution row (unsealed with its member's key; of whichever version wrote it)."""
+    return sealed_reports.read(session, row)
 
 
 def member_contributions(session: Session, member: Member) -> list[Contribution]:
@@ -58,5 +59,5 @@ def flagged_for_stewards(session: Session) -> list[tuple[Contribution, Contribut
         .where(Contribution.status == ContributionStatus.REJECTED)
         .order_by(Contribution.created_utc.desc())
     )
-    reports = [(row, report_of(row)) for row in rows]
+    reports = [(row, report_of(session, row)) for row in rows]
     return [(row, report) for row, report in reports if report.copy_check is not None and report.copy_check.near_copy]

@@ -73,10 +73,12 @@ def read_upload(
     now: datetime | None = None,
     roots: Sequence[Path] = (),
     progress: Callable[[int, int], None] | None = None,
+    spool: Path | None = None,
 ) -> Upload:
     """Read every path of one upload with the store's importers; never raises for bad input.
 
-    ``progress(files read, files to read)`` is called as reading moves from one file to the next.
+    ``progress(files read, files to read)`` is called as reading moves from one file to the next; zips inside
+    the upload's zips are unpacked to unnamed files in ``spool`` (the scratch folder of the work at hand).
     """
     options = ReadOptions(now=now or datetime.now(UTC))
     roots = [*roots, *(p.parent for p in paths)]
@@ -88,7 +90,7 @@ def read_upload(
         return reports.setdefault(name, FileReport(name, fmt))
 
     try:
-        found = [detect(open_export(path)) for path in paths]
+        found = [detect(open_export(path, spool=spool)) for path in paths]
         total = sum(len(entries) for detected in found for _importer, entries in detected.claims)
         started: set[str] = set()
 

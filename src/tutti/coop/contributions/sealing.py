@@ -9,7 +9,6 @@ transaction (``tutti.coop.staged``).
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pyarrow as pa
@@ -41,9 +40,14 @@ def seal(
     ``session`` commits. Its path relative to the data folder (what ``contribution.blob_path`` holds), or None."""
     if not decision.keeps_plays:
         return None
-    out = io.BytesIO()
-    pq.write_table(plays, out, compression="zstd")
-    sealed = crypto.encrypt_blob(known.member_key, out.getvalue())
     path = blob_path(settings, known.member_id, contribution_id)
-    staged.write_on_commit(session, path, lambda to: to.write_bytes(sealed))
+    staged.write_on_commit(session, path, lambda to: _write_sealed(plays, known.member_key, to))
     return str(path.relative_to(settings.data_dir))
+
+
+def _write_sealed(plays: pa.Table, key: bytes, to: Path) -> None:
+    # Parquet goes straight into the sealing stream: no copy of the file, plain or sealed, is held in memory.
+    with to.open("wb") as out:
+        sealed = crypto.sealing(key, out)
+        pq.write_table(plays, sealed, compression="zstd")
+        sealed.close()

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit, crypto, staged
 from tutti.coop.actions import CONTRIBUTE, require
-from tutti.coop.contributions import known, pipeline, uploads
+from tutti.coop.contributions import known, pipeline, sealed_reports, uploads
 from tutti.coop.contributions.known import Known
 from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.contributions.uploads import SealedUpload
@@ -57,7 +57,8 @@ def submit(
     when = now or utcnow()
     contribution_id = new_id()
     path = uploads.upload_path(settings, member.id, contribution_id)
-    staged.write_on_commit(session, path, lambda to: to.write_bytes(sealed.data))
+    # The sealed file moves into place (within the data folder: a rename) and appears when the session commits.
+    staged.write_on_commit(session, path, lambda to: shutil.move(sealed.path, to))
     contribution = Contribution(
         id=contribution_id,
         member_id=member.id,
@@ -130,17 +131,21 @@ def validate(run: JobRun) -> None:
         paths = _unseal(sealed_path, key, scratch)
         reporter = _Reporter(run)
         pipeline.run(
-            _InJob(run, member.id), contribution_id, paths, now=utcnow(), roots=[scratch], progress=reporter.progress
+            _InJob(run, member.id),
+            contribution_id,
+            paths,
+            now=utcnow(),
+            roots=[scratch],
+            progress=reporter.progress,
+            spool=scratch,
         )
 
 
 def _unseal(sealed_path: Path, key: bytes, folder: Path) -> list[Path]:
     try:
-        sealed = sealed_path.read_bytes()
+        return uploads.unseal(sealed_path, key, folder)
     except FileNotFoundError:
         raise JobFailed("upload-missing", "the sealed upload file is not there") from None
-    try:
-        return uploads.unseal(sealed, key, folder)
     except DecryptionFailed:
         raise JobFailed("upload-unreadable", "the sealed upload does not open with the member's key") from None
 
@@ -167,12 +172,15 @@ def reject_unvalidated(session: Session, job: Job) -> None:
     if contribution.upload_path is not None:
         staged.delete_on_commit(session, settings_of(session).data_dir / contribution.upload_path)
     report = ContributionReport(contribution.id, ContributionStatus.REJECTED, reasons=(NOT_VALIDATED,))
-    contribution.status = report.status
-    contribution.reasons = list(report.reasons)
-    contribution.report = report.to_json()
+    try:
+        codes = sealed_reports.store(
+            session, settings_of(session), contribution, report, codes=(sealed_reports.NOT_VALIDATED,)
+        )
+    except KeyDestroyed:
+        return  # the member withdrew meanwhile; the withdrawal settled the contribution
     contribution.upload_path = None
     session.flush()
-    audit.record(session, audit.ContributionRejected(contribution.member_id, contribution.id, report.reasons))
+    audit.record(session, audit.ContributionRejected(contribution.member_id, contribution.id, codes))
 
 
 VALIDATE_CONTRIBUTION = JobKind(

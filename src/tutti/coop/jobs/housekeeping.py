@@ -8,6 +8,8 @@
   (``tutti.coop.staged``). A staged file whose file the database records but which is missing is put in place
   instead (its transaction committed and the process died before the rename, or it was put aside by a
   transaction that rolled back). Sealed uploads whose contribution is no longer pending go whatever their age.
+  Withdrawals a crash interrupted are completed first (``members.withdrawal.complete_pending``; the cooperative
+  does it when it opens, too).
 * ``reconcile-pool``: compares the pool's catalog with its folder (``pool.catalog.reconcile``) and logs each
   disagreement by its path inside the pool (member pseudonym and contribution id: never personal data).
 """
@@ -28,7 +30,7 @@ from tutti.coop.contributions.sealing import CONTRIBUTIONS_DIR
 from tutti.coop.contributions.uploads import UPLOAD_SUFFIX
 from tutti.coop.jobs.kinds import JobKind
 from tutti.coop.jobs.run import JobRun
-from tutti.coop.members import accounts
+from tutti.coop.members import accounts, withdrawal
 from tutti.coop.models import Contribution, ContributionStatus, Job, JobStatus, PoolFile, utcnow
 from tutti.coop.pool import catalog
 from tutti.coop.pool.files import pool_of
@@ -136,8 +138,11 @@ def _purge(run: JobRun) -> None:
 
 def _leftovers(run: JobRun) -> None:
     with run.sessions() as session:
+        withdrawals = withdrawal.complete_pending(session, run.settings)
+    with run.sessions() as session:
         done = remove_leftovers(session, run.settings)
     run.result = {
+        "withdrawals_completed": withdrawals,
         "scratch_folders": done.scratch_folders,
         "partial_files": done.partial_files,
         "staged_removed": done.staged_removed,
@@ -174,7 +179,7 @@ REMOVE_LEFTOVERS = JobKind(
     "remove-leftovers",
     "Remove what crashed uploads and workers left beside the database: scratch folders, `.partial` and "
     "`*.staged` files over an hour old (a staged file the database records is put in place instead), and sealed "
-    "uploads whose contribution is no longer pending.",
+    "uploads whose contribution is no longer pending; and complete the withdrawals a crash interrupted.",
     handler=_leftovers,
     every=timedelta(hours=1),
 )

@@ -1,7 +1,8 @@
 """Accounts: signup, login sessions (with a CSRF secret each), logout and roles.
 
-Passwords are hashed with Argon2id at the cost the cooperative's settings name (``password_time_cost``,
-``password_memory_kib``); a hash made at another cost is redone at the member's next login. Session tokens are
+Addresses are sealed and found by a keyed hash (``emails``). Passwords are hashed with Argon2id at the cost the
+cooperative's settings name (``password_time_cost``, ``password_memory_kib``); a hash made at another cost is
+redone at the member's next login. Session tokens are
 stored as SHA-256 hashes only, so a copy of the database lets nobody log in. Every login failure reads the same,
 and takes about as long, whether the email exists or not: an unknown email is checked against a decoy hash of
 the same cost.
@@ -26,12 +27,10 @@ from tutti.coop import audit, ratelimit
 from tutti.coop.actions import SET_ROLE, SIGNUP, require
 from tutti.coop.db import settings_of
 from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotFound, Unauthenticated
-from tutti.coop.members import waitlist
-from tutti.coop.models import LoginSession, Member, Role, Status, utcnow
+from tutti.coop.members import devices, emails, waitlist
+from tutti.coop.members.passwords import check_password
+from tutti.coop.models import LoginSession, Member, Role, Status, new_id, utcnow
 
-MIN_PASSWORD = 10
-# Long enough for any passphrase, short enough that hashing it is not a way to load the server.
-MAX_PASSWORD = 1024
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WRONG_CREDENTIALS = "email or password is wrong"
@@ -67,25 +66,20 @@ def normalise_email(email: str) -> str:
     return address
 
 
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"the password is too weak: use at least {MIN_PASSWORD} characters")
-    if len(password) > MAX_PASSWORD:
-        raise InvalidInput(f"the password is too long: at most {MAX_PASSWORD} characters")
-
-
 def create_member(
     session: Session, email: str, password: str, *, role: Role = Role.MEMBER, now: datetime | None = None
 ) -> Member:
     """A new waitlisted member (not yet placed, not yet audited): the shared first step of signup and init."""
     address = normalise_email(email)
-    check_password(password)
-    if session.scalars(select(Member.id).where(Member.email == address)).first() is not None:
+    check_password(password, email=address)
+    settings = settings_of(session)
+    if emails.find_member(session, settings, address) is not None:
         raise Conflict("an account with this email already exists")
     hashed = password_hasher(session).hash(password)
-    member = Member(email=address, password_hash=hashed, role=role, created_utc=now or utcnow())
+    member = Member(id=new_id(), password_hash=hashed, role=role, created_utc=now or utcnow())
     session.add(member)
     try:
+        emails.set_email(session, settings, member, address)
         session.flush()
     except IntegrityError:
         # Another signup with the same address won the race; the caller rolls back, as after any refusal.
@@ -110,18 +104,30 @@ def signup(
 
 
 def login(
-    session: Session, email: str, password: str, *, client: str | None = None, now: datetime | None = None
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    client: str | None = None,
+    device: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[Member, str, str]:
     """(member, session token, CSRF token) for a right email and password; Unauthenticated otherwise.
 
-    Attempts are rate limited per email and, when ``client`` is given, per client.
+    Attempts from a device that has logged in to this account before (``device``, its signed cookie) count
+    against that device's own limit; all others against the account's limit and, when ``client`` is given, the
+    client's. So strangers spending the account's attempts cannot lock its owner out (``devices``).
     """
     when = now or utcnow()
     address = email.strip().lower()
-    ratelimit.hit(session, "login-email", address, now=when)
-    if client is not None:
-        ratelimit.hit(session, "login-client", client, now=when)
-    member = session.scalars(select(Member).where(Member.email == address)).one_or_none()
+    member = emails.find_member(session, settings_of(session), address)
+    known = devices.recognised(settings_of(session).session_secret, member.id, device) if member else None
+    if known is not None:
+        ratelimit.hit(session, "login-device", known, now=when)
+    else:
+        ratelimit.hit(session, "login-email", address, now=when)
+        if client is not None:
+            ratelimit.hit(session, "login-client", client, now=when)
     stored = member.password_hash if member is not None and member.password_hash else None
     hasher = password_hasher(session)
     try:

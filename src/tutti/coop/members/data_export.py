@@ -24,6 +24,7 @@ from tutti.coop import audit, crypto
 from tutti.coop.actions import EXPORT_DATA, require
 from tutti.coop.contributions.queries import report_of
 from tutti.coop.errors import KeyDestroyed
+from tutti.coop.members import emails
 from tutti.coop.models import Contribution, Member
 from tutti.coop.pool.contract import POOL_SCHEMA
 from tutti.coop.pool.files import pool_of
@@ -45,10 +46,10 @@ def _json(data: Any) -> bytes:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
 
 
-def _member_record(member: Member) -> dict[str, Any]:
+def _member_record(member: Member, email: str | None) -> dict[str, Any]:
     return {
         "id": member.id,
-        "email": member.email,
+        "email": email,
         "role": member.role.value,
         "status": member.status.value,
         "created_utc": member.created_utc,
@@ -58,18 +59,18 @@ def _member_record(member: Member) -> dict[str, Any]:
     }
 
 
-def _contribution_record(row: Contribution) -> dict[str, Any]:
+def _contribution_record(session: Session, row: Contribution) -> dict[str, Any]:
     # Whose history a near-copy matched is for the stewards, not for the uploader.
-    report = report_of(row).for_member().to_json()
+    report = report_of(session, row).for_member()
     return {
         "id": row.id,
         "created_utc": row.created_utc,
         "status": row.status.value,
-        "reasons": row.reasons,
+        "reasons": list(report.reasons),
         "plays_added": row.plays_added,
         "points": row.score,
         "formats": row.export_label,
-        "report": report,
+        "report": report.to_json(),
     }
 
 
@@ -101,7 +102,7 @@ def export_member_data(
                     fp.write(orjson.dumps(to_listen(row)) + b"\n")
         with archive.open("plays.parquet", "w") as fp:
             pq.write_table(plays, fp, compression="zstd")
-        archive.writestr("contributions.json", _json([_contribution_record(c) for c in contributions]))
+        archive.writestr("contributions.json", _json([_contribution_record(session, c) for c in contributions]))
         archive.writestr(
             "audit.json",
             _json(
@@ -117,6 +118,6 @@ def export_member_data(
                 ]
             ),
         )
-        archive.writestr("member.json", _json(_member_record(member)))
+        archive.writestr("member.json", _json(_member_record(member, emails.email_of(session, settings, member))))
     partial.replace(out_zip)
     return MemberExport(out_zip, plays.num_rows, len(contributions), len(events))

@@ -48,8 +48,9 @@ POOL_SCHEMA_VERSION = 1
 POOL_KEY_CONTEXT = b"tutti-coop pool key"
 WRAP_NONCE_BYTES = 12
 
-# Columns of PLAY_SCHEMA the pool never keeps: paths and positions inside the upload, raw device text.
-DROPPED_COLUMNS = ("source_file", "record_index", "platform_raw")
+# Columns of PLAY_SCHEMA the pool never keeps: paths and positions inside the upload, raw device text, and the
+# listener's UTC offset (it tells where they were, and no pooled query needs local time).
+DROPPED_COLUMNS = ("source_file", "record_index", "platform_raw", "utc_offset_s")
 POOL_PLAY_COLUMNS: tuple[str, ...] = tuple(n for n in PLAY_SCHEMA.names if n not in DROPPED_COLUMNS)
 POOL_SCHEMA = pa.schema(
     [pa.field("play_id", pa.string(), nullable=False)]

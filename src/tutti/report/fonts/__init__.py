@@ -24,7 +24,7 @@ from PIL import ImageDraw, ImageFont
 HERE = Path(__file__).resolve().parent
 SHIPPED = {False: HERE / "DejaVuSans.ttf", True: HERE / "DejaVuSans-Bold.ttf"}
 REPLACEMENT = "\ufffd"
-Fill = str | tuple[int, ...]
+Fill = int | str | tuple[int, ...]  # what Pillow takes: a grey level, a colour name or a tuple
 _EXTENSIONS = {".ttf", ".otf", ".ttc", ".otc"}
 # Invisible characters (joiners, variation selectors, direction marks): dropped when no font has them.
 _IGNORABLE = {"Cc", "Cf", "Zl", "Zp"}

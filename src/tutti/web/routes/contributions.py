@@ -3,8 +3,11 @@ the itemised report; list and reopen the member's contributions."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, File, Request, UploadFile, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
@@ -17,7 +20,16 @@ from tutti.coop.models import Member
 from tutti.coop.scratch import scratch_folder
 from tutti.coop.settings import CoopSettings
 from tutti.web import views
-from tutti.web.deps import ActingMember, CurrentMember, Db, PageContext, Settings, form_page
+from tutti.web.deps import (
+    ActingMember,
+    ContributionReader,
+    Contributor,
+    CurrentMember,
+    Db,
+    PageContext,
+    Settings,
+    form_page,
+)
 from tutti.web.pages import Page, is_htmx, redirect
 from tutti.web.schemas import ContributionPublic, ContributionSummaryPublic
 from tutti.web.uploads import ACCEPTED_SUFFIXES, MAX_UPLOAD_BYTES, save_uploads
@@ -26,11 +38,34 @@ router = APIRouter(tags=["contributions"])
 
 Files = Annotated[
     list[UploadFile],
-    File(description="The export: its zip as the service sent it, or any of its files (several at once)."),
+    File(
+        description="The export: its zip as the service sent it, or any of its files (several at once).",
+        min_length=1,
+    ),
 ]
 
 
-def _submit(db: Session, settings: CoopSettings, member: Member, files: list[UploadFile]) -> ContributionPublic:
+def _upload_slots(request: Request, settings: CoopSettings) -> anyio.CapacityLimiter:
+    slots = getattr(request.app.state, "upload_slots", None)
+    if not isinstance(slots, anyio.CapacityLimiter):
+        slots = request.app.state.upload_slots = anyio.CapacityLimiter(settings.uploads_at_once)
+    return slots
+
+
+async def _submit(
+    request: Request, db: Session, settings: CoopSettings, member: Member, files: list[UploadFile]
+) -> ContributionPublic:
+    """Store the upload once one of the server's upload slots is free (``TUTTI_COOP_UPLOADS_AT_ONCE``).
+
+    While it waits, the upload holds no thread of the server's pool (other pages' requests run on those) and no
+    database connection: authenticating read with one, and it goes back to the pool first.
+    """
+    await anyio.to_thread.run_sync(db.commit)
+    slots = _upload_slots(request, settings)
+    return await anyio.to_thread.run_sync(partial(_store, db, settings, member, files), limiter=slots)
+
+
+def _store(db: Session, settings: CoopSettings, member: Member, files: list[UploadFile]) -> ContributionPublic:
     actions.require(actions.CONTRIBUTE, member)
     # Counted before anything is written, and kept even when the upload is refused.
     ratelimit.hit(db, "upload", member.id)
@@ -38,9 +73,11 @@ def _submit(db: Session, settings: CoopSettings, member: Member, files: list[Upl
     # Saving and sealing the files needs no database: its connection goes back to the pool meanwhile.
     db.commit()
     with scratch_folder(settings, "upload-") as scratch:
-        sealed = seal(save_uploads(files, scratch), key)
-    contribution = validation.submit(db, settings, member, sealed)
-    db.commit()
+        saved = scratch / "files"
+        saved.mkdir()
+        sealed = seal(save_uploads(files, saved), key, scratch / "sealed")
+        contribution = validation.submit(db, settings, member, sealed)
+        db.commit()
     return views.contribution_public(db, contribution)
 
 
@@ -60,11 +97,11 @@ def upload_page(member: CurrentMember, page: PageContext) -> HTMLResponse:
 
 
 @router.post("/contribute", include_in_schema=False, dependencies=[form_page("contribute.html")])
-def upload_form(
+async def upload_form(
     request: Request, db: Db, settings: Settings, member: ActingMember, page: PageContext, files: Files
 ) -> Response:
     _upload_form(page, member)
-    contribution = _submit(db, settings, member, files)
+    contribution = await _submit(request, db, settings, member, files)
     url = f"/contributions/{contribution.contribution_id}"
     if is_htmx(request):
         return page.render("_contribution.html", c=contribution, headers={"HX-Push-Url": url})
@@ -87,14 +124,16 @@ def progress_fragment(contribution_id: str, db: Db, member: CurrentMember, page:
     status_code=status.HTTP_202_ACCEPTED,
     responses={202: {"description": "Stored, and queued for validation: the contribution is `pending`."}},
 )
-def contribute_api(db: Db, settings: Settings, member: ActingMember, files: Files) -> ContributionPublic:
+async def contribute_api(
+    request: Request, db: Db, settings: Settings, member: Contributor, files: Files
+) -> ContributionPublic:
     """Upload an export: it is stored sealed with the member's key and validated in the background.
 
     Answers at once (202) with the contribution, `pending`, and its progress. Follow it with
     `GET /api/contributions/{contribution_id}` until its status is `accepted` or `rejected`: then it carries the
     validation report, which says exactly why. A rejected upload is still a contribution (its report is kept).
     """
-    return _submit(db, settings, member, files)
+    return await _submit(request, db, settings, member, files)
 
 
 @router.get("/api/contributions")
@@ -104,6 +143,6 @@ def contributions_api(db: Db, member: CurrentMember) -> list[ContributionSummary
 
 
 @router.get("/api/contributions/{contribution_id}")
-def contribution_api(contribution_id: str, db: Db, member: CurrentMember) -> ContributionPublic:
+def contribution_api(contribution_id: str, db: Db, member: ContributionReader) -> ContributionPublic:
     """One contribution: its progress while `pending`, its validation report once `accepted` or `rejected`."""
     return views.contribution_of(db, member, contribution_id)

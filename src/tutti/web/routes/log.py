@@ -19,7 +19,7 @@ from tutti.coop.audit import transparency
 from tutti.coop.errors import NotFound
 from tutti.coop.models import AuditEvent
 from tutti.web.deps import Db
-from tutti.web.schemas import LogCheckpointPublic, LogEntryPublic, LogProofPublic
+from tutti.web.schemas import MAX_DB_INT, LogCheckpointPublic, LogEntryPublic, LogProofPublic
 
 router = APIRouter(tags=["log"])
 MAX_ENTRIES = 1000
@@ -40,10 +40,13 @@ def key_api(db: Db) -> str:
     return transparency.database_verifier_key(db).text() + "\n"
 
 
+MAX_SEQ = MAX_DB_INT  # audit_event.seq
+
+
 @router.get("/api/log/entries")
 def entries_api(
     db: Db,
-    start: Annotated[int, Query(ge=1, description="First entry (from 1).")] = 1,
+    start: Annotated[int, Query(ge=1, le=MAX_SEQ, description="First entry (from 1).")] = 1,
     limit: Annotated[int, Query(ge=1, le=MAX_ENTRIES)] = 100,
 ) -> list[LogEntryPublic]:
     """Entries in order, from ``start``."""
@@ -64,12 +67,16 @@ def entries_api(
 
 
 @router.get("/api/log/proof/inclusion")
-def inclusion_api(db: Db, seq: Annotated[int, Query(ge=1)], size: Annotated[int, Query(ge=1)]) -> LogProofPublic:
+def inclusion_api(
+    db: Db, seq: Annotated[int, Query(ge=1, le=MAX_SEQ)], size: Annotated[int, Query(ge=1, le=MAX_SEQ)]
+) -> LogProofPublic:
     """The proof that entry ``seq`` is in the tree of the first ``size`` entries."""
     return LogProofPublic(proof=[h.hex() for h in transparency.inclusion_proof(db, seq, size)])
 
 
 @router.get("/api/log/proof/consistency")
-def consistency_api(db: Db, first: Annotated[int, Query(ge=0)], second: Annotated[int, Query(ge=0)]) -> LogProofPublic:
+def consistency_api(
+    db: Db, first: Annotated[int, Query(ge=0, le=MAX_SEQ)], second: Annotated[int, Query(ge=0, le=MAX_SEQ)]
+) -> LogProofPublic:
     """The proof that the tree of ``second`` entries extends the tree of ``first`` entries."""
     return LogProofPublic(proof=[h.hex() for h in transparency.consistency_proof(db, first, second)])
