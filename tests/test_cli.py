@@ -5,16 +5,18 @@ import os
 import shutil
 import socket
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import DATA, samples_path
+from tests.conftest import DATA, ROOT, samples_path
 from tutti.cli import app
 
 FIXTURES = DATA / "spotify_extended"
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 IMPOSSIBLE = DATA / "bad" / "Streaming_History_Audio_impossible_values.json"
 
 
@@ -131,6 +133,33 @@ def test_demo_imports_a_generated_history_and_merges_its_scrobbles(run) -> None:
     assert code == 1 and "no merge number 999999" in err
 
 
+def _readme_commands() -> list[list[str]]:
+    """The commands of the README's "Using it" block that read the store (imports and changes left out)."""
+    block = README.split("## Using it", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0].split() for line in block.strip().splitlines()]
+    return [c[1:] for c in commands if c[1] not in ("import", "timezone") and "--undo" not in c]
+
+
+def test_every_readme_command_works_after_the_demo(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run("demo")
+    assert code == 0, err
+    assert "/tmp" not in out and "tutti-demo-" not in out  # nothing that vanishes when the command ends
+    year = datetime.now(UTC).year
+    assert f"tutti recap {year} --profile demo" in out
+    monkeypatch.setenv("TUTTI_PROFILE", "demo")
+    monkeypatch.chdir(tmp_path)
+    commands = _readme_commands()
+    assert {c[0] for c in commands} >= {"summary", "duplicates", "export", "profiles", "recap", "cards", "formats"}
+    for command in [*commands, ["recap", str(year), "--json"], ["cards", str(year)]]:
+        args = [a for a in command if a != "--open"]
+        code, out, err = run(*args)
+        assert code == 0, (args, err)
+        assert "Traceback" not in out + err
+        if args[0] == "recap" and "--json" in args:
+            assert json.loads(out)["coverage"]["status"] in ("full", "partial")
+            assert json.loads(out)["totals"]["plays"] > 100
+
+
 def test_timezone_records_changes_and_rejects_unknown_zones(run) -> None:  # type: ignore[no-untyped-def]
     run("import", str(FIXTURES))
     code, out, _ = run("timezone", "Europe/Madrid")
@@ -232,6 +261,20 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "unknown export format": (["export", "-f", "xml", "-o", str(tmp_path / "x")], "unknown format 'xml'"),
         "export of an unknown profile": (["export", "-p", "nobody", "-o", str(tmp_path / "x")], "no profile named"),
         "undo of an unknown merge": (["duplicates", "--undo", "999"], "has no merge number 999"),
+        "recap into a path under a file": (
+            ["recap", "all", "--out", str(tmp_path / "a file" / "page.html")],
+            f"cannot write the recap to {tmp_path / 'a file' / 'page.html'}: ",
+        ),
+        "recap of a bad period": (["recap", "2024-13"], "period '2024-13' cannot be read"),
+        "recap of an unknown profile": (["recap", "all", "-p", "nobody"], "no profile named"),
+        "recap with an unknown zone": (["recap", "all", "--tz", "Mars/Olympus"], "Mars/Olympus"),
+        "cards into a path under a file": (
+            ["cards", "all", "--out", str(tmp_path / "a file" / "cards")],
+            f"cannot write the cards to {tmp_path / 'a file' / 'cards'}: ",
+        ),
+        "cards of an empty period": (["cards", "1990"], "No listening stored in 1990: your history runs from"),
+        "cards of a bad period": (["cards", "someday"], "period 'someday' cannot be read"),
+        "summary of an unknown profile": (["summary", "-p", "nobody"], "no profile named"),
     }
 
 
@@ -255,12 +298,20 @@ BAD_INPUTS = [
     "unknown export format",
     "export of an unknown profile",
     "undo of an unknown merge",
+    "recap into a path under a file",
+    "recap of a bad period",
+    "recap of an unknown profile",
+    "recap with an unknown zone",
+    "cards into a path under a file",
+    "cards of an empty period",
+    "cards of a bad period",
+    "summary of an unknown profile",
 ]
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS)
 def test_every_bad_input_is_one_line_naming_it_and_exit_1(run, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
-    if case.startswith(("export", "parquet", "undo")):
+    if case.startswith(("export", "parquet", "undo", "recap", "cards", "summary")):
         assert run("import", str(FIXTURES))[0] == 0
     args, said = _bad_inputs(tmp_path)[case]
     assert said in _one_line_error(*run(*args))
@@ -278,3 +329,23 @@ def test_names_with_brackets_are_shown_as_they_are(run, tmp_path: Path) -> None:
     named = tmp_path / "[red]history[bold].json"
     shutil.copy(DATA / "bad" / "Streaming_History_Audio_truncated.json", named)
     assert f"{named}: is truncated" in _one_line_error(*run("import", str(named)))
+
+
+def test_an_empty_period_gets_a_page_that_says_so_and_exit_1(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("import", str(FIXTURES))[0] == 0
+    page = tmp_path / "empty.html"
+    code, out, err = run("recap", "1990", "--out", str(page))
+    assert code == 1 and "Traceback" not in out + err
+    assert out.strip() == str(page) and "Nothing to tell" in page.read_text(encoding="utf-8")
+    assert err.strip().splitlines()[-1].startswith("error: No listening stored in 1990: your history runs from")
+    code, out, err = run("recap", "1990", "--json")
+    assert code == 1 and json.loads(out)["coverage"]["status"] == "empty"
+    assert err.strip().startswith("error: No listening stored in 1990")
+
+
+def test_cards_default_to_a_folder_beside_the_store(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("import", str(FIXTURES))[0] == 0
+    code, out, err = run("cards", "all")
+    assert code == 0, err
+    written = [Path(line) for line in out.splitlines()]
+    assert written and all(p.parent == tmp_path / "home" / "cards" / "me-all" and p.is_file() for p in written)

@@ -53,3 +53,5 @@ def test_every_library_command_with_json_has_a_schema() -> None:
     for name in ("import", "export", "duplicates", "profiles", "formats"):
         assert (ROOT / "docs" / "schemas" / f"{name}.schema.json").is_file()
         assert f"`{name}`" in README.split("### For scripts", 1)[1].split("##", 1)[0]
+    assert "docs/schemas/recap.schema.json" in README.split("### For scripts", 1)[1].split("##", 1)[0]
+    assert (ROOT / "docs" / "schemas" / "recap.schema.json").is_file()

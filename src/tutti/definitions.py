@@ -46,4 +46,33 @@ DEFINITIONS: tuple[Definition, ...] = (
         "started, also when it ran past the hour or past midnight; days of listening, streaks and the listening "
         "clock count starts. Spotify records when a play ended: its start is the end minus the time played.",
     ),
+    Definition(
+        "play",
+        "A listening event that the play rule counts: with the default rule (default-v1), at least 30 seconds"
+        " played and not skipped; a scrobble always counts, since it was only sent for a track heard long "
+        "enough. Every count of artists, tracks, albums and discoveries, in recaps and in `tutti summary`, is"
+        " among plays: an artist only ever skipped is not one you listened to, and a list never names an "
+        "artist with no play.",
+    ),
+    Definition(
+        "time played",
+        "What the exports measured, summed over every event, skips included. A scrobble has no time: a recap "
+        "counts it at the median time of the same track's plays of at least 30 seconds in your other sources,"
+        " else 3 min 30 s, and says how much of its time is so estimated. `tutti summary` shows measured time"
+        " only. A recap ranks by time when at least half of its events are timed, else by plays, and says "
+        "which; its page, JSON and cards use the same measure.",
+    ),
+    Definition(
+        "new artist, new track",
+        "One whose first play in your stored history falls in the period (a skip is not a discovery). History"
+        " begins with your earliest import, so everything near its start looks new.",
+    ),
+    Definition(
+        "coverage",
+        "The days of a recap's period that your stored history spans. A recap states them in its header and "
+        'on its cards; a period your data covers in part says so ("Your Spotify data starts on 22 Aug 2024: '
+        'this recap covers 132 of 366 days"), and per-day figures count the covered days. A period with fewer'
+        " than 5 plays says so instead of telling a story: `tutti recap` exits 1 and `tutti cards` writes no "
+        "card.",
+    ),
 )

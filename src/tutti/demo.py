@@ -2,7 +2,8 @@
 
 Nothing here is anyone's real history: artists and titles are invented from syllables. The shape is real:
 Spotify extended-history files (23 keys, ``ts`` the end time, ~16k records per file, pretty-printed) and a
-Last.fm scrobble CSV that repeats part of the same plays, so the demo shows cross-source merging too.
+Last.fm scrobble CSV that repeats part of the same plays, so the demo shows cross-source merging too. The demo
+history runs from 2024 to the hour before it is made, so that the README's examples and the current year work.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _EXTRA_NAMES = ("Ólafur Ørn", "Сестра Луна", "夜の光", "Ñandú",
 _PLATFORMS = ("android", "ios", "windows", "osx", "cast", "web_player windows 10;chrome 120;desktop")
 _COUNTRIES = ("DE", "FR", "ES", "IT", "NL", "US")
 RECORDS_PER_FILE = 16_000
+DEMO_FIRST_YEAR = 2024  # the demo history runs from here to today
 
 
 @dataclass(frozen=True)
@@ -99,33 +101,57 @@ def extended_records(count: int, seed: int = 7, start: datetime | None = None) -
         }
 
 
-def write_extended_export(folder: Path, count: int, seed: int = 7) -> list[Path]:
-    """Write ``count`` plays as Streaming_History_Audio_<years>_<n>.json files of ~16k records each."""
+def _stretched(records: list[dict[str, Any]], first: datetime, last: datetime) -> list[dict[str, Any]]:
+    """The records with their times spread linearly so that the first ends at ``first`` and the last at ``last``.
+
+    Only stretching is safe (gaps grow, plays keep their length, nothing overlaps): a shorter span is refused.
+    """
+    ends = [datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) for r in records]
+    old_span = (ends[-1] - ends[0]).total_seconds() or 1.0
+    factor = (last - first).total_seconds() / old_span
+    if factor < 1:
+        raise ValueError("a generated history can be stretched, not squeezed")
+    stretched = []
+    for record, end in zip(records, ends, strict=True):
+        moved = first + timedelta(seconds=round((end - ends[0]).total_seconds() * factor))
+        stretched.append(
+            {**record, "ts": moved.strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "offline_timestamp": int(moved.timestamp()) - record["ms_played"] // 1000}
+        )  # fmt: skip
+    return stretched
+
+
+def write_extended_export(
+    folder: Path, count: int, seed: int = 7, span: tuple[datetime, datetime] | None = None
+) -> list[Path]:
+    """Write ``count`` plays as Streaming_History_Audio_<years>_<n>.json files of ~16k records each; with ``span``
+    the plays are spread from its first to its last moment."""
     folder.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
-    chunk: list[dict[str, Any]] = []
-
-    def flush() -> None:
+    records: list[dict[str, Any]] = list(extended_records(count, seed))
+    if span and records:
+        records = _stretched(records, *span)
+    for at in range(0, len(records), RECORDS_PER_FILE):
+        chunk = records[at : at + RECORDS_PER_FILE]
         years = sorted({chunk[0]["ts"][:4], chunk[-1]["ts"][:4]})
         path = folder / f"Streaming_History_Audio_{'-'.join(years)}_{len(files)}.json"
         path.write_bytes(orjson.dumps(chunk, option=orjson.OPT_INDENT_2))
         files.append(path)
-
-    for record in extended_records(count, seed):
-        chunk.append(record)
-        if len(chunk) == RECORDS_PER_FILE:
-            flush()
-            chunk = []
-    if chunk:
-        flush()
     return files
 
 
-def write_demo_export(folder: Path, seed: int = 7, plays: int = 20_000) -> Path:
-    """A demo export folder: Spotify extended history plus a Last.fm CSV scrobbling a stretch of it."""
+def demo_span(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The days the demo history covers: from the start of ``DEMO_FIRST_YEAR`` (the year the README's examples
+    use) to an hour before ``now``, so that every README command and the current year have plays to show."""
+    last = (now or datetime.now(UTC)).replace(microsecond=0) - timedelta(hours=1)
+    return datetime(DEMO_FIRST_YEAR, 1, 1, 8, tzinfo=UTC), last
+
+
+def write_demo_export(folder: Path, seed: int = 7, plays: int = 20_000, now: datetime | None = None) -> Path:
+    """A demo export folder: Spotify extended history (``demo_span``) plus a Last.fm CSV scrobbling a stretch."""
     root = folder / "demo_export"
     spotify = root / "Spotify Extended Streaming History"
-    write_extended_export(spotify, plays, seed)
+    write_extended_export(spotify, plays, seed, demo_span(now))
     records: list[dict[str, Any]] = []
     for path in sorted(spotify.glob("*.json")):
         records.extend(orjson.loads(path.read_bytes()))

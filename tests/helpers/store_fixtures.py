@@ -14,6 +14,7 @@ import csv
 import functools
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -27,12 +28,16 @@ from tutti.insights.scope import Scope, open_scope
 from tutti.insights.top import Ranked
 from tutti.insights.zones import ZonePlan
 from tutti.model import ContentKind, Play, PlayBatch, Source
+from tutti.names import artist_key, track_key
 from tutti.store import open_store
 from tutti.store.ingest import import_paths, insert_items
 
 # The default rule written out: a play counts with at least 30 s played and no skip; unknown time counts.
 MIN_MS = 30_000
 SKIP_REASONS = {"fwdbtn", "backbtn"}
+# A music event with no time played (a scrobble) counts the median time of its track's timed plays of 30 s or
+# more, else 3 min 30 s: the samples read here are single-source, so the default applies to every scrobble.
+SCROBBLE_MS = 210_000
 # The raw platform texts of the samples used here, and the device kind each one means.
 PLATFORMS = {"android": "android", "cast": "cast", "windows": "desktop"}
 T0 = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)  # a Monday
@@ -61,7 +66,9 @@ class Raw:
 
     @property
     def played(self) -> int:
-        return self.ms or 0
+        if self.ms is None:
+            return SCROBBLE_MS if self.kind == "music" else 0
+        return self.ms
 
     @property
     def end(self) -> datetime:
@@ -155,29 +162,52 @@ def read_lastfm_csv(path: Path) -> list[Raw]:
     return events
 
 
+def name_key(field: str, text: str) -> str:
+    """The key a top list groups ``field`` by: the name keys of artists and tracks, an album's name ignoring case."""
+    if field == "album":
+        return text.lower()
+    return (track_key(text) if field == "track" else artist_key(text)) or ""
+
+
 def expected_ranking(events: list[Raw], kind: str, name: str, artist: str | None, by: str) -> list[Ranked]:
-    """A top list recomputed with plain Python: names without regard to case, shown as the first spelling."""
+    """A top list recomputed in plain Python: items grouped by name key (an album by its name ignoring case and
+    its artist's key), shown under their most common spelling, only items with a play."""
+    fields = [name, *([artist] if artist else [])]
     groups: dict[tuple[str, ...], list[Raw]] = {}
     for e in events:
-        fields = [getattr(e, name)] + ([getattr(e, artist)] if artist else [])
-        if e.kind == kind and all(f is not None for f in fields):
-            groups.setdefault(tuple(f.lower() for f in fields), []).append(e)
+        values: list[str | None] = [getattr(e, field) for field in fields]
+        if e.kind == kind and all(v is not None for v in values):
+            key = tuple(
+                name_key("artist" if f == "artist" else f, v or "") for f, v in zip(fields, values, strict=True)
+            )
+            groups.setdefault(key, []).append(e)
+
+    def spelling(group: list[Raw], field: str) -> str:
+        counted = Counter(str(getattr(e, field)) for e in group)
+        return min(counted, key=lambda text: (-counted[text], text))
+
     items = [
         Ranked(
             rank=0,
-            name=min(getattr(e, name) for e in group),
-            artist=min(getattr(e, artist) for e in group) if artist else None,
+            name=spelling(group, name),
+            artist=spelling(group, artist) if artist else None,
             ms_played=sum(e.played for e in group),
             plays=sum(e.counts for e in group),
             events=len(group),
             first_local=min(e.local for e in group),
         )
         for group in groups.values()
+        if any(e.counts for e in group)
     ]
 
-    def order(r: Ranked) -> tuple[int, int, str, str]:
+    def order(r: Ranked) -> tuple[int, int, tuple[str, ...]]:
         first, second = (r.ms_played, r.plays) if by == "time" else (r.plays, r.ms_played)
-        return (-first, -second, r.name, r.artist or "")
+        keys = (
+            (name_key("artist", r.name),)
+            if artist is None
+            else (name_key("artist", r.artist or ""), name_key(name, r.name))
+        )
+        return (-first, -second, keys)  # ties: by name key (the artist's first for tracks and albums)
 
     return [replace(r, rank=i) for i, r in enumerate(sorted(items, key=order), 1)]
 

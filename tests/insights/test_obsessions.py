@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from tests.helpers.deep_fixtures import (
     utc,
 )
 from tutti.insights.obsessions import Comeback, Obsession, comebacks, obsessions
+from tutti.names import artist_key, track_key
 
 SAMPLES = [
     (("lastfm", "pingw33n"), "Europe/Berlin", "2014"),
@@ -33,16 +35,21 @@ def _raw(sample: tuple[str, str], zone: str) -> list[RawPlay]:
     return spotify_account(folder, zone)
 
 
+def _most_common(counted: Counter[str]) -> str:
+    return min(counted, key=lambda text: (-counted[text], text))
+
+
 def _expected_obsessions(raw: list[RawPlay], period: str) -> list[Obsession]:
     """Per track, the 7-day window (from a play's day) with most counted plays; >= 5 and >= half of the period's."""
     days: dict[tuple[str, str], list[date]] = {}
-    names: dict[tuple[str, str], tuple[str, str]] = {}
+    names: dict[tuple[str, str], tuple[Counter[str], Counter[str]]] = {}
     for p in raw:
         if p.kind == "music" and p.artist and p.track and p.counts and in_period(p.day, period):
-            key = (p.artist.lower(), p.track.lower())
+            key = (artist_key(p.artist) or "", track_key(p.track) or "")
             days.setdefault(key, []).append(p.day)
-            artist, track = names.get(key, (p.artist, p.track))
-            names[key] = (min(artist, p.artist), min(track, p.track))
+            spelt = names.setdefault(key, (Counter(), Counter()))
+            spelt[0][p.artist] += 1
+            spelt[1][p.track] += 1
     found = []
     for key, played in days.items():
         played.sort()
@@ -52,7 +59,8 @@ def _expected_obsessions(raw: list[RawPlay], period: str) -> list[Obsession]:
             if len(inside) > best_count:
                 best_count, best_start, best_end = len(inside), start, max(inside)
         if best_count >= 5 and best_count >= 0.5 * len(played):
-            found.append(Obsession(names[key][1], names[key][0], best_start, best_end, best_count, len(played)))
+            artist, track = (_most_common(c) for c in names[key])
+            found.append(Obsession(track, artist, best_start, best_end, best_count, len(played)))
     return sorted(found, key=lambda o: (-o.plays_in_window, -o.plays_in_period, o.track, o.artist or ""))
 
 
@@ -63,7 +71,7 @@ def _expected_comebacks(raw: list[RawPlay], period: str, min_gap: int) -> list[C
     by_artist: dict[str, list[RawPlay]] = {}
     for p in counted:
         if p.kind == "music" and p.artist:
-            by_artist.setdefault(p.artist.lower(), []).append(p)
+            by_artist.setdefault(artist_key(p.artist) or "", []).append(p)
     found = []
     for plays in by_artist.values():
         best: tuple[int, int] | None = None  # (gap, index of the return)

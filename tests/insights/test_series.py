@@ -7,6 +7,7 @@ import pytest
 
 from tests.helpers.store_fixtures import Raw, expected_ranking, play, sample_scope, scope_of
 from tutti.insights.series import BusiestDay, DayPoint, MonthPoint, busiest_day, daily_series, monthly_series
+from tutti.names import artist_key
 
 
 def expected_daily(events: list[Raw]) -> list[DayPoint]:
@@ -29,7 +30,7 @@ def expected_monthly(events: list[Raw]) -> list[MonthPoint]:
     points = []
     while (year, month) <= last:
         group = months.get((year, month), [])
-        artists = {e.artist.lower() for e in group if e.kind == "music" and e.counts and e.artist}
+        artists = {artist_key(e.artist) for e in group if e.kind == "music" and e.counts and e.artist}
         points.append(
             MonthPoint(
                 f"{year:04d}-{month:02d}",

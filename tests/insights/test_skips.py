@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from tests.helpers.store_fixtures import Raw, play, sample_scope, scope_of
 from tutti.errors import UsageError
 from tutti.insights.skips import MonthSkips, Share, SkippedTrack, Skips, skips
+from tutti.names import artist_key, track_key
 
 
 def _shares(events: list[Raw], field: str, unknown: set[str | None]) -> list[Share]:
@@ -29,14 +31,16 @@ def expected_skips(events: list[Raw], n: int) -> Skips:
     tracks: dict[tuple[str, str | None], list[Raw]] = {}
     for e in told:
         if e.kind == "music" and e.track is not None:
-            tracks.setdefault((e.track.lower(), e.artist.lower() if e.artist else None), []).append(e)
+            tracks.setdefault((track_key(e.track) or "", artist_key(e.artist) if e.artist else None), []).append(e)
     most = []
     for group in tracks.values():
         hits = sum(bool(e.skipped) for e in group)
         if len(group) >= 3 and hits:
-            artists = [e.artist for e in group if e.artist is not None]
-            track = min(e.track for e in group if e.track)
-            most.append(SkippedTrack(track, min(artists) if artists else None, hits, len(group), hits / len(group)))
+            tracks_spelt = Counter(e.track for e in group if e.track)
+            artists = Counter(e.artist for e in group if e.artist is not None)
+            track = min(tracks_spelt, key=lambda t: (-tracks_spelt[t], t))  # the most common spelling
+            artist = min(artists, key=lambda a: (-artists[a], a)) if artists else None
+            most.append(SkippedTrack(track, artist, hits, len(group), hits / len(group)))
     most.sort(key=lambda t: (-t.skipped, -t.rate, t.track, t.artist or ""))
     shuffle = [e.shuffle for e in events if e.shuffle is not None]
     offline = [e.offline for e in events if e.offline is not None]

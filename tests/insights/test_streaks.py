@@ -98,7 +98,7 @@ def test_sessions_split_at_gaps_longer_than_the_limit() -> None:
         play(3, 180_000, track="B"),  # right after
         play(36, 180_000, track="C"),  # 30 minutes after B ended: still the same session
         play(120, 60_000, track="D", skipped=True),  # 81 minutes later: a new session
-        play(300, None, track="E"),  # a scrobble: no length
+        play(300, None, track="E"),  # a scrobble: no length measured, 3.5 minutes estimated
     ]
     with scope_of(plays, zone="Etc/GMT-2") as scope:
         result = sessions(scope)
@@ -106,10 +106,10 @@ def test_sessions_split_at_gaps_longer_than_the_limit() -> None:
     assert result == Sessions(
         count=3,
         gap_minutes=30,
-        median_minutes=1.0,
+        median_minutes=3.5,  # 39, 1 and 3.5 minutes
         longest=Session(datetime(2024, 3, 4, 14, 0), datetime(2024, 3, 4, 14, 39), 39.0, plays=3, events=3),
     )
-    assert (tight.count, tight.median_minutes) == (4, 2.0)  # 6, 3, 1 and 0 minutes
+    assert (tight.count, tight.median_minutes) == (4, 3.25)  # 6, 3, 1 and 3.5 minutes
     assert tight.longest == Session(datetime(2024, 3, 4, 14, 0), datetime(2024, 3, 4, 14, 6), 6.0, 2, 2)
 
 

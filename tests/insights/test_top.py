@@ -73,14 +73,13 @@ def test_tracks_albums_and_shows_keep_their_own_kind() -> None:
         tracks = top_tracks(scope)
         albums = top_albums(scope)
         shows = top_shows(scope)
-    # equal time and plays: by name, capitals first ('Joga' and 'jóga' are two tracks)
+    # 'Joga' and 'jóga' share a name key: one track, under the spelling that sorts first of the equally common;
+    # equal time and plays: by name key, the artist's first; 'Talisman', only a 10 s skip, has no play and no place
     assert [(r.name, r.artist, r.ms_played) for r in tracks] == [
-        ("Joga", "Björk", 200_000),
-        ("Kelly", "Air", 200_000),
+        ("Joga", "Björk", 400_000),
         ("SOS", "ABBA", 200_000),
+        ("Kelly", "Air", 200_000),
         ("Sexy Boy", "Air", 200_000),
-        ("jóga", "björk", 200_000),
-        ("Talisman", "Air", 10_000),
     ]
     assert [(r.name, r.artist, r.plays) for r in albums] == [
         ("Moon Safari", "Air", 2),

@@ -9,20 +9,22 @@ from tests.helpers.store_fixtures import Raw, play, sample_scope, scope_of
 from tutti.insights.period import Period
 from tutti.insights.totals import KindTotals, Totals, totals
 from tutti.model import ContentKind
+from tutti.names import artist_key, track_key
 
 
 def _kind(events: list[Raw], kind: str, title: str) -> KindTotals:
     mine = [e for e in events if e.kind == kind]
-    titles = {getattr(e, title).lower() for e in mine if e.counts and getattr(e, title) is not None}
+    fold = artist_key if title == "artist" else str.lower  # artists and shows by name key, books by name
+    titles = {fold(getattr(e, title)) for e in mine if e.counts and getattr(e, title) is not None}
     return KindTotals(len(mine), sum(e.counts for e in mine), sum(e.played for e in mine), len(titles))
 
 
 def expected_totals(events: list[Raw], period: str) -> Totals:
     """Every figure of ``totals`` recomputed from raw events with plain Python."""
     music = [e for e in events if e.kind == "music" and e.counts]
-    artists = {e.artist.lower() for e in music if e.artist}
-    tracks = {(e.artist.lower(), e.track.lower()) for e in music if e.artist and e.track}
-    albums = {(e.artist.lower(), e.album.lower()) for e in music if e.artist and e.album}
+    artists = {artist_key(e.artist) for e in music if e.artist}
+    tracks = {(artist_key(e.artist), track_key(e.track)) for e in music if e.artist and e.track}
+    albums = {(artist_key(e.artist), e.album.lower()) for e in music if e.artist and e.album}
     ms = sum(e.played for e in events)
     days = sorted({e.day for e in events})
     bounds = Period.parse(period)
@@ -52,6 +54,7 @@ def expected_totals(events: list[Raw], period: str) -> Totals:
         last_local=max((e.local for e in events), default=None),
         first_day=days[0] if days else None,
         last_day=days[-1] if days else None,
+        ms_estimated=sum(e.played for e in events if e.ms is None),
     )
 
 
@@ -79,7 +82,7 @@ def test_a_small_history_adds_up() -> None:
         play(0, 200_000, "Daft Punk", "One More Time", album="Discovery"),
         play(5, 10_000, "daft punk", "one more time", album="discovery"),  # too short, same track and album
         play(10, 100_000, "Daft Punk", "Aerodynamic", album="Discovery", skipped=True),  # skipped: no play
-        play(15, None, "Air", "La femme d'argent", album="Moon Safari"),  # a scrobble: counts, time unknown
+        play(15, None, "Air", "La femme d'argent", album="Moon Safari"),  # a scrobble: counts, 3.5 min estimated
         play(60 * 24, 1_800_000, "Some Show", "Episode 1", kind=ContentKind.PODCAST),
         play(60 * 48, 600_000, "An Author", "Chapter 1", album="A Book", kind=ContentKind.AUDIOBOOK),
     ]
@@ -90,22 +93,42 @@ def test_a_small_history_adds_up() -> None:
         period="all",
         events=6,
         plays=4,
-        ms_played=2_710_000,
-        minutes=2_710_000 / 60_000,
+        ms_played=2_920_000,
+        minutes=2_920_000 / 60_000,
         artists=2,
         tracks=2,
         albums=2,
         days_listened=3,
         days_in_period=3,
         ms_known_share=5 / 6,
-        music=KindTotals(events=4, plays=2, ms_played=310_000, titles=2),
+        music=KindTotals(events=4, plays=2, ms_played=520_000, titles=2),
         podcasts=KindTotals(events=1, plays=1, ms_played=1_800_000, titles=1),
         audiobooks=KindTotals(events=1, plays=1, ms_played=600_000, titles=1),
         first_local=datetime(2024, 3, 4, 12, 0),
         last_local=datetime(2024, 3, 6, 12, 0),
         first_day=date(2024, 3, 4),
         last_day=date(2024, 3, 6),
+        ms_estimated=210_000,
     )
+
+
+def test_a_scrobble_is_estimated_from_the_same_tracks_timed_plays_elsewhere() -> None:
+    plays = [
+        play(0, 240_000, "Daft Punk", "One More Time"),  # timed plays of the track: 240 s and 250 s (median 245 s)
+        play(10, 250_000, "DAFT PUNK", "One More Time (Radio Edit)"),  # the same name keys
+        play(20, 5_000, "Daft Punk", "One More Time", skipped=True),  # a skip says nothing of the track's length
+        play(30, None, "daft punk", "one more time"),  # a scrobble of it: 245 s, estimated
+        play(40, None, "Nobody Known", "Nowhere"),  # a scrobble of a track never timed: the default 3.5 min
+        play(50, None, "Some Show", "Episode", kind=ContentKind.PODCAST),  # not music: no estimate
+    ]
+    with scope_of(plays) as scope:
+        result = totals(scope)
+        rows = scope.query("SELECT track, ms, ms_known, ms_estimated FROM {plays} ORDER BY start_utc")
+    assert rows[3:] == [("one more time", 245_000, False, True), ("Nowhere", 210_000, False, True),
+                        ("Episode", 0, False, False)]  # fmt: skip
+    assert result.ms_estimated == 245_000 + 210_000
+    assert result.ms_played == 240_000 + 250_000 + 5_000 + 245_000 + 210_000
+    assert result.ms_known_share == 3 / 6
 
 
 def test_a_bounded_period_counts_its_calendar_days_even_when_quiet() -> None:

@@ -190,6 +190,14 @@ def test_a_period_without_plays_draws_no_card(store: Store) -> None:
     assert draw_cards(_recap(store, "2030"), size="square") == []
 
 
+def test_a_period_the_data_covers_in_part_says_which_days_on_every_card(cards: dict[str, Card]) -> None:
+    # the history ends on 15 December 2024: every card of "2024" names the days it stands on (the eras card
+    # shows the whole history, and says so)
+    for name, card in cards.items():
+        assert ("1 JAN – 15 DEC 2024" if name != "eras" else "YOUR HISTORY") in card.texts[0], card.texts[0]
+    assert "of 350 days" in cards["minutes"].texts  # days with music, of the days the data covers
+
+
 @pytest.mark.parametrize(
     ("label", "first", "last", "name"),
     [

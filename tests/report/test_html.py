@@ -116,7 +116,10 @@ def test_synthetic_page_is_self_contained_and_tells_how_it_counted(synthetic_rec
     assert "default-v1" in text and synthetic_recap.rule_description in text
     assert SYNTH_ZONE in text
     assert "Aurora Fields was the sound of 2024" in text
-    assert "Spotify" not in text  # no service file, no comparison
+    assert "Spotify's" not in text and "Spotify says" not in text  # no service file, no comparison
+    # the history ends on 14 March 2024: the page says how much of the year it stands on, in the header
+    assert "Your Spotify data ends on 14 Mar 2024: this recap covers 74 of 366 days." in text
+    assert "data 1 Jan – 14 Mar 2024 · 74 of 366 days" in text
     keys = assert_charts_have_text_alternatives(page)
     assert {"clock", "monthly", "daily", "devices"} <= set(keys)  # skips over time need two months
 
@@ -164,7 +167,7 @@ def test_sample_page_has_spotify_figures_beside_ours(erin_recap: Recap, tmp_path
 def test_page_is_told_in_plays_when_exports_do_not_time_them(synthetic_recap: Recap) -> None:
     timed = parse(render_recap_html(synthetic_recap)).visible_text
     assert "minutes listened" in timed and "Minutes for each hour" in timed
-    scrobbled = replace(synthetic_recap, totals=replace(synthetic_recap.totals, ms_known_share=0.0))
+    scrobbled = replace(synthetic_recap, measure="plays")
     text = parse(render_recap_html(scrobbled)).visible_text
     assert "minutes listened" not in text and "Plays for each hour" in text
 

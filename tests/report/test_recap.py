@@ -6,6 +6,7 @@ default play rule and the time zone written out), and against a synthetic histor
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter, defaultdict
@@ -23,6 +24,9 @@ from tests.report.conftest import ERIN, ERIN_ZONE, MICA, MICA_ZONE, SYNTH_ZONE, 
 from tutti.cli import app
 from tutti.insights.recap import DEFAULT_TOP_N, Recap, recap_to_json
 from tutti.insights.rules import ANY_RULE
+from tutti.names import artist_key
+from tutti.report.cards import draw_cards
+from tutti.report.html import render_recap_html
 from tutti.store import Store
 
 DOC = ROOT / "docs" / "recap-json.md"
@@ -81,14 +85,14 @@ def _extended(folder: Path, zone: str) -> list[Raw]:
 
 
 def _top_artists(rows: list[Raw]) -> list[tuple[str, int, int]]:
-    """(lower-case name, ms, plays) of music artists by time, then plays, then name."""
+    """(name key, ms, plays) of music artists with a play, by time, then plays."""
     ms: Counter[str] = Counter()
     plays: Counter[str] = Counter()
     for r in rows:
         if r.kind == "music" and r.artist is not None:
-            ms[r.artist.lower()] += r.ms
-            plays[r.artist.lower()] += r.counts
-    return sorted(((a, ms[a], plays[a]) for a in ms), key=lambda t: (-t[1], -t[2], t[0]))
+            ms[artist_key(r.artist) or ""] += r.ms
+            plays[artist_key(r.artist) or ""] += r.counts
+    return sorted(((a, ms[a], plays[a]) for a in ms if plays[a]), key=lambda t: (-t[1], -t[2]))
 
 
 def _months(rows: list[Raw]) -> dict[str, tuple[int, int]]:
@@ -103,10 +107,10 @@ def _check_against_raw(recap: Recap, rows: list[Raw]) -> None:
     t = recap.totals
     assert (t.events, t.plays, t.ms_played) == (len(rows), sum(r.counts for r in rows), sum(r.ms for r in rows))
     music_plays = [r for r in rows if r.kind == "music" and r.counts and r.artist is not None]
-    assert t.artists == len({r.artist.lower() for r in music_plays if r.artist})
+    assert t.artists == len({artist_key(r.artist) for r in music_plays if r.artist})
     assert t.days_listened == len({r.local.date() for r in rows if r.counts})
     expected = _top_artists(rows)[: len(recap.top_artists)]
-    assert [(a.name.lower(), a.ms_played, a.plays) for a in recap.top_artists] == expected
+    assert [(artist_key(a.name), a.ms_played, a.plays) for a in recap.top_artists] == expected
     months = _months(rows)
     assert {m.month: (m.ms_played, m.plays) for m in recap.monthly if m.month in months} == months
     by_day: Counter[date] = Counter()
@@ -127,6 +131,30 @@ def test_recap_of_account_data_matches_the_raw_files(erin_recap: Recap) -> None:
 
 
 @pytest.mark.samples
+def test_a_year_that_account_data_covers_in_part_says_so_on_page_cards_and_json(erin_recap: Recap) -> None:
+    # account data reaches back about a year: the export's first play, on the listener's clock, opens the span
+    rows = _account(samples_path(*ERIN), ERIN_ZONE)
+    first = min(r.local for r in rows).date()
+    assert first.year == 2023 and first > date(2023, 1, 1)
+    c = erin_recap.coverage
+    assert c is not None and (c.status, c.covered_first_day, c.covered_last_day) == (
+        "partial",
+        first,
+        date(2023, 12, 31),
+    )
+    days = (date(2023, 12, 31) - first).days + 1
+    assert (c.covered_days, c.period_days) == (days, 365)
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", render_recap_html(erin_recap))))
+    assert f"Your Spotify data starts on {first.day} {first:%b %Y}: this recap covers {days} of 365 days." in text
+    assert f"{days} of 365 days" in text.split("In numbers")[0]  # in the header, before any figure
+    data = recap_to_json(erin_recap)["coverage"]
+    assert (data["covered_first_day"], data["covered_days"], data["period_days"]) == (first.isoformat(), days, 365)
+    for card in draw_cards(erin_recap):
+        if not card.name.endswith("eras"):  # the eras card tells the whole history, and says so
+            assert f"{first.day} {first:%b}".upper() in card.texts[0], card.texts[0]
+
+
+@pytest.mark.samples
 def test_recap_of_extended_history_matches_the_raw_files(mica_recap: Recap) -> None:
     rows = [r for r in _extended(samples_path(*MICA), MICA_ZONE) if r.local.year == 2024]
     _check_against_raw(mica_recap, rows)
@@ -144,19 +172,27 @@ def test_synthetic_recap_figures(synthetic_recap: Recap) -> None:
         ("Aurora Fields", 800_000, 4),
         ("Basalt", 600_000, 2),
         (TRICKY_ARTIST, 60_000, 1),
-        ("Cirrus", 10_000, 0),
-    ]
-    assert [a.name for a in r.top_artists_by_plays] == ["Aurora Fields", "Basalt", TRICKY_ARTIST, "Cirrus"]
+    ]  # Cirrus, only skipped, has no play: no list names it
+    assert [a.name for a in r.top_artists_by_plays] == ["Aurora Fields", "Basalt", TRICKY_ARTIST]
     assert [s.name for s in r.top_shows] == ["The Show"]
     assert (r.clock.peak_weekday, r.clock.peak_hour, r.zone) == (6, 19, SYNTH_ZONE)  # Sat 9 Mar, 19:00 in Berlin
     assert r.busiest_day is not None and r.busiest_day.day == date(2024, 3, 9)
     assert (r.streak.days, r.streak.start, r.streak.end) == (4, date(2024, 3, 4), date(2024, 3, 7))
-    # Aurora Fields was first heard in 2023: not a discovery of 2024
-    assert r.discoveries.artist_count == 3
-    assert "Aurora Fields" not in {d.name for d in r.discoveries.artists}
+    # Aurora Fields was first heard in 2023: not a discovery of 2024; Cirrus was only skipped: not one either
+    assert r.discoveries.artist_count == 2
+    assert {d.name for d in r.discoveries.artists} == {"Basalt", TRICKY_ARTIST}
     assert (r.period_first_day, r.period_last_day) == (date(2024, 1, 1), date(2024, 12, 31))
     assert (r.history_first_day, r.history_last_day) == (date(2023, 12, 25), date(2024, 3, 14))
     assert r.top_n == DEFAULT_TOP_N
+    assert r.measure == "time"
+    # the history ends on 14 March: the year is covered from 1 January to then, 74 of its 366 days
+    c = r.coverage
+    assert c is not None
+    assert (c.status, c.partial, c.covered_days, c.period_days) == ("partial", True, 74, 366)
+    assert (c.covered_first_day, c.covered_last_day) == (date(2024, 1, 1), date(2024, 3, 14))
+    assert [(s.source, s.first_day, s.last_day) for s in c.sources] == [
+        ("spotify_extended", date(2023, 12, 25), date(2024, 3, 14))
+    ]
 
 
 def test_top_n_caps_every_list_and_the_rule_is_applied(synthetic_store: Store) -> None:
@@ -171,6 +207,7 @@ def test_an_empty_period_is_a_recap_too(synthetic_store: Store) -> None:
     r = recap_of(synthetic_store, "me", "2020", "UTC")
     assert (r.totals.events, r.top_artists, r.busiest_day, r.streak.days) == (0, [], None, 0)
     assert recap_to_json(r)["totals"]["events"] == 0
+    assert r.coverage is not None and (r.coverage.status, r.coverage.covered_days) == ("empty", 0)
 
 
 # --- JSON ------------------------------------------------------------------------------------------------
@@ -203,7 +240,7 @@ def test_json_is_plain_values_with_iso_dates(synthetic_recap: Recap) -> None:
     }
     assert data["busiest_day"]["day"] == "2024-03-09"
     assert data["period_first_day"] == "2024-01-01"
-    assert datetime.fromisoformat(data["generated_utc"]).tzinfo is not None
+    assert data["generated_utc"].endswith("Z") and datetime.fromisoformat(data["generated_utc"]).tzinfo is not None
     assert len(data["clock"]["cells"]) == 168
 
 

@@ -54,6 +54,8 @@ class PlainHelpCommand(TyperCommand):
                 param.__class__ = _WordArgument
             elif isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
                 param.metavar = ""
+            elif isinstance(param, TyperOption) and param.metavar is None and param.name:
+                param.metavar = param.name.upper()  # the option's own name in capitals: URL, HOST, PORT
         return params
 
 

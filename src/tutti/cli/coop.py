@@ -15,7 +15,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from tutti.cli._common import HomeOption, console, err_console
+from tutti.cli._common import HomeOption, PlainHelpCommand, console, err_console
 from tutti.coop.errors import LogInvalid
 from tutti.errors import UsageError
 
@@ -36,7 +36,7 @@ DatabaseUrlOption = Annotated[
 ]
 
 
-@coop_app.command("init")
+@coop_app.command("init", cls=PlainHelpCommand)
 def coop_init_command(
     name: Annotated[str, typer.Option("--name", help="Name of the cooperative.")],
     steward_email: Annotated[str, typer.Option("--steward-email", help="Email of the first steward's account.")],
@@ -58,7 +58,7 @@ def coop_init_command(
     console.print("  (publish it where members can find it: `tutti coop log verify` checks the log with it)")
 
 
-@coop_app.command("serve")
+@coop_app.command("serve", cls=PlainHelpCommand)
 def coop_serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
@@ -71,7 +71,7 @@ def coop_serve_command(
     serve(home, database_url, host=host, port=port, announce=lambda m: console.print(m, highlight=False))
 
 
-@coop_app.command("worker")
+@coop_app.command("worker", cls=PlainHelpCommand)
 def coop_worker_command(
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Jobs run at once, one thread each.")] = 1,
     drain: Annotated[bool, typer.Option("--drain", help="Run the jobs due now, then exit.")] = False,
@@ -92,7 +92,7 @@ def coop_worker_command(
         console.print(f"ran {ran} job(s)")
 
 
-@coop_app.command("rotate-master-key")
+@coop_app.command("rotate-master-key", cls=PlainHelpCommand)
 def coop_rotate_command(
     out: Annotated[
         Path | None,
@@ -126,7 +126,7 @@ def coop_rotate_command(
         )
 
 
-@coop_app.command("contribute")
+@coop_app.command("contribute", cls=PlainHelpCommand)
 def coop_contribute_command(
     path: Annotated[Path, typer.Argument(help="The export: its zip, its folder, or one of its files.")],
     server: Annotated[str, typer.Option("--server", help="The cooperative's address, e.g. https://coop.example.org.")],
@@ -252,7 +252,7 @@ def _verifier_key(text: str | None, data_dir: Path | None) -> VerifierKey:
     return VerifierKey.parse(path.read_text(encoding="utf-8") if path.is_file() else text)
 
 
-@log_app.command("verify")
+@log_app.command("verify", cls=PlainHelpCommand)
 def log_verify_command(
     key: KeyOption = None,
     checkpoints: Annotated[
@@ -292,7 +292,7 @@ def log_verify_command(
     )
 
 
-@log_app.command("checkpoint")
+@log_app.command("checkpoint", cls=PlainHelpCommand)
 def log_checkpoint_command(database_url: DatabaseUrlOption = None, home: HomeOption = None) -> None:
     """Sign a checkpoint of the log as it is now and print it (publish it, or keep it to verify later)."""
     from tutti.coop.audit import transparency
@@ -309,7 +309,7 @@ def log_checkpoint_command(database_url: DatabaseUrlOption = None, home: HomeOpt
     sys.stdout.write(note.note)
 
 
-@log_app.command("key")
+@log_app.command("key", cls=PlainHelpCommand)
 def log_key_command(home: HomeOption = None) -> None:
     """Print the log's verifier key pinned at init (publish it: verifiers check checkpoints with it)."""
     from tutti.coop.audit.transparency import pinned_verifier_key

@@ -60,8 +60,9 @@ def import_with_progress(store: Store, profile: str, paths: list[Path], options:
         return import_paths(store, profile, paths, options, advance)
 
 
-def draw_report(report: ImportReport) -> None:
-    console.print(f"[bold]{report.path}[/]")
+def draw_report(report: ImportReport, label: str | None = None) -> None:
+    """The report of one imported path, headed by the path (or by ``label``, for a path about to vanish)."""
+    console.print(f"[bold]{escape(label or report.path)}[/]", highlight=False)
     formats_read = ", ".join(f"{name} ({n} files)" for name, n in report.formats.items()) or "none"
     console.print(f"  formats: {formats_read}")
     console.print(
@@ -306,13 +307,20 @@ def demo_command(
     seed: Annotated[int, typer.Option(metavar="NUMBER", help="Seed of the generated history.")] = 7,
 ) -> None:
     """Generate a demo history (Spotify and Last.fm exports of one invented listener), import it, summarise."""
+    # The generated files live only as long as the import: the report names them by what they are, not by a
+    # temporary folder that is gone when the command ends.
     with tempfile.TemporaryDirectory(prefix="tutti-demo-") as tmp:
         export = write_demo_export(Path(tmp), seed=seed)
         with opened_store(home) as store:
             for report in import_with_progress(store, profile, [export], ReadOptions()):
-                draw_report(report)
+                draw_report(report, label="generated demo export (Spotify extended history and Last.fm scrobbles)")
             draw_summary(summary(store, profile))
-    console.print(f"next: tutti recap all --profile {profile} --open   (the story of this history, offline)")
+    year = datetime.now(UTC).year
+    console.print(
+        f"next: tutti recap {year} --profile {profile} --open   (this year's story, offline); "
+        f"the README's commands work on this history with --profile {profile} (or TUTTI_PROFILE={profile})",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

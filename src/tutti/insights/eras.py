@@ -52,20 +52,20 @@ class Era:
     shares: list[float]  # each defining artist's share of the era's music time (with the assumed scrobble time)
 
 
-# Summed per month and exact spelling first (cheap), then per artist with the name folded to lower case. The
+# Summed per month and exact spelling first (cheap), then per artist by its name key (most common spelling). The
 # leading artists are each month's top by time (ties to the name that sorts last, for a deterministic set).
 _MONTHLY_ARTISTS_SQL = f"""
 WITH spelled_months AS (
-    SELECT date_trunc('month', local_date) AS month, artist,
+    SELECT date_trunc('month', local_date) AS month, artist, artist_key,
            sum(CASE WHEN ms_known THEN ms ELSE {ASSUMED_PLAY_MS} END) AS weight, sum(ms) AS ms, count(*) AS plays
     FROM {{history}}
-    WHERE counts AND kind = 'music' AND artist IS NOT NULL
+    WHERE counts AND kind = 'music' AND artist_key IS NOT NULL
     GROUP BY ALL
 ),
 artist_months AS (
-    SELECT month, lower(artist) AS artist_key, min(artist) AS artist, sum(weight) AS weight, sum(ms) AS ms,
-           sum(plays) AS plays
-    FROM spelled_months GROUP BY ALL
+    SELECT month, artist_key, first(artist ORDER BY plays DESC, artist) AS artist, sum(weight) AS weight,
+           sum(ms) AS ms, sum(plays) AS plays
+    FROM spelled_months GROUP BY month, artist_key
 ),
 months AS (
     SELECT month, sum(weight) AS weight, sum(ms) AS ms, sum(plays) AS plays,
@@ -73,7 +73,7 @@ months AS (
     FROM artist_months GROUP BY month
 ),
 leading_artists AS (
-    SELECT artist_key, min(artist) AS artist FROM artist_months
+    SELECT artist_key, first(artist ORDER BY plays DESC, artist) AS artist FROM artist_months
     WHERE artist_key IN (SELECT unnest(leaders) FROM months)
     GROUP BY artist_key
 )

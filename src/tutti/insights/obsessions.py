@@ -1,13 +1,13 @@
 """Tracks played in bursts (obsessions) and artists who came back after a long silence (comebacks).
 
-Obsession, precisely: for each music track (artist and title, ignoring case), every counted play in the
+Obsession, precisely: for each music track (artist and title, by their name keys), every counted play in the
 period opens a window of 7 local calendar days (its day and the 6 after). The window holding the most counted
 plays of that track is its best week (the earliest one on a tie). A track is an obsession when that week holds
 at least ``MIN_WINDOW_PLAYS`` (5) counted plays and at least half (``MIN_WINDOW_SHARE``) of the track's counted
 plays in the period: a burst, not a steady favourite. Ranked by plays in the window, then plays in the period.
 ``window_start`` is the day of the window's first play and ``window_end`` the day of its last.
 
-Comeback, precisely: an artist (music, name ignoring case) whose counted plays resume inside the period after
+Comeback, precisely: an artist (music, by its name key) whose counted plays resume inside the period after
 at least ``min_gap_days`` days without a counted play of theirs, looking at the whole history, and who had at
 least ``MIN_PLAYS_BEFORE`` (3) counted plays before that gap. ``last_before`` is the day of the last play before
 the gap, ``returned`` the day of the first play after it, ``plays_after`` the counted plays in the period from
@@ -56,18 +56,19 @@ class Comeback:
 # the exact (costlier) windows are computed over the days of the few tracks that remain.
 _OBSESSIONS_SQL = f"""
 WITH spelled_weeks AS (
-    SELECT artist, track, date_trunc('week', local_date) AS week, count(*) AS plays
+    SELECT artist, track, artist_key, track_key, date_trunc('week', local_date) AS week, count(*) AS plays
     FROM {{plays}}
-    WHERE counts AND kind = 'music' AND artist IS NOT NULL AND track IS NOT NULL
+    WHERE counts AND kind = 'music' AND artist_key IS NOT NULL AND track_key IS NOT NULL
     GROUP BY ALL
 ),
 spellings AS (
-    SELECT artist, track, lower(artist) AS artist_key, lower(track) AS track_key, sum(plays) AS plays,
+    SELECT artist, track, artist_key, track_key, sum(plays) AS plays,
            list_sum(max(plays, 2)) AS best_two_weeks
-    FROM spelled_weeks GROUP BY artist, track
+    FROM spelled_weeks GROUP BY artist, track, artist_key, track_key
 ),
 candidates AS (
-    SELECT artist_key, track_key, min(artist) AS artist, min(track) AS track, sum(plays) AS plays_in_period
+    SELECT artist_key, track_key, first(artist ORDER BY plays DESC, artist) AS artist,
+           first(track ORDER BY plays DESC, track) AS track, sum(plays) AS plays_in_period
     FROM spellings GROUP BY artist_key, track_key
     HAVING sum(best_two_weeks) >= {MIN_WINDOW_PLAYS} AND sum(best_two_weeks) >= {MIN_WINDOW_SHARE} * sum(plays)
 ),
@@ -117,17 +118,17 @@ WITH period_bounds AS (
     SELECT min(local_date) AS first_day, max(local_date) AS last_day FROM {{plays}}
 ),
 spelled_before AS (
-    SELECT h.artist, max(h.local_date) AS local_date, count(*) AS plays
+    SELECT h.artist, h.artist_key, max(h.local_date) AS local_date, count(*) AS plays
     FROM {{history}} h, period_bounds b
-    WHERE h.counts AND h.kind = 'music' AND h.artist IS NOT NULL AND h.local_date < b.first_day
-    GROUP BY h.artist
+    WHERE h.counts AND h.kind = 'music' AND h.artist_key IS NOT NULL AND h.local_date < b.first_day
+    GROUP BY h.artist, h.artist_key
 ),
 artist_ids AS (
-    SELECT artist, dense_rank() OVER (ORDER BY lower(artist)) AS artist_id
+    SELECT artist, dense_rank() OVER (ORDER BY artist_key) AS artist_id
     FROM (
-        SELECT artist FROM spelled_before
+        SELECT artist, artist_key FROM spelled_before
         UNION
-        SELECT DISTINCT artist FROM {{plays}} WHERE counts AND kind = 'music' AND artist IS NOT NULL
+        SELECT DISTINCT artist, artist_key FROM {{plays}} WHERE counts AND kind = 'music' AND artist_key IS NOT NULL
     )
 ),
 artist_days AS (

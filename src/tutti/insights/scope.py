@@ -7,10 +7,16 @@
 * ``scope.plays``: the same rows restricted to the period.
 
 Columns of both: play_id, source, start_utc, end_utc, local_ts (TIMESTAMP, the listener's wall clock at the
-start), local_date (DATE), hour (0-23), weekday (1 = Monday .. 7 = Sunday), ms (ms_played, 0 when unknown),
-ms_known (bool), counts (bool: the play rule says this event is a play), kind (music/podcast/audiobook/
-video/unknown), artist, track, album, skipped, shuffle, offline, platform, country, reason_start, reason_end.
-Insights never read ``plays`` of the store directly.
+start), local_date (DATE), hour (0-23), weekday (1 = Monday .. 7 = Sunday), ms (time played: measured, or
+estimated, or 0), ms_known (bool: measured), ms_estimated (bool), counts (bool: the play rule says this event is a
+play), kind (music/podcast/audiobook/video/unknown), artist, track, album, artist_key, track_key (the name keys of
+``tutti.names``: insights group by them and show the most common spelling), skipped, shuffle, offline, platform,
+country, reason_start, reason_end. Insights never read ``plays`` of the store directly.
+
+A music event whose export records no time played (a scrobble) gets an estimate, so that minutes, rankings by
+time and the busiest day do not drop it: the median time of the same track's plays of at least 30 s elsewhere in
+the listener's history (their timed sources: extended or account data), else ``DEFAULT_SCROBBLE_MS``.
+``ms_estimated`` marks it; ``ms_known`` stays false.
 """
 
 from __future__ import annotations
@@ -26,6 +32,11 @@ from tutti.store import Store
 from tutti.store._sql import run
 
 _counter = itertools.count(1)
+
+# A music event with no time played and no timed play of the same track counts as 3 min 30 s: about a pop song.
+DEFAULT_SCROBBLE_MS = 210_000
+# Plays at least this long tell a track's length (a skip says nothing about it).
+LENGTH_EVIDENCE_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -73,16 +84,31 @@ def open_scope(
         WITH located AS (
             SELECT p.*, {local} AS local_ts FROM ({store.active_plays_sql(profile)}) p
             WHERE coalesce(p.start_utc, p.end_utc) IS NOT NULL
+        ),
+        untimed AS (  -- the tracks that need an estimate: a few thousand keys, or none for timed-only exports
+            SELECT DISTINCT artist_key, track_key FROM located
+            WHERE ms_played IS NULL AND content_kind = 'music' AND track_key IS NOT NULL
+        ),
+        lengths AS (  -- each of those tracks' length as the listener's timed plays tell it
+            SELECT artist_key, track_key, CAST(median(ms_played) AS BIGINT) AS length_ms
+            FROM located SEMI JOIN untimed USING (artist_key, track_key)
+            WHERE ms_played >= {LENGTH_EVIDENCE_MS} AND content_kind = 'music'
+            GROUP BY artist_key, track_key
         )
         SELECT play_id, source, start_utc, end_utc, local_ts,
                CAST(local_ts AS DATE) AS local_date,
                CAST(hour(local_ts) AS INTEGER) AS hour,
                CAST(isodow(local_ts) AS INTEGER) AS weekday,
-               coalesce(ms_played, 0) AS ms, ms_played IS NOT NULL AS ms_known,
+               CASE WHEN ms_played IS NOT NULL THEN ms_played
+                    WHEN content_kind = 'music' THEN coalesce(l.length_ms, {DEFAULT_SCROBBLE_MS})
+                    ELSE 0 END AS ms,
+               ms_played IS NOT NULL AS ms_known,
+               ms_played IS NULL AND content_kind = 'music' AS ms_estimated,
                {rule.sql("located")} AS counts,
-               content_kind AS kind, artist, track, album, skipped, shuffle, offline, platform, country,
-               reason_start, reason_end
-        FROM located
+               content_kind AS kind, artist, track, album, located.artist_key, located.track_key,
+               skipped, shuffle, offline, platform, country, reason_start, reason_end
+        FROM located LEFT JOIN lengths l
+             ON l.artist_key = located.artist_key AND l.track_key = located.track_key
         """,
     )
     conditions = ["true"]

@@ -1,6 +1,7 @@
 """Listening over time: each local day, each month, and the busiest day with what filled it.
 
-Time counts every event, plays what the rule counts, artists the distinct music artists among plays.
+Time counts every event, plays what the rule counts, artists the distinct music artists (name keys) among plays.
+The busiest day is the day with the most of the recap's measure (time, or plays when most events are untimed).
 """
 
 from __future__ import annotations
@@ -64,13 +65,13 @@ def monthly_series(scope: Scope) -> list[MonthPoint]:
     rows: list[tuple[Any, ...]] = scope.query(
         """
         WITH by_artist AS (
-            SELECT year(local_date) * 100 + month(local_date) AS month, kind, artist,
+            SELECT year(local_date) * 100 + month(local_date) AS month, kind, artist_key,
                    sum(ms)::BIGINT AS ms_played, sum(counts::INTEGER)::BIGINT AS plays, count(*) AS events
             FROM {plays}
-            GROUP BY month, kind, artist
+            GROUP BY month, kind, artist_key
         )
         SELECT month, sum(ms_played)::BIGINT, sum(plays)::BIGINT,
-               count(DISTINCT lower(artist)) FILTER (WHERE kind = 'music' AND plays > 0), sum(events)::BIGINT
+               count(DISTINCT artist_key) FILTER (WHERE kind = 'music' AND plays > 0), sum(events)::BIGINT
         FROM by_artist
         GROUP BY month
         ORDER BY month
@@ -86,19 +87,22 @@ def monthly_series(scope: Scope) -> list[MonthPoint]:
     ]
 
 
-def busiest_day(scope: Scope) -> BusiestDay | None:
-    """The local day with the most time (then plays, then the earliest), or None for an empty period."""
+def busiest_day(scope: Scope, by: str = "time") -> BusiestDay | None:
+    """The local day with the most time (``by="plays"``: the most plays) with at least one play, the earliest on
+    a tie; None when no day has a play."""
+    order = "ms_played DESC, plays DESC" if by == "time" else "plays DESC, ms_played DESC"
     rows: list[tuple[Any, ...]] = scope.query(
-        """
+        f"""
         SELECT local_date, sum(ms)::BIGINT AS ms_played, sum(counts::INTEGER)::BIGINT AS plays, count(*)
-        FROM {plays}
+        FROM {{plays}}
         GROUP BY local_date
-        ORDER BY ms_played DESC, plays DESC, local_date
+        HAVING sum(counts::INTEGER) > 0
+        ORDER BY {order}, local_date
         LIMIT 1
         """
     )
     if not rows:
         return None
     day, ms_played, plays, events = rows[0]
-    tracks = top_tracks_of_day(scope, day, BUSIEST_DAY_TRACKS)
+    tracks = top_tracks_of_day(scope, day, BUSIEST_DAY_TRACKS, by)
     return BusiestDay(day=day, ms_played=ms_played, plays=plays, top_tracks=tracks, events=events)

@@ -13,7 +13,7 @@ from typing import Any
 
 from tutti.errors import UsageError
 from tutti.insights.scope import Scope
-from tutti.insights.top import named_items
+from tutti.insights.top import named_items, spelling
 
 MIN_TRACK_EVENTS = 3  # a track needs this many events with skip information to be among the most skipped
 
@@ -95,12 +95,23 @@ def skips(scope: Scope, n: int = 10) -> Skips:
     )
     tracks: list[tuple[Any, ...]] = scope.query(
         f"""
-        WITH tracks AS (
-            SELECT min(track) AS track, min(artist) AS artist,
-                   sum(skipped)::BIGINT AS skipped, sum(skip_told)::BIGINT AS events
+        WITH spelt AS (
+            SELECT track_key, artist_key, track, artist, sum(events) AS events, sum(skipped) AS skipped,
+                   sum(skip_told) AS skip_told
             FROM {named_items(scope)}
             WHERE kind = 'music' AND track IS NOT NULL
-            GROUP BY lower(track), lower(artist)
+            GROUP BY ALL
+        ),
+        weighted AS (  -- how often each spelling occurs within its track
+            SELECT *, sum(events) OVER (PARTITION BY track_key, artist_key, track) AS track_events,
+                   sum(events) OVER (PARTITION BY track_key, artist_key, artist) AS artist_events
+            FROM spelt
+        ),
+        tracks AS (
+            SELECT {spelling("track", "track_events")} AS track, {spelling("artist", "artist_events")} AS artist,
+                   sum(skipped)::BIGINT AS skipped, sum(skip_told)::BIGINT AS events
+            FROM weighted
+            GROUP BY track_key, artist_key
         )
         SELECT track, artist, skipped, events, skipped / events AS rate
         FROM tracks

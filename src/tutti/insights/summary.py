@@ -1,4 +1,10 @@
-"""The headline numbers of a profile: events, time, plays under a rule, span, variety, per source."""
+"""The headline numbers of a profile: events, time, plays under a rule, span, variety, per source.
+
+Events and time are every stored event (after merges), as the store holds them: time is what the exports measured
+(no estimate for scrobbles, unlike a recap's minutes). Artists and tracks are counted like a recap's: music
+artists and tracks by their name keys (``tutti.names``), among plays (the events the rule counts), so that
+``tutti summary`` and ``tutti recap all`` give the same numbers of artists and tracks.
+"""
 
 from __future__ import annotations
 
@@ -32,8 +38,8 @@ class Summary:
     plays: int
     first_utc: str | None
     last_utc: str | None
-    artists: int
-    tracks: int
+    artists: int  # music artists (name keys) among plays
+    tracks: int  # music tracks (artist and track name keys) among plays
     merged_duplicates: int
     by_source: list[SourceSummary]
     by_kind: list[KindSummary]
@@ -49,8 +55,10 @@ def summary(store: Store, profile: str, rule: PlayRule = DEFAULT_RULE) -> Summar
                count(*) FILTER (WHERE {rule.sql("p")}),
                strftime(min(coalesce(start_utc, end_utc)), '%Y-%m-%dT%H:%M:%SZ'),
                strftime(max(coalesce(start_utc, end_utc)), '%Y-%m-%dT%H:%M:%SZ'),
-               count(DISTINCT lower(artist)) FILTER (WHERE content_kind = 'music'),
-               count(DISTINCT lower(artist) || chr(31) || lower(track)) FILTER (WHERE content_kind = 'music')
+               count(DISTINCT artist_key) FILTER (WHERE content_kind = 'music' AND {rule.sql("p")}),
+               count(DISTINCT (artist_key, track_key))
+                   FILTER (WHERE content_kind = 'music' AND artist_key IS NOT NULL AND track_key IS NOT NULL
+                                  AND {rule.sql("p")})
         FROM ({plays}) p
         """
     ).fetchall()[0]

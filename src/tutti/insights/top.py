@@ -1,9 +1,11 @@
 """Top artists, tracks, albums and podcast shows of a period, by listening time or by plays.
 
-Names are compared without regard to case: "Daft Punk" and "daft punk" are one artist, shown under the
-spelling that sorts first. A track or an album is its name together with its artist. Music lists read
-``kind = 'music'`` rows only; shows read ``kind = 'podcast'`` rows (the artist column holds the show).
-Every event of the item counts towards its time and its events; ``plays`` counts what the play rule counts.
+Items are grouped by the name keys of ``tutti.names`` (``artist_key``; a track is ``artist_key`` with
+``track_key``; an album its name ignoring case with ``artist_key``) and shown under their most common spelling
+(most events, then the spelling that sorts first). Music lists read ``kind = 'music'`` rows only; shows read
+``kind = 'podcast'`` rows (the artist column holds the show). Every event of the item counts towards its time
+and its events; ``plays`` counts what the play rule counts; ties go to the smaller name key. Only items with at least
+one play are ranked: a list is never padded with items the listener only skipped.
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from typing import Any
 from tutti.errors import UsageError
 from tutti.insights.scope import Scope
 
+# Ties are broken by the item's name key, so that a ranking is deterministic and needs no spelling.
 ORDERINGS = {
-    "time": "ms_played DESC, plays DESC, name, artist NULLS FIRST",
-    "plays": "plays DESC, ms_played DESC, name, artist NULLS FIRST",
+    "time": "ms_played DESC, plays DESC",
+    "plays": "plays DESC, ms_played DESC",
 }
 
 # The period's events summed per exact (kind, artist, track, album): a few thousand rows instead of a million,
 # built once per scope and shared by the top lists, the totals' variety counts and the most skipped tracks.
 _NAMED_SQL = """
 CREATE TEMP TABLE IF NOT EXISTS {named} AS
-SELECT kind, artist, track, album,
+SELECT kind, artist, track, album, artist_key, track_key,
        count(*) AS events,
        sum(counts::INTEGER)::BIGINT AS plays,
        sum(ms)::BIGINT AS ms_played,
@@ -32,15 +35,15 @@ SELECT kind, artist, track, album,
        count(skipped) AS skip_told,
        coalesce(sum(skipped::INTEGER), 0)::BIGINT AS skipped
 FROM {{plays}}
-GROUP BY kind, artist, track, album
+GROUP BY kind, artist, track, album, artist_key, track_key
 """
 
 
 def named_items(scope: Scope) -> str:
     """The name of a temp table of the period's events summed per exact kind, artist, track and album.
 
-    Columns: kind, artist, track, album, events, plays, ms_played, first_local, skip_told (events that tell
-    whether they were skipped), skipped. Built on first use; dropped with the connection.
+    Columns: kind, artist, track, album, artist_key, track_key, events, plays, ms_played, first_local, skip_told
+    (events that tell whether they were skipped), skipped. Built on first use; dropped with the connection.
     """
     named = f"{scope.plays}_named"
     scope.query(_NAMED_SQL.format(named=named))
@@ -60,17 +63,23 @@ class Ranked:
 
 @dataclass(frozen=True)
 class _Item:
-    """How one kind of item is named and keyed."""
+    """How one kind of item is named and keyed: its name column, its artist column, the SQL of its key."""
 
     kind: str
     name: str
     artist: str | None
+    keys: tuple[str, ...]
 
 
-_ARTISTS = _Item("music", "artist", None)
-_TRACKS = _Item("music", "track", "artist")
-_ALBUMS = _Item("music", "album", "artist")
-_SHOWS = _Item("podcast", "artist", None)
+_ARTISTS = _Item("music", "artist", None, ("artist_key",))
+_TRACKS = _Item("music", "track", "artist", ("artist_key", "track_key"))
+_ALBUMS = _Item("music", "album", "artist", ("artist_key", "lower(album)"))
+_SHOWS = _Item("podcast", "artist", None, ("artist_key",))
+
+
+def spelling(column: str, weight: str = "events") -> str:
+    """SQL of the most common spelling of ``column`` in a group (most ``weight``, then the first in order)."""
+    return f"first({column} ORDER BY {weight} DESC, {column})"
 
 
 def _ranked(scope: Scope, item: _Item, n: int | None, by: str, day: date | None = None) -> list[Ranked]:
@@ -86,26 +95,46 @@ def _ranked(scope: Scope, item: _Item, n: int | None, by: str, day: date | None 
     else:
         # One day holds few events: summing them directly is cheaper than the shared table.
         source = f"""(
-            SELECT kind, {", ".join(columns)}, ms AS ms_played, counts::INTEGER AS plays, 1 AS events,
-                   local_ts AS first_local
+            SELECT kind, {", ".join(columns)}, artist_key, track_key, ms AS ms_played, counts::INTEGER AS plays,
+                   1 AS events, local_ts AS first_local
             FROM {{plays}} WHERE local_date = ?)"""
         params.insert(0, day)
     params.append(n)
+    keys = ", ".join(f"{key} AS key{i}" for i, key in enumerate(item.keys))
+    key_names = ", ".join(f"key{i}" for i in range(len(item.keys)))
+    weights = ", ".join(f"sum(events) OVER (PARTITION BY {key_names}, {c}) AS {c}_events" for c in columns)
     rows: list[tuple[Any, ...]] = scope.query(
         f"""
-        WITH items AS (
-            SELECT min({item.name}) AS name, {f"min({item.artist})" if item.artist else "NULL::VARCHAR"} AS artist,
+        WITH spellings AS (
+            SELECT {keys}, {", ".join(columns)},
                    sum(ms_played)::BIGINT AS ms_played, sum(plays)::BIGINT AS plays,
                    sum(events)::BIGINT AS events, min(first_local) AS first_local
             FROM {source}
-            WHERE kind = ? AND {" AND ".join(f"{c} IS NOT NULL" for c in columns)}
-            GROUP BY {", ".join(f"lower({c})" for c in columns)}
+            WHERE kind = ? AND {" AND ".join(f"{c} IS NOT NULL" for c in (*columns, *item.keys))}
+            GROUP BY ALL
+        ),
+        items AS (
+            SELECT {key_names}, sum(ms_played)::BIGINT AS ms_played, sum(plays)::BIGINT AS plays,
+                   sum(events)::BIGINT AS events, min(first_local) AS first_local
+            FROM spellings
+            GROUP BY {key_names}
+            HAVING sum(plays) > 0
+        ),
+        ranked AS (
+            SELECT *, row_number() OVER (ORDER BY {ORDERINGS[by]}, {key_names}) AS rank
+            FROM items
+            ORDER BY rank
+            LIMIT ?
+        ),
+        named AS (  -- the most common spelling, looked up for the listed items only
+            SELECT {key_names}, {spelling(item.name, f"{item.name}_events")} AS name,
+                   {spelling(item.artist, f"{item.artist}_events") if item.artist else "NULL::VARCHAR"} AS artist
+            FROM (SELECT *, {weights} FROM spellings SEMI JOIN ranked USING ({key_names}))
+            GROUP BY {key_names}
         )
-        SELECT row_number() OVER (ORDER BY {ORDERINGS[by]}) AS rank,
-               name, artist, ms_played, plays, events, first_local
-        FROM items
-        ORDER BY rank
-        LIMIT ?
+        SELECT r.rank, n.name, n.artist, r.ms_played, r.plays, r.events, r.first_local
+        FROM ranked r JOIN named n USING ({key_names})
+        ORDER BY r.rank
         """,
         params,
     )

@@ -1,9 +1,10 @@
 """The headline numbers of a period: events, plays, time, variety, days, and the same per kind of content.
 
-Time is the sum of ``ms`` over every event (a skipped song was still heard for as long as it played); plays
-are the events the rule counts. Variety (artists, tracks, albums, titles) is counted among plays, so that a
-two-second skip does not make an artist "one you listened to"; names are compared without regard to case,
-and a track or an album is its name together with its artist.
+Time is the sum of ``ms`` over every event (a skipped song was still heard for as long as it played), scrobbles
+at their estimated length (``ms_estimated`` says how much of it is estimated); plays are the events the rule
+counts. Variety (artists, tracks, albums, titles) is counted among plays, so that a two-second skip does not make
+an artist "one you listened to"; artists and tracks are their name keys (``tutti.names``), an album is its name
+ignoring case together with its artist's key.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Totals:
     albums: int
     days_listened: int  # local days with at least one play
     days_in_period: int | None  # calendar days of the period; for an open side, up to the first/last event
-    ms_known_share: float  # share of events whose time played is known (scrobbles record none)
+    ms_known_share: float  # share of events whose time played is measured (scrobbles record none)
     music: KindTotals
     podcasts: KindTotals
     audiobooks: KindTotals
@@ -45,6 +46,7 @@ class Totals:
     last_local: datetime | None
     first_day: date | None = None
     last_day: date | None = None
+    ms_estimated: int = 0  # the part of ms_played that is estimated (scrobbles at their track's known length)
 
 
 def totals(scope: Scope) -> Totals:
@@ -53,7 +55,9 @@ def totals(scope: Scope) -> Totals:
         """
         WITH days AS (
             SELECT kind, local_date, count(*) AS events, sum(counts::INTEGER) AS plays, sum(ms) AS ms_played,
-                   sum(ms_known::INTEGER) AS ms_known, min(local_ts) AS first_local, max(local_ts) AS last_local
+                   sum(ms_known::INTEGER) AS ms_known,
+                   sum(ms) FILTER (WHERE ms_estimated) AS ms_estimated,
+                   min(local_ts) AS first_local, max(local_ts) AS last_local
             FROM {plays}
             GROUP BY kind, local_date
         )
@@ -61,7 +65,8 @@ def totals(scope: Scope) -> Totals:
         SELECT GROUPING(kind) = 1 AS whole, kind,
                sum(events)::BIGINT, sum(plays)::BIGINT, sum(ms_played)::BIGINT, sum(ms_known)::BIGINT,
                count(DISTINCT local_date) FILTER (WHERE plays > 0),
-               min(first_local), max(last_local), min(local_date), max(local_date)
+               min(first_local), max(last_local), min(local_date), max(local_date),
+               coalesce(sum(ms_estimated), 0)::BIGINT
         FROM days
         GROUP BY GROUPING SETS ((kind), ())
         """
@@ -69,7 +74,7 @@ def totals(scope: Scope) -> Totals:
     variety: list[tuple[Any, ...]] = scope.query(
         f"""
         WITH played AS (
-            SELECT kind, lower(artist) AS artist, lower(track) AS track, lower(album) AS album
+            SELECT kind, artist_key AS artist, track_key AS track, lower(album) AS album
             FROM {named_items(scope)}
             WHERE plays > 0
         )
@@ -91,8 +96,8 @@ def totals(scope: Scope) -> Totals:
         row = kinds.get(kind)
         return KindTotals(row[2], row[3], row[4], titles) if row else KindTotals(0, 0, 0, 0)
 
-    events, plays, ms, ms_known, days, first, last, first_day, last_day = (
-        whole[2:] if whole and whole[2] else (0, 0, 0, 0, 0, None, None, None, None)
+    events, plays, ms, ms_known, days, first, last, first_day, last_day, estimated = (
+        whole[2:] if whole and whole[2] else (0, 0, 0, 0, 0, None, None, None, None, 0)
     )
     start = scope.period.start or first_day
     end = scope.period.end or (date.fromordinal(last_day.toordinal() + 1) if last_day else None)
@@ -116,4 +121,5 @@ def totals(scope: Scope) -> Totals:
         last_local=last,
         first_day=first_day,
         last_day=last_day,
+        ms_estimated=estimated,
     )

@@ -32,9 +32,17 @@ def _period(recap: Recap) -> str:
     return txt.period_name(recap.period, recap.period_first_day, recap.period_last_day)
 
 
+def _covered(recap: Recap) -> str:
+    """The period, and for one the data covers in part, the days it does cover: "2024  ·  22 AUG – 31 DEC 2024"."""
+    cover = recap.coverage
+    if cover and cover.partial and cover.covered_first_day and cover.covered_last_day:
+        return f"{_period(recap)}  ·  {txt.days(cover.covered_first_day, cover.covered_last_day).upper()}"
+    return _period(recap)
+
+
 def _chrome(c: Canvas, recap: Recap, kicker: str, title: str, span: str | None = None) -> None:
     footnote = "all-time recap" if recap.period == "all" else f"{_period(recap).title()} recap"
-    c.chrome(f"{kicker.upper()}  ·  {span or _period(recap)}", title, footnote)
+    c.chrome(f"{kicker.upper()}  ·  {span or _covered(recap)}", title, footnote)
 
 
 def _stat(c: Canvas, x: float, y: float, width: float, value: str, label: str, note: str = "") -> None:
@@ -49,16 +57,19 @@ def _stat(c: Canvas, x: float, y: float, width: float, value: str, label: str, n
 
 def _minutes_card(c: Canvas, recap: Recap) -> None:
     t = recap.totals
-    half, timed = (INNER - 24) / 2, t.ms_played > 0
+    half, timed = (INNER - 24) / 2, recap.measure == "time"  # the recap's one measure, as on the page
     if timed:
         _chrome(c, recap, "Minutes", "You listened for")
         days, hours = divmod(round(t.minutes) // 60, 24)
         spans = [txt.plural(n, unit) for n, unit in ((days, "day"), (hours, "hour")) if n] or ["less than an hour"]
         note = f"that is {' and '.join(spans)} of sound"
+        if t.ms_estimated:  # scrobbles counted at their track's known length
+            note = f"{note}, {t.ms_estimated / t.ms_played:.0%} estimated"
         big, unit, stat, label = f"{round(t.minutes):,}", "minutes", f"{t.plays:,}", "plays"
     else:  # scrobbles alone record no listening time: the plays lead
         _chrome(c, recap, "Plays", "You pressed play")
-        note = "counted from your scrobbles"
+        # the recap counts plays when most of its events are scrobbles (they record no time)
+        note = "counted from your scrobbles" if not t.ms_known_share else "mostly scrobbles: counted in plays"
         big, unit, stat, label = f"{t.plays:,}", "times", f"{t.artists:,}", "artists"
     top = 580 if c.tall else 460
     c.text(MARGIN - 8, top, big, 250 if c.tall else 170, bold=True, fill=c.accent(), min_size=100)
@@ -66,7 +77,8 @@ def _minutes_card(c: Canvas, recap: Recap) -> None:
     c.text(MARGIN, top + (180 if c.tall else 114), note, 38 if c.tall else 30, fill=MUTED)
     if c.tall:
         _stat(c, MARGIN, 1010, half, stat, label)
-        days_label = f"of {t.days_in_period:,} days" if t.days_in_period else "days with music"
+        covered = recap.coverage.covered_days if recap.coverage else t.days_in_period  # the days the data covers
+        days_label = f"of {covered:,} days" if covered else "days with music"
         _stat(c, MARGIN + half + 24, 1010, half, f"{t.days_listened:,}", days_label)
     _month_bars(c, recap, timed, (1250, 1560) if c.tall else (690, 830))
 
@@ -101,7 +113,7 @@ def _month_bars(c: Canvas, recap: Recap, timed: bool, span: tuple[int, int]) -> 
 
 def _top_artist_card(c: Canvas, recap: Recap) -> None:
     _chrome(c, recap, "Top artist", "Your top artist")
-    first, *rest = [a for a in recap.top_artists if a.plays > 0]
+    first, *rest = recap.ranked_artists  # ranked by the recap's one measure, as on the page
     c.text(MARGIN, 420 if c.tall else 380, "#1", 56 if c.tall else 44, bold=True, fill=c.accent())
     y = c.lines(MARGIN, 580 if c.tall else 490, first.name, 150 if c.tall else 96, 3 if c.tall else 2)
     c.text(MARGIN, y + 100 if c.tall else y + 76, txt.amount(first.ms_played, first.plays, " minutes  ·  "),
@@ -123,14 +135,15 @@ def _top_artist_card(c: Canvas, recap: Recap) -> None:
         size = 44 if c.tall else 36
         c.text(MARGIN, y_row, f"{i + 2}", size, bold=True, fill=c.accent())
         c.text(MARGIN + 80, y_row, artist.name, size, max_width=INNER - 330)
-        spent = f"{txt.minutes(artist.ms_played)} min" if artist.ms_played else txt.plural(artist.plays, "play")
+        timed = artist.ms_played and recap.measure == "time"
+        spent = f"{txt.minutes(artist.ms_played)} min" if timed else txt.plural(artist.plays, "play")
         c.text(WIDTH - MARGIN, y_row, spent, 34 if c.tall else 30, fill=MUTED, align="right")
 
 
 def _top_tracks_card(c: Canvas, recap: Recap) -> None:
     _chrome(c, recap, "Top tracks", "Your top tracks")
     step, shown = (246, 5) if c.tall else (158, 3)
-    for i, track in enumerate([t for t in recap.top_tracks if t.plays > 0][:shown]):
+    for i, track in enumerate(recap.ranked_tracks[:shown]):
         y = (470 if c.tall else 420) + i * step
         # numbered as shown: the tracks with plays, in the recap's order
         c.text(MARGIN, y + 42, f"{i + 1}", 128 if c.tall else 96, bold=True, fill=c.accent(), max_width=120)
@@ -325,8 +338,8 @@ THEMES = {
 # Each card, and whether the recap's data supports it (drawn only then).
 CARDS: dict[str, tuple[Callable[[Canvas, Recap], None], Callable[[Recap], bool]]] = {
     "minutes": (_minutes_card, lambda r: r.totals.plays > 0),
-    "top-artist": (_top_artist_card, lambda r: bool(r.top_artists) and r.top_artists[0].plays > 0),
-    "top-tracks": (_top_tracks_card, lambda r: len([t for t in r.top_tracks if t.plays > 0]) >= 3),
+    "top-artist": (_top_artist_card, lambda r: bool(r.ranked_artists)),
+    "top-tracks": (_top_tracks_card, lambda r: len(r.ranked_tracks) >= 3),
     "clock": (_clock_card, lambda r: r.clock.peak_weekday is not None and r.clock.peak_hour is not None),
     "discoveries": (_discoveries_card, _new_to_this_period),
     "eras": (_eras_card, lambda r: r.totals.plays > 0 and len(r.eras) >= 2),
@@ -335,10 +348,13 @@ CARDS: dict[str, tuple[Callable[[Canvas, Recap], None], Callable[[Recap], bool]]
 
 
 def draw_cards(recap: Recap, fonts: FontSet | None = None, size: str = "story") -> list[Card]:
-    """The cards ``recap`` supports, drawn in memory in ``size`` (``story`` or ``square``), in story order."""
+    """The cards ``recap`` supports, drawn in memory in ``size`` (``story`` or ``square``), in story order; none
+    for a period with too little to tell (``Coverage.tellable``)."""
     if size not in SIZES:
         raise UsageError(f"unknown card size {size!r}; choose {' or '.join(SIZES)}")
     cards: list[Card] = []
+    if recap.coverage and not recap.coverage.tellable:
+        return cards
     for name, (draw, supported) in CARDS.items():
         if not supported(recap):
             continue

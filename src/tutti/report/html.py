@@ -23,6 +23,7 @@ import vl_convert
 from markupsafe import Markup, escape
 
 from tutti import __version__
+from tutti.errors import UsageError
 from tutti.insights.recap import Recap
 from tutti.report.charts import (
     WEEKDAYS,
@@ -35,13 +36,12 @@ from tutti.report.charts import (
     monthly_chart,
     skip_rate_chart,
 )
+from tutti.report.coverage import nothing_to_tell, partial_note, span_line
 
 BUNDLE_SNIPPET = "window.vegaEmbed = vegaEmbed; window.vegaLite = vegaLite; window.vega = vega;"
 CHART_KEYS = ("clock", "monthly", "daily", "eras", "skips", "devices")
 # A period starting this close to the history's start makes most things "new".
 NEW_ARTIST_WARNING_DAYS = 90
-# Below this share of timed events (scrobbles record no duration) the story is told in plays, not minutes.
-TIMED_SHARE = 0.5
 
 
 @functools.cache
@@ -158,8 +158,8 @@ def _spec_json(spec: dict[str, Any]) -> Markup:
 
 
 def told_in_plays(recap: Recap) -> bool:
-    """Whether the recap measures in plays: when most events carry no time played (scrobbles)."""
-    return recap.totals.events > 0 and recap.totals.ms_known_share < TIMED_SHARE
+    """Whether the recap measures in plays (``Recap.measure``): when most events carry no time played."""
+    return recap.measure == "plays"
 
 
 def recap_charts(recap: Recap) -> dict[str, Chart]:
@@ -192,9 +192,10 @@ def _titles(recap: Recap) -> tuple[str, str]:
 
 def _span(recap: Recap) -> tuple[str, str]:
     """A sentence for the cover, and the period's days for the method card."""
-    t = recap.totals
-    first = recap.period_first_day or t.first_day
-    last = recap.period_last_day or t.last_day
+    t, c = recap.totals, recap.coverage
+    # the days the data covers, not the calendar's: a year whose export starts in August tells August on
+    first = (c.covered_first_day if c else None) or recap.period_first_day or t.first_day
+    last = (c.covered_last_day if c else None) or recap.period_last_day or t.last_day
     days = f"{_day_short(first)} – {_day_short(last)}" if first and last else ""
     if not t.events:
         return f"No listening stored for {days or 'this period'}.", days
@@ -264,6 +265,10 @@ def render_recap_html(recap: Recap) -> str:
         span=span,
         span_days=span_days,
         headline=_headline(recap),
+        partial_note=partial_note(recap),
+        span_line=span_line(recap),
+        nothing=nothing_to_tell(recap) or ("" if recap.totals.events else "No listening in this period."),
+        covered_days=recap.coverage.covered_days if recap.coverage else recap.totals.days_in_period,
         clock_headline=_clock_headline(recap),
         monthly_headline=_monthly_headline(recap),
         discovery_caveat=_discovery_caveat(recap),
@@ -276,7 +281,12 @@ def render_recap_html(recap: Recap) -> str:
 
 
 def write_recap_html(recap: Recap, path: Path) -> Path:
-    """Write the page to ``path`` (creating its folder) and return the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_recap_html(recap), encoding="utf-8")
+    """Write the page to ``path`` (creating its folder) and return the path; a path that cannot be written is a
+    ``UsageError`` naming it."""
+    page = render_recap_html(recap)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the recap to {path}: {exc.strerror or exc}") from None
     return path
