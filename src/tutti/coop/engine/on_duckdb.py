@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pyarrow.parquet.encryption as pe
 
 from tutti.coop.engine.source import PoolSource
@@ -49,21 +50,34 @@ def open_duckdb(
     """The pool table of ``source`` on a fresh in-memory DuckDB connection."""
     refused: list[str] = []
     factory = pe.CryptoFactory(lambda _config: _RecordedKeys(source.keys, refused))
+    connection, decryption = pe.KmsConnectionConfig(), pe.DecryptionConfiguration()
     raw = duckdb.connect()
     raw.execute("SET temp_directory = ?", [str(spill_dir) if spill_dir is not None else ""])
     if memory_limit is not None:
         raw.execute("SET memory_limit = ?", [memory_limit])
     if threads is not None:
         raw.execute(f"SET threads = {int(threads)}")
-    raw.register(VIEW, encrypted_dataset(source.root, source.paths, factory))
+    raw.register(VIEW, encrypted_dataset(source.root, source.paths, factory, connection, decryption))
+    opened: list[bool] = []
+
+    def open_every_file() -> None:
+        # Each file's signed footer is checked here, in this thread, with the factory the scan uses: a key that
+        # does not open fails now (a key refused inside pyarrow's scanning threads can leave the scan hanging),
+        # and the keys that do open are cached, so the scan itself never calls back into Python.
+        properties = factory.file_decryption_properties(connection, decryption)
+        for path in source.paths:
+            pq.read_metadata(path, decryption_properties=properties)
+        opened.append(True)
 
     def run(expr: Any) -> pa.Table:
         refused.clear()
+        if not opened:
+            open_every_file()
         sql, schema = compiled(expr, "duckdb")
         table: pa.Table = raw.sql(sql).to_arrow_table()
         return table.cast(schema)
 
     def was_refused(error: BaseException) -> bool:
-        return bool(refused) and isinstance(error, duckdb.Error)
+        return bool(refused) and isinstance(error, duckdb.Error | KeyError)
 
     return PoolTable("duckdb", pool_expression(VIEW), run, was_refused, raw.close)

@@ -184,10 +184,18 @@ class Pool:
         return con
 
 
-def encrypted_dataset(root: Path, files: Sequence[Path], factory: pe.CryptoFactory) -> ds.Dataset:
+def encrypted_dataset(
+    root: Path,
+    files: Sequence[Path],
+    factory: pe.CryptoFactory,
+    connection: pe.KmsConnectionConfig | None = None,
+    configuration: pe.DecryptionConfiguration | None = None,
+) -> ds.Dataset:
     """Pool files under ``root`` as one hive-partitioned dataset (``POOL_SCHEMA`` and a ``member`` column), each
     batch decrypted as it is read with the keys ``factory``'s client holds: a file whose key it lacks fails."""
-    decryption = ds.ParquetDecryptionConfig(factory, pe.KmsConnectionConfig(), pe.DecryptionConfiguration())
+    decryption = ds.ParquetDecryptionConfig(
+        factory, connection or pe.KmsConnectionConfig(), configuration or pe.DecryptionConfiguration()
+    )
     fmt = ds.ParquetFileFormat(
         default_fragment_scan_options=ds.ParquetFragmentScanOptions(decryption_config=decryption)
     )
