@@ -30,6 +30,10 @@ def _names(requirements: list[str]) -> set[str]:
 
 
 RUNTIME = _names(PROJECT["dependencies"])
+# Extras a user may install (``tutti[spark]``); their packages are imported only where used, never at import time.
+OPTIONAL = {
+    name for extra, reqs in PROJECT["optional-dependencies"].items() if extra != "test" for name in _names(reqs)
+}
 DECLARED = RUNTIME | {name for extra in PROJECT["optional-dependencies"].values() for name in _names(extra)}
 
 
@@ -58,7 +62,7 @@ def test_every_imported_package_is_a_declared_dependency() -> None:
     undeclared = {
         module: sorted(files)
         for module, files in imports.items()
-        if not {_normalised(d) for d in providers.get(module, [])} & RUNTIME
+        if not {_normalised(d) for d in providers.get(module, [])} & (RUNTIME | OPTIONAL)
     }
     assert undeclared == {}, "declare these in pyproject.toml's [project] dependencies"
     # The walk itself finds what it should: imports of a few packages the code is known to use.
@@ -84,3 +88,20 @@ def test_every_floor_is_the_version_ci_tests() -> None:
     assert {name: (floor, pinned.get(name)) for name, floor in floors.items() if pinned.get(name) != floor} == {}, (
         "run `bash scripts/lock`: it raises each floor to the version it locks"
     )
+
+
+def test_optional_packages_are_not_imported_when_tutti_is() -> None:
+    # A listener installs tutti without its extras: a module-level import of PySpark would break `import tutti...`.
+    providers = packages_distributions()
+    at_import: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "src" / "tutti").rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.partition(".")[0]
+                only_optional = {_normalised(d) for d in providers.get(top, [])} - RUNTIME
+                if only_optional and only_optional <= OPTIONAL:
+                    at_import.setdefault(top, []).append(str(path.relative_to(ROOT)))
+    assert at_import == {}, "import optional packages inside the functions that use them"

@@ -9,13 +9,14 @@ plain footer; housekeeping and the crash tests use it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from tutti.coop import staged
@@ -92,11 +93,20 @@ def member_counts(session: Session, member: Member) -> MemberCounts:
 
 def files_of(session: Session, pool: Pool, member_ids: list[str]) -> dict[str, list[Path]]:
     """The pool files of the given members, by pseudonym (members without files are left out)."""
+    return _files_where(session, pool, PoolFile.member_id.in_(member_ids))
+
+
+def files_of_pseudonyms(session: Session, pool: Pool, pseudonyms: Iterable[str]) -> dict[str, list[Path]]:
+    """The pool files of the members with these pseudonyms, by pseudonym (members without files are left out)."""
+    return _files_where(session, pool, Member.pseudonym.in_(list(pseudonyms)))
+
+
+def _files_where(session: Session, pool: Pool, condition: ColumnElement[bool]) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
     rows = session.execute(
         select(Member.pseudonym, PoolFile.path)
         .join(Member, Member.id == PoolFile.member_id)
-        .where(PoolFile.member_id.in_(member_ids))
+        .where(condition)
         .order_by(Member.pseudonym, PoolFile.path)
     )
     for pseudonym, path in rows:

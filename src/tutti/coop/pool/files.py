@@ -7,7 +7,7 @@ export of the same person matches the plays already pooled, and only the rest ar
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -174,21 +174,33 @@ class Pool:
     def dataset(self, keys: Mapping[str, bytes]) -> ds.Dataset:
         """The members' files (those whose keys are given) as one hive-partitioned dataset with a ``member``
         column; decrypted batch by batch as an engine reads it."""
-        files = [str(f) for pseudonym in sorted(keys) for f in self.files(pseudonym)]
-        decryption = ds.ParquetDecryptionConfig(
-            crypto_factory(keys), pe.KmsConnectionConfig(), pe.DecryptionConfiguration()
-        )
-        fmt = ds.ParquetFileFormat(
-            default_fragment_scan_options=ds.ParquetFragmentScanOptions(decryption_config=decryption)
-        )
-        partitioning = ds.partitioning(pa.schema([pa.field("member", pa.string())]), flavor="hive")
-        schema = POOL_SCHEMA.append(pa.field("member", pa.string()))
-        return ds.dataset(
-            files, schema=schema, format=fmt, partitioning=partitioning, partition_base_dir=str(self.root)
-        )
+        files = [f for pseudonym in sorted(keys) for f in self.files(pseudonym)]
+        return encrypted_dataset(self.root, files, crypto_factory(keys))
 
     def connect(self, keys: Mapping[str, bytes]) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with a view ``pool`` over the given members' plays."""
         con = duckdb.connect()
         con.register("pool", self.dataset(keys))
         return con
+
+
+def encrypted_dataset(
+    root: Path,
+    files: Sequence[Path],
+    factory: pe.CryptoFactory,
+    connection: pe.KmsConnectionConfig | None = None,
+    configuration: pe.DecryptionConfiguration | None = None,
+) -> ds.Dataset:
+    """Pool files under ``root`` as one hive-partitioned dataset (``POOL_SCHEMA`` and a ``member`` column), each
+    batch decrypted as it is read with the keys ``factory``'s client holds: a file whose key it lacks fails."""
+    decryption = ds.ParquetDecryptionConfig(
+        factory, connection or pe.KmsConnectionConfig(), configuration or pe.DecryptionConfiguration()
+    )
+    fmt = ds.ParquetFileFormat(
+        default_fragment_scan_options=ds.ParquetFragmentScanOptions(decryption_config=decryption)
+    )
+    partitioning = ds.partitioning(pa.schema([pa.field("member", pa.string())]), flavor="hive")
+    schema = POOL_SCHEMA.append(pa.field("member", pa.string()))
+    return ds.dataset(
+        [str(f) for f in files], schema=schema, format=fmt, partitioning=partitioning, partition_base_dir=str(root)
+    )
