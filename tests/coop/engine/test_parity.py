@@ -8,6 +8,7 @@ computes itself from the decrypted rows, so two engines agreeing on a wrong answ
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,7 +19,7 @@ from tests.coop.engine.conftest import decrypted, sorted_rows
 from tutti.coop.engine import PoolSource, PoolTable, contribution_bound, monthly_artist_totals, open_duckdb, top_artists
 from tutti.coop.engine.on_spark import open_spark
 
-QUERIES = {
+QUERIES: dict[str, Callable[[Any], Any]] = {
     "top_artists": lambda t: top_artists(t, 5),
     "monthly_artist_totals": monthly_artist_totals,
     "contribution_bound": lambda t: contribution_bound(t, 400),
