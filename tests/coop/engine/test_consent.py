@@ -43,13 +43,12 @@ def members_read(table: PoolTable) -> set[str]:
 
 
 def test_a_wrong_key_raises_the_decryption_error(synthetic_pool: PoolSource, opener: Opener) -> None:
-    keys = {**synthetic_pool.keys, "m3": os.urandom(32)}
-    with opener(PoolSource(synthetic_pool.root, synthetic_pool.files, keys)) as table, pytest.raises(DecryptionFailed):
-        table.to_pyarrow(top_artists(table.table))
-    # Another member's key is as wrong as a random one.
-    keys = {**synthetic_pool.keys, "m3": synthetic_pool.keys["m2"]}
-    with opener(PoolSource(synthetic_pool.root, synthetic_pool.files, keys)) as table, pytest.raises(DecryptionFailed):
-        table.to_pyarrow(top_artists(table.table))
+    files = {p: synthetic_pool.files[p] for p in ("m2", "m3")}
+    # A random key, and another member's key, which is as wrong.
+    for wrong in (os.urandom(32), synthetic_pool.keys["m2"]):
+        keys = {"m2": synthetic_pool.keys["m2"], "m3": wrong}
+        with opener(PoolSource(synthetic_pool.root, files, keys)) as table, pytest.raises(DecryptionFailed):
+            table.to_pyarrow(top_artists(table.table))
 
 
 def test_a_source_refuses_files_of_a_member_whose_key_was_not_given(synthetic_pool: PoolSource) -> None:
