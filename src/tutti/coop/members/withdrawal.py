@@ -34,6 +34,7 @@ from tutti.coop.models import (
     ApiToken,
     Contribution,
     ContributionStatus,
+    HistoryShingle,
     Member,
     MemberKey,
     Status,
@@ -82,12 +83,13 @@ def withdraw(
         for kept in (contribution.blob_path, contribution.upload_path):
             if kept:
                 blobs += staged.delete_on_commit(session, settings.data_dir / kept)
-        if contribution.status is ContributionStatus.PENDING:
+        if contribution.status in (ContributionStatus.PENDING, ContributionStatus.HELD):
             contribution.status = ContributionStatus.REJECTED
         contribution.blob_path = contribution.upload_path = None
         contribution.fingerprint = None
         contribution.report = erased_report(contribution.id, contribution.status, when).to_json()
         contribution.reasons = []
+    session.execute(delete(HistoryShingle).where(HistoryShingle.member_id == member.id))
     folder = member_folder(settings, member.id)
     if folder.exists():
         staged.delete_folder_on_commit(session, folder)
