@@ -6,17 +6,23 @@ January 2021, which extends the first).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner, Result
 
 from tests.conftest import samples_path
-from tests.coop.conftest import CoopDb, events, give, join, steward_of
+from tests.coop.conftest import CoopDb, EmptyDb, cli_database_url, events, give, join, steward_of
+from tutti.cli import app
 from tutti.coop import audit
 from tutti.coop.contributions import cases
+from tutti.coop.db import session_factory
 from tutti.coop.errors import InvalidInput, NotAllowed
-from tutti.coop.models import Contribution, ContributionStatus, HistoryShingle, Member
+from tutti.coop.models import Contribution, ContributionStatus, HistoryShingle, Member, Role
 from tutti.coop.pool.files import pool_of
+from tutti.coop.settings import MASTER_KEY, load_coop_settings
 
 OLDER = ("spotify-account", "fedecalendino-2020-11")
 NEWER = ("spotify-account", "fedecalendino-2021-01")
@@ -107,3 +113,55 @@ def test_a_case_resolved_for_nobody_refuses_every_side(founded_db: CoopDb) -> No
     assert pool_of(db.settings).footer_counts().total == 0
     with db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(HistoryShingle)) == 0
+
+
+@pytest.mark.samples
+def test_the_command_line_lists_and_resolves_a_case(
+    empty_db: EmptyDb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(MASTER_KEY.env, raising=False)
+    monkeypatch.setenv("TUTTI_STEWARD_PASSWORD", "a steward's long password")
+    monkeypatch.setenv("COLUMNS", "250")  # whole ids on one line
+    home, url = tmp_path / "home", cli_database_url(empty_db)
+    founded = CliRunner().invoke(
+        app,
+        [
+            "coop",
+            "init",
+            "--name",
+            "Owls",
+            "--steward-email",
+            "s@example.org",
+            "--home",
+            str(home),
+            "--database-url",
+            url,
+        ],
+    )
+    assert founded.exit_code == 0, founded.output
+    settings = load_coop_settings(home, url)
+    db = CoopDb(empty_db.kind, empty_db.engine, session_factory(empty_db.engine, settings), settings)
+    owner, copier = join(db, "owner@example.org"), join(db, "copier@example.org")
+    original = give(db, owner, [samples_path("spotify-extended", "mica-92")])
+    copy = give(db, copier, [samples_path("spotify-extended", "mica-92")])
+    assert copy.held
+    cli = ["--home", str(home), "--database-url", url]
+    listed = CliRunner().invoke(app, ["coop", "cases", "list", *cli])
+    assert listed.exit_code == 0, listed.output
+    assert original.contribution_id in listed.stdout and copy.contribution_id in listed.stdout
+    with db.sessions() as session:
+        [case] = cases.open_cases(session)
+        steward = session.scalars(select(Member).where(Member.role == Role.STEWARD)).one().id
+
+    def resolve(acting: str, resolution: str) -> Result:
+        args = ["coop", "cases", "resolve", case.case_id, "--steward", acting, "--owner", owner]
+        return CliRunner().invoke(app, [*args, "--resolution", resolution, *cli])
+
+    refused = resolve(owner, "newer-export")  # the owner is no steward
+    assert refused.exit_code == 1 and row(db, copy.contribution_id).status is ContributionStatus.HELD
+    resolved = resolve(steward, "steward-evidence")
+    assert resolved.exit_code == 0, resolved.output
+    assert "1 contribution(s) accepted, 1 rejected" in resolved.stdout
+    assert row(db, original.contribution_id).status is ContributionStatus.ACCEPTED
+    assert row(db, copy.contribution_id).status is ContributionStatus.REJECTED
+    assert "no open copy cases" in CliRunner().invoke(app, ["coop", "cases", "list", *cli]).stdout

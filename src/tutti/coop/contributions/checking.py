@@ -49,7 +49,5 @@ def check(upload: Upload) -> Checked:
     reasons = [f"files disagree: {agreed.reason}"] if not agreed.passed else []
     reasons += [f"implausible: {r}" for r in plausible.reasons]
     if not plausible.passed:
-        reasons.append(
-            f"plausibility score {plausible.score} (needs {plausibility.ACCEPT_SCORE}, and no failed critical check)"
-        )
+        reasons.append(f"plausibility score {plausible.score} of 100: too many traits unlike real listening histories")
     return Checked(upload, agreed, plausible, tuple(reasons))

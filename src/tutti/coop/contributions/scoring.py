@@ -85,7 +85,7 @@ DIMINISHING = "diminishing returns"
 
 def earned(raw: int) -> int:
     """What a member with ``raw`` points over all their contributions earns (see the module docstring)."""
-    return round(MEMBER_CAP * raw / (raw + MEMBER_CAP)) if raw > 0 else 0
+    return MEMBER_CAP * raw // (raw + MEMBER_CAP) if raw > 0 else 0
 
 
 @dataclass(frozen=True)
