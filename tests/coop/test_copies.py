@@ -42,6 +42,7 @@ def assert_held_copy(db: CoopDb, copy: ContributionReport, copier: str, *origina
     assert copy.points == 0 and copy.plays_added == 0 and pooled(db, copier) == 0
     assert copy.copy_check is not None and copy.copy_check.near_copy
     assert copy.reasons and copy.reasons[0].startswith("held for the stewards")
+    assert copy.codes in (("held:copy",), ("held:merge",))
     for original in originals:
         assert status_of(db, original.contribution_id) is ContributionStatus.HELD
         with db.sessions() as session:

@@ -72,6 +72,7 @@ def test_a_crude_fabrication_earns_nothing_and_is_not_pooled(coop_db: CoopDb, tm
     assert report.plausibility is not None and not report.plausibility.passed
     failed = {c.name for c in report.plausibility.checks if c.applicable and not c.passed}
     assert {"daily_rhythm", "sleepless_days", "regular_endings"} <= failed
+    assert {"implausible:sleepless_days", "implausible:regular_endings", "implausible"} <= set(report.codes)
     assert pool_of(coop_db.settings).footer_counts().total == 0
     # The report explains the verdict without the limits that would tune the next attempt.
     words = " ".join(report.reasons) + " ".join(c.reason + c.threshold for c in report.plausibility.checks)

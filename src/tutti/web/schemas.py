@@ -148,6 +148,7 @@ class ContributionReportPublic(_Public):
     created_utc: datetime | None = None
     erased_utc: datetime | None = None
     reasons: list[str]
+    codes: list[str] = Field(default_factory=list, description="The reasons as stable codes.")
     files: list[FileReportPublic]
     problems: int
     plays_read: int

@@ -73,7 +73,9 @@ def hold(
         if other.status is ContributionStatus.ACCEPTED:
             catalog.remove_contribution(session, pool, other.id)
             report = report_of(other)
-            held = dataclasses.replace(report, status=ContributionStatus.HELD, reasons=(HELD_ALONGSIDE,))
+            held = dataclasses.replace(
+                report, status=ContributionStatus.HELD, reasons=(HELD_ALONGSIDE,), codes=("held:matched",)
+            )
             other.status, other.reasons, other.report, other.score = held.status, [HELD_ALONGSIDE], held.to_json(), 0
             audit.record(session, audit.ContributionHeld(other.member_id, other.id, case.id), now=now)
     session.flush()
@@ -191,10 +193,10 @@ def resolve(
     pooled: list[pa.Table] = []  # what this resolution pooled already (its files appear at commit)
     for row in rows:
         if row.member_id == owner_member_id:
-            pooled.append(_release(session, settings, row, pooled, now=when))
+            pooled.append(_release(session, settings, row, pooled, resolution, now=when))
             released.append(row.id)
         else:
-            _refuse(session, settings, row, now=when)
+            _refuse(session, settings, row, resolution, now=when)
             refused.append(row.id)
     case.resolved_utc, case.owner_member_id, case.resolution, case.resolved_by = (
         when,
@@ -209,7 +211,13 @@ def resolve(
 
 
 def _release(
-    session: Session, settings: CoopSettings, row: Contribution, pooled: list[pa.Table], *, now: datetime
+    session: Session,
+    settings: CoopSettings,
+    row: Contribution,
+    pooled: list[pa.Table],
+    resolution: str,
+    *,
+    now: datetime,
 ) -> pa.Table:
     """Accept a held contribution of the owner: score its new plays against their pool now (and what was
     ``pooled`` before it in this transaction), and pool them; the plays it pooled."""
@@ -227,6 +235,7 @@ def _release(
         report_of(row),
         status=ContributionStatus.ACCEPTED,
         reasons=(),
+        codes=(f"released:{resolution}",),
         plays_added=scored.new_rows.num_rows,
         score=scored.score,
     )
@@ -239,13 +248,17 @@ def _release(
     return scored.new_rows
 
 
-def _refuse(session: Session, settings: CoopSettings, row: Contribution, *, now: datetime) -> None:
+def _refuse(session: Session, settings: CoopSettings, row: Contribution, resolution: str, *, now: datetime) -> None:
     """Reject a held contribution of someone other than the owner; its evidence goes."""
     if row.blob_path is not None:
         staged.delete_on_commit(session, settings.data_dir / row.blob_path)
     matching.forget(session, [row.id])
     report = dataclasses.replace(
-        report_of(row), status=ContributionStatus.REJECTED, reasons=(REFUSED_REASON,), copy_check=None
+        report_of(row),
+        status=ContributionStatus.REJECTED,
+        reasons=(REFUSED_REASON,),
+        codes=(f"refused:{resolution}",),
+        copy_check=None,
     )
     row.status, row.reasons, row.report, row.blob_path, row.score = (
         report.status,

@@ -44,6 +44,8 @@ class Decision:
     scored: Scored | None
     # Other members' contributions the upload matched (held with it), when held.
     matched: tuple[str, ...] = ()
+    # The reasons as codes (``checking.Checked.codes``; ``held:copy`` or ``held:merge`` when held).
+    codes: tuple[str, ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -66,9 +68,11 @@ def decide(
     now = known.refresh(session, before)
     copy, matched = copies.check(session, before.member_id, printed) if checked.usable else (None, ())
     if not checked.passed:
-        return Decision(ContributionStatus.REJECTED, checked.reasons, copy, None)
+        return Decision(ContributionStatus.REJECTED, checked.reasons, copy, None, codes=checked.codes)
     if copy is not None and copy.near_copy:
-        return Decision(ContributionStatus.HELD, (HELD_REASON.format(copy=copy.reason),), copy, None, matched)
+        code = "held:copy" if copy.upload_share >= copy.history_share else "held:merge"
+        reasons = (HELD_REASON.format(copy=copy.reason),)
+        return Decision(ContributionStatus.HELD, reasons, copy, None, matched, (code,))
     if scored is None or now != before:
         own = now.own_plays()
         scored = scoring.score_new(printed.rows, own, copies.own_known(printed.rows, own))

@@ -46,6 +46,7 @@ def record(
         contribution_id=contribution.id,
         status=decision.status,
         reasons=decision.reasons,
+        codes=decision.codes,
         files=tuple(upload.files),
         problems=upload.problems,
         plays_read=upload.table.num_rows,

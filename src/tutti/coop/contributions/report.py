@@ -50,6 +50,8 @@ class ContributionReport:
     contribution_id: str
     status: ContributionStatus
     reasons: tuple[str, ...] = ()
+    # The verdict's reasons as codes (stable, for scripts and the stewards; the words above are for people).
+    codes: tuple[str, ...] = ()
     files: tuple[FileReport, ...] = ()
     problems: int = 0
     plays_read: int = 0
