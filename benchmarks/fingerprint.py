@@ -1,48 +1,99 @@
-"""Copy check speed: one upload's MinHash signature against every member's, as a cooperative grows.
+"""Copy check speed: one upload's shingles, and their lookup in the copy index as the cooperative grows.
 
-Every accepted contribution leaves a fingerprint row; an upload is compared with the union of each member's rows
-(``member_matrix``) and the closest member is found (``best_match``). Both run on every upload, so they must stay
-well under a second for tens of thousands of members. Random signatures stand in for members (the comparison
-costs the same whatever the values). Prints the median time of both steps for each membership size.
+Two steps run on every upload: computing its shingles (``fingerprint.shingles``, in the validation job, no
+database) and looking its sampled shingles up in the index (``matching.overlaps``, in the deciding transaction,
+under the cooperative's lock: the step that must stay short). The index is filled with random sampled shingles
+standing in for members' histories (a lookup costs the same whatever the values), one member sharing a third of
+the upload's; the upload is a generated history of ``--plays`` plays. Prints the median of ``--runs`` of each.
 
-    python benchmarks/fingerprint.py [--members 20000 100000] [--rows-per-member 2] [--runs 5]
+    python benchmarks/fingerprint.py [--members 1000 10000] [--per-member 1500] [--plays 100000] [--runs 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import statistics
+import tempfile
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
-from tutti.coop.contributions import fingerprint as fp
+from tutti.coop.contributions import fingerprint, matching
+from tutti.coop.models import HistoryShingle
+
+
+def median_ms(step: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def generated_history(plays: int, rng: np.random.Generator) -> pa.Table:
+    """Plays of 2,000 tracks, three minutes apart in sessions of 20 with breaks between them."""
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    moments = [start + timedelta(minutes=3 * i + 240 * (i // 20)) for i in range(plays)]
+    tracks = rng.integers(0, 2_000, plays)
+    return pa.table(
+        {
+            "play_id": [f"p{i}" for i in range(plays)],
+            "start_utc": pa.array(moments, pa.timestamp("us", tz="UTC")),
+            "end_utc": pa.array([m + timedelta(minutes=3) for m in moments], pa.timestamp("us", tz="UTC")),
+            "ms_played": pa.array([180_000] * plays, pa.int64()),
+            "artist_key": [f"artist {t % 300}" for t in tracks],
+            "track_key": [f"track {t}" for t in tracks],
+        }
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--members", type=int, nargs="+", default=[20_000, 100_000])
-    parser.add_argument("--rows-per-member", type=int, default=2, help="contributions per member")
+    parser.add_argument("--members", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--per-member", type=int, default=1_500, help="sampled shingles per member's history")
+    parser.add_argument("--plays", type=int, default=100_000, help="plays of the upload")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     rng = np.random.default_rng(1)
-    upload = fp.signature(rng.integers(0, 2**63, 10_000, dtype=np.uint64))
-    for members in args.members:
-        rows = [
-            (f"member-{i:06d}", fp.Fingerprint(rng.integers(0, 2**63, fp.PERMUTATIONS, dtype=np.uint64), 1).to_bytes())
-            for i in range(members)
-            for _ in range(args.rows_per_member)
-        ]
-        times = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            owners, matrix = fp.member_matrix(rows)
-            fp.best_match(upload, owners, matrix)
-            times.append(time.perf_counter() - started)
-        print(
-            f"{members:>9,} members, {len(rows):,} fingerprint rows: member_matrix + best_match, "
-            f"median of {args.runs}: {statistics.median(times) * 1000:.0f} ms"
-        )
+    history = generated_history(args.plays, rng)
+    upload = fingerprint.sample(fingerprint.shingles(history))
+    print(
+        f"shingles of a {args.plays:,}-play upload: median of {args.runs}: "
+        f"{median_ms(lambda: fingerprint.shingles(history), args.runs):.0f} ms ({len(upload):,} sampled)"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "index.sqlite"
+        engine = create_engine(f"sqlite:///{path}")
+        HistoryShingle.__table__.create(engine)  # type: ignore[attr-defined]
+        filled = 0
+        for members in args.members:
+            with sqlite3.connect(path) as con:
+                for member in range(filled, members):
+                    values = rng.integers(-(2**63), 2**63 - 1, args.per_member, dtype=np.int64).tolist()
+                    if member == 0:
+                        values[: len(upload) // 3] = fingerprint.to_signed(upload[: len(upload) // 3])
+                    rows = [(f"c{member}", v, f"m{member}") for v in set(values)]
+                    con.executemany(
+                        "INSERT INTO history_shingle (contribution_id, shingle, member_id) VALUES (?, ?, ?)", rows
+                    )
+            filled = members
+            with Session(engine) as session:
+                found = matching.overlaps(session, "uploader", upload)
+                took = median_ms(lambda: matching.overlaps(session, "uploader", upload), args.runs)
+            assert found and found[0].member_id == "m0", "the member holding a third of the upload is found"
+            print(
+                f"{members:>9,} members, {members * args.per_member:,} indexed shingles: matching.overlaps "
+                f"median of {args.runs}: {took:.0f} ms (closest shares {found[0].upload_share:.0%} of the upload)"
+            )
+        engine.dispose()
 
 
 if __name__ == "__main__":

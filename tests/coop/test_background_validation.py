@@ -3,6 +3,7 @@ cooperative as it is when deciding, settled once; uploads that cannot be validat
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -135,17 +136,40 @@ def test_the_decision_sees_a_copy_accepted_while_the_upload_was_checked(coop_db:
     owner, copier = join(coop_db, "owner@example.org"), join(coop_db, "copier@example.org")
     copied = submit(coop_db, copier, files_of(*MICA))
     original = submit(coop_db, owner, files_of(*MICA))
-    # The copy is checked first, when no other history exists; the original is accepted before the copy's decision.
+    # The copy is checked first, when no other history exists; the original is accepted before the copy's decision,
+    # which sees it: both are held, neither earns, nothing of either is in the pool.
     report = _validate_slowly(coop_db, copied, copier)
-    assert contribution(coop_db, original).status is ContributionStatus.ACCEPTED
-    assert report is not None and report.status is ContributionStatus.REJECTED
+    assert report is not None and report.status is ContributionStatus.HELD
+    assert contribution(coop_db, original).status is ContributionStatus.HELD
     assert report.copy_check is not None and report.copy_check.near_copy and report.copy_check.compared_members == 1
     assert report.copy_check.matched_member_id == owner and report.plays_added == 0
     pool = pool_of(coop_db.settings)
     with coop_db.sessions() as session:
-        assert list(catalog.counts(session).per_member) == [session.get_one(Member, owner).pseudonym]
-        assert [e.member_id for e in events(session, "contribution-flagged")] == [copier]
+        assert catalog.counts(session).total == 0
+        assert {e.member_id for e in events(session, "contribution-held")} == {owner, copier}
         assert catalog.reconcile(session, pool).consistent
+
+
+def test_two_uploads_of_one_export_racing_in_two_workers_are_never_both_accepted(coop_db: CoopDb) -> None:
+    first, second = join(coop_db, "first@example.org"), join(coop_db, "second@example.org")
+    ids = [submit(coop_db, member, files_of(*MICA)) for member in (first, second)]
+    workers = [validation_worker(coop_db) for _ in ids]
+    start = threading.Barrier(len(workers))
+
+    def work(worker: Worker) -> None:
+        start.wait()
+        assert worker.run_one() is not None
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rows = [contribution(coop_db, cid) for cid in ids]
+    assert [r.status for r in rows] == [ContributionStatus.HELD] * 2
+    assert rows[0].case_id == rows[1].case_id is not None and sum(r.score for r in rows) == 0
+    with coop_db.sessions() as session:
+        assert catalog.counts(session).total == 0
 
 
 def test_the_decision_counts_only_plays_not_pooled_meanwhile_by_the_same_member(coop_db: CoopDb) -> None:

@@ -24,7 +24,7 @@ from tests.helpers.fabrications import (
     write_records,
 )
 from tutti.coop.contributions import plausibility
-from tutti.coop.contributions.plausibility import ACCEPT_SCORE, CRITICAL_CAP, RULES, Plausibility
+from tutti.coop.contributions.plausibility import ACCEPT_SCORE, CALIBRATED, CRITICAL_CAP, RULES, Plausibility
 from tutti.coop.contributions.reading import read_upload
 
 REAL_SAMPLES = [
@@ -76,8 +76,8 @@ def test_padding_of_one_track_fails_and_scores_low() -> None:
     assert {"top_track_share", "repeated_duration", "regular_spacing"} <= failed(result)
     assert not result.passed and result.score < 30
     top = next(c for c in result.checks if c.name == "top_track_share")
-    assert top.value == 1.0 and top.threshold == "<= 0.25"
-    assert "100.0% of 150 plays" in top.reason
+    assert top.value == 1.0 and top.threshold == CALIBRATED  # the limit is never printed
+    assert "100.0% of 150 plays" in top.reason and "0.25" not in top.reason
 
 
 @pytest.mark.samples
@@ -154,7 +154,7 @@ def test_every_check_is_named_with_a_threshold_and_a_penalty() -> None:
 
 
 def test_plays_spread_evenly_over_six_devices_are_an_oddity(tmp_path: Path) -> None:
-    # The demo's invented listener uses six devices equally (and never sleeps): two oddities, not accepted.
+    # The demo's invented listener uses six devices equally and never sleeps (critical): not accepted.
     result = judge(write_records(tmp_path / "demo", "Streaming_History_Audio_2020.json", synthetic_records()))
     assert failed(result) == {"platform_mix", "daily_rhythm"}
-    assert not result.passed and result.score == 50
+    assert not result.passed and result.score == CRITICAL_CAP

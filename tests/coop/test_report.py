@@ -45,7 +45,7 @@ def test_a_report_of_the_first_release_loads_into_the_typed_record() -> None:
     # Written again, it is the current version: the copy check under its own name, no derived points.
     written = report.to_json()
     assert written["version"] == REPORT_VERSION and "copy" not in written and "points" not in written
-    assert written["copy_check"] == data["copy"]
+    assert {k: v for k, v in written["copy_check"].items() if k in data["copy"]} == data["copy"]
     assert ContributionReport.from_json(written, contribution_id="x", status=ContributionStatus.PENDING) == report
 
 

@@ -84,3 +84,47 @@ def zip_folder(folder: Path, out: Path) -> Path:
             if path.is_file():
                 archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
     return out
+
+
+def clockwork(count: int = 20_000, seed: int = 7, every: int = 200) -> list[dict[str, Any]]:
+    """The crude fabrication: a play every ``every`` seconds, day and night, of invented tracks by invented
+    artists, with plausible-looking fields (lengths, reasons, platforms, flags, identifiers)."""
+    rng = random.Random(seed)
+    syllables = ["ka", "lo", "mi", "ren", "to", "sa", "vel", "dor", "ni", "ash", "qu", "bre", "on", "tis"]
+
+    def name(words: int) -> str:
+        return " ".join("".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))).title() for _ in range(words))
+
+    artists = [name(rng.randint(1, 2)) for _ in range(400)]
+    tracks = [
+        (rng.choice(artists), name(rng.randint(1, 4)), f"spotify:track:{rng.getrandbits(64):022x}")
+        for _ in range(4_000)
+    ]
+    start = datetime(2023, 1, 1, tzinfo=UTC)
+    made = []
+    for i in range(count):
+        artist, title, uri = rng.choice(tracks)
+        made.append(
+            {
+                "ts": (start + timedelta(seconds=every * (i + 1))).strftime(_TS),
+                "platform": rng.choice(["android", "ios", "windows"]),
+                "ms_played": rng.randint(every * 500, every * 1000),
+                "conn_country": "NL",
+                "ip_addr": "192.0.2.1",
+                "master_metadata_track_name": title,
+                "master_metadata_album_artist_name": artist,
+                "master_metadata_album_album_name": name(2),
+                "spotify_track_uri": uri,
+                "episode_name": None,
+                "episode_show_name": None,
+                "spotify_episode_uri": None,
+                "reason_start": rng.choice(["trackdone", "clickrow", "fwdbtn", "playbtn"]),
+                "reason_end": rng.choice(["trackdone", "endplay", "fwdbtn", "logout"]),
+                "shuffle": rng.random() < 0.5,
+                "skipped": rng.random() < 0.1,
+                "offline": False,
+                "offline_timestamp": None,
+                "incognito_mode": False,
+            }
+        )
+    return made

@@ -205,6 +205,7 @@ def test_uploading_a_real_export_answers_the_itemised_report(app: FastAPI, clien
         "span",
         "diversity",
         "richness",
+        "diminishing returns",
     ]
     assert report["points"] == sum(i["points"] for i in score["items"]) > 0
     listed = client.get("/api/contributions").json()
@@ -304,24 +305,42 @@ def test_withdrawal_answers_the_proof_and_ends_every_credential(app: FastAPI, cl
 
 
 @pytest.mark.samples
-def test_stewards_see_near_copies_flagged_and_the_uploader_does_not_see_whose(app: FastAPI, client: TestClient) -> None:
+def test_stewards_resolve_copy_cases_and_the_uploader_does_not_see_whose(app: FastAPI, client: TestClient) -> None:
     with new_client(app) as ada, new_client(app) as bo:
         first = upload(ada, sample(), {"X-CSRF-Token": api_signup(ada, "ada@example.org")})
-        copied = upload(bo, sample(), {"X-CSRF-Token": api_signup(bo, "bo@example.org")})
-        assert first["status"] == "accepted" and copied["status"] == "rejected"
-        assert any("near-copy" in r for r in copied["reasons"])  # type: ignore[attr-defined]
+        bo_csrf = api_signup(bo, "bo@example.org")
+        copied = upload(bo, sample(), {"X-CSRF-Token": bo_csrf})
+        assert first["status"] == "accepted" and copied["status"] == "held"
+        assert any("held for the stewards" in r for r in copied["reasons"])  # type: ignore[attr-defined]
         assert (
             "matched_member_id" not in str(copied)
             and "matched_member_id" not in bo.get(f"/api/contributions/{copied['contribution_id']}").text
         )
         ada_id = ada.get("/api/me").json()["id"]
         bo_id = bo.get("/api/me").json()["id"]
-        assert bo.get("/api/steward/flagged").status_code == 403
-    api_login(client, STEWARD_EMAIL, STEWARD_PASSWORD)
-    [flag] = client.get("/api/steward/flagged").json()
-    assert (flag["contribution_id"], flag["member_id"], flag["matched_member_id"]) == (
-        copied["contribution_id"],
-        bo_id,
-        ada_id,
-    )
-    assert flag["similarity"] >= 0.9
+        assert ada.get(f"/api/contributions/{first['contribution_id']}").json()["status"] == "held"
+        assert bo.get("/api/steward/cases").status_code == 403
+        headers = {"X-CSRF-Token": bo_csrf}
+        assert (
+            bo.post("/api/steward/cases/x/resolve", json={"resolution": "no-owner"}, headers=headers).status_code == 403
+        )
+    csrf = api_login(client, STEWARD_EMAIL, STEWARD_PASSWORD)
+    [case] = client.get("/api/steward/cases").json()
+    assert {(c["contribution_id"], c["member_id"]) for c in case["contributions"]} == {
+        (first["contribution_id"], ada_id),
+        (copied["contribution_id"], bo_id),
+    }
+    url, headers = f"/api/steward/cases/{case['case_id']}/resolve", {"X-CSRF-Token": csrf}
+    bad = client.post(url, json={"owner_member_id": ada_id, "resolution": "because"}, headers=headers)
+    assert bad.status_code == 422
+    body = {"owner_member_id": ada_id, "resolution": "steward-evidence"}
+    done = client.post(url, json=body, headers=headers)
+    assert done.status_code == 200, done.text
+    assert done.json() == {
+        "case_id": case["case_id"],
+        "owner_member_id": ada_id,
+        "released": [first["contribution_id"]],
+        "refused": [copied["contribution_id"]],
+    }
+    assert client.get("/api/steward/cases").json() == []
+    assert client.post(url, json=body, headers=headers).status_code == 422

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from tutti.coop.audit.checkpoint import VerifierKey
+    from tutti.coop.settings import CoopSettings
     from tutti.web.schemas import ContributionReportPublic, ProgressPublic
 
 coop_app = typer.Typer(
@@ -161,7 +162,7 @@ def coop_contribute_command(
     assert decided.report is not None
     draw_contribution(decided.report)
     if decided.report.status != "accepted":
-        raise ValidationRejected(decided.report.reasons)
+        raise ValidationRejected(decided.report.reasons, held=decided.report.status == "held")
 
 
 def _bar(label: str) -> Progress:
@@ -181,6 +182,8 @@ def draw_contribution(report: ContributionReportPublic) -> None:
         console.print(
             f"[bold green]accepted[/]: {report.points:,} points, {report.plays_added:,} new plays in the pool"
         )
+    elif report.status == "held":
+        console.print("[bold yellow]held[/] for the stewards: it earns nothing until they resolve its copy case")
     else:
         console.print("[bold red]rejected[/]: nothing of this upload entered the pool")
     files = Table("file", "read as", "plays", "problems", "notes", title="files", title_justify="left")
@@ -205,6 +208,87 @@ def draw_contribution(report: ContributionReportPublic) -> None:
         for item in report.score.items:
             score.add_row(item.name, f"{item.points:,}", item.explanation)
         console.print(score)
+
+
+cases_app = typer.Typer(
+    help="Copy cases: contributions held because they share a history, until a steward says whose it is.",
+    no_args_is_help=True,
+)
+coop_app.add_typer(cases_app, name="cases")
+
+
+@contextmanager
+def _cooperative(home: Path | None, database_url: str | None) -> Iterator[tuple[Session, CoopSettings]]:
+    """A session on the running cooperative (master key loaded), committed by the caller."""
+    from tutti.coop.bootstrap import open_cooperative
+    from tutti.coop.db import session_factory
+
+    running = open_cooperative(home, database_url)
+    try:
+        with session_factory(running.engine, running.settings)() as session:
+            yield session, running.settings
+    finally:
+        running.engine.dispose()
+
+
+@cases_app.command("list")
+def cases_list_command(database_url: DatabaseUrlOption = None, home: HomeOption = None) -> None:
+    """The open copy cases, oldest first: each held contribution, its member, its period, who reaches further."""
+    from tutti.coop.contributions import cases
+
+    with _cooperative(home, database_url) as (session, _settings):
+        found = cases.open_cases(session)
+    if not found:
+        console.print("no open copy cases")
+    for case in found:
+        table = Table(
+            "contribution",
+            "member",
+            "plays",
+            "from",
+            "to",
+            "reaches further",
+            title=f"case {case.case_id} (opened {case.opened_utc:%Y-%m-%d %H:%M} UTC)",
+            title_justify="left",
+        )
+        for c in case.contributions:
+            table.add_row(
+                c.contribution_id,
+                c.member_id,
+                f"{c.plays_read:,}",
+                f"{c.first_play_utc:%Y-%m-%d}" if c.first_play_utc else "",
+                f"{c.last_play_utc:%Y-%m-%d}" if c.last_play_utc else "",
+                "yes" if c.reaches_further else "no",
+            )
+        console.print(table)
+
+
+@cases_app.command("resolve")
+def cases_resolve_command(
+    case_id: Annotated[str, typer.Argument(help="The case's id (from `tutti coop cases list`).")],
+    steward: Annotated[str, typer.Option("--steward", help="The id of the steward resolving it.")],
+    resolution: Annotated[str, typer.Option("--resolution", help="Why: newer-export, steward-evidence or no-owner.")],
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="The member whose history it is (none with no-owner).")
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Resolve a copy case: the owner's contributions are accepted and pooled, the others rejected (audited)."""
+    from tutti.coop.contributions import cases
+    from tutti.coop.errors import NotFound
+    from tutti.coop.models import Member
+
+    with _cooperative(home, database_url) as (session, settings):
+        acting = session.get(Member, steward)
+        if acting is None:
+            raise NotFound("no member with that id")
+        done = cases.resolve(session, settings, acting, case_id, owner, resolution)
+        session.commit()
+    console.print(
+        f"case {done.case_id} resolved: {len(done.released)} contribution(s) accepted, {len(done.refused)} rejected",
+        highlight=False,
+    )
 
 
 log_app = typer.Typer(

@@ -55,7 +55,14 @@ CONTRIBUTE = Action(
     "Upload an export; validated plays join the pool under the member's pseudonym.",
     roles=MEMBERS_WITH_DATA,
     statuses=frozenset({Status.ACTIVE}),
-    events=(audit.ContributionAccepted, audit.ContributionRejected, audit.ContributionFlagged),
+    events=(audit.ContributionAccepted, audit.ContributionRejected, audit.ContributionFlagged, audit.ContributionHeld),
+)
+RESOLVE_CASE = Action(
+    "resolve-case",
+    "Decide whose history a copy case holds: the owner's contributions are accepted, the others rejected.",
+    roles=frozenset({Role.STEWARD}),
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.CopyCaseResolved, audit.ContributionAccepted, audit.ContributionRejected),
 )
 EXPORT_DATA = Action(
     "export-data",
@@ -72,7 +79,7 @@ WITHDRAW = Action(
     events=(audit.MemberWithdrew, audit.KeyDestroyed),
 )
 
-ACTIONS: tuple[Action, ...] = (SIGNUP, CHANGE_CAPACITY, SET_ROLE, CONTRIBUTE, EXPORT_DATA, WITHDRAW)
+ACTIONS: tuple[Action, ...] = (SIGNUP, CHANGE_CAPACITY, SET_ROLE, CONTRIBUTE, RESOLVE_CASE, EXPORT_DATA, WITHDRAW)
 ACTIONS_BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}
 
 

@@ -68,9 +68,9 @@ class RateLimited(CoopError):
 class ValidationRejected(CoopError):
     """A contribution was rejected; ``reasons`` are short sentences a member can act on."""
 
-    def __init__(self, reasons: Sequence[str]) -> None:
+    def __init__(self, reasons: Sequence[str], *, held: bool = False) -> None:
         self.reasons = tuple(reasons)
-        super().__init__("contribution rejected: " + "; ".join(self.reasons))
+        super().__init__(f"contribution {'held' if held else 'rejected'}: " + "; ".join(self.reasons))
 
 
 class KeyDestroyed(CoopError):

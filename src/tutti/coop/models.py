@@ -91,6 +91,7 @@ class ContributionStatus(StrEnum):
     PENDING = "pending"  # stored sealed, waiting for (or in) its validation job
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+    HELD = "held"  # matched another history: waits for a steward, earns nothing, nothing of it in the pool
 
 
 class WithdrawalStep(StrEnum):
@@ -308,6 +309,35 @@ class Contribution(Base):
     # The validation job of an upload (set while and after it runs), and the sealed upload it reads.
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
     upload_path: Mapped[str | None] = mapped_column(String(500))
+    # The copy case a held contribution belongs to (kept once resolved, for the record).
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("copy_case.id", ondelete="SET NULL"), index=True)
+
+
+class CopyCase(Base):
+    """Histories found to share their content: held together until a steward says whose they are.
+
+    ``resolution`` is a reason code (``tutti.coop.contributions.cases.RESOLUTIONS``), never free text.
+    """
+
+    __tablename__ = "copy_case"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    opened_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    owner_member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    resolution: Mapped[str | None] = mapped_column(String(32))
+    resolved_by: Mapped[str | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+
+
+class HistoryShingle(Base):
+    """The copy index: sampled shingles (``contributions.fingerprint``) of accepted and held contributions."""
+
+    __tablename__ = "history_shingle"
+    __table_args__ = (Index("ix_history_shingle_shingle", "shingle"),)
+
+    contribution_id: Mapped[str] = mapped_column(ForeignKey("contribution.id", ondelete="CASCADE"), primary_key=True)
+    shingle: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
 
 
 class Job(Base):

@@ -192,6 +192,7 @@ class ContributionReportPublic(_Public):
     created_utc: datetime | None = None
     erased_utc: datetime | None = None
     reasons: list[str]
+    codes: list[str] = Field(default_factory=list, description="The reasons as stable codes.")
     files: list[FileReportPublic]
     problems: int
     plays_read: int
@@ -301,6 +302,40 @@ class FlaggedContributionPublic(_Public):
     similarity: float | None
     method: str | None
     reasons: list[str]
+
+
+class HeldContributionPublic(_Public):
+    contribution_id: str
+    member_id: str
+    created_utc: datetime
+    plays_read: int
+    first_play_utc: datetime | None
+    last_play_utc: datetime | None
+    reaches_further: bool = Field(description="Its plays reach later than any other member's in the case.")
+    share: float | None = Field(description="The larger share of content it shares with the history it matched.")
+
+
+class CopyCasePublic(_Public):
+    case_id: str
+    opened_utc: datetime
+    resolved_utc: datetime | None
+    owner_member_id: str | None
+    resolution: str | None
+    contributions: list[HeldContributionPublic]
+
+
+class CaseResolution(BaseModel):
+    owner_member_id: str | None = Field(
+        default=None, max_length=36, description="Whose history it is; none with the resolution `no-owner`."
+    )
+    resolution: Literal["newer-export", "steward-evidence", "no-owner"]
+
+
+class ResolvedCasePublic(_Public):
+    case_id: str
+    owner_member_id: str | None
+    released: list[str]
+    refused: list[str]
 
 
 class ErrorPublic(BaseModel):

@@ -6,11 +6,12 @@ its results into the public schemas, so that routes hold neither queries nor con
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tutti.coop.contributions import queries
+from tutti.coop.contributions import cases, queries
 from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.db import settings_of
 from tutti.coop.members import emails, waitlist
@@ -21,8 +22,10 @@ from tutti.web.schemas import (
     ContributionPublic,
     ContributionReportPublic,
     ContributionSummaryPublic,
+    CopyCasePublic,
     DataUsesPublic,
     FlaggedContributionPublic,
+    HeldContributionPublic,
     MemberPublic,
     OnboardingPublic,
     PoolSharePublic,
@@ -142,6 +145,21 @@ def waitlist_queue(session: Session, limit: int = WAITLIST_SHOWN) -> list[Waitli
     return [
         WaitlistEntryPublic(position=q.position, member_id=q.member_id, created_utc=q.since_utc)
         for q in waitlist.queue(session, limit)
+    ]
+
+
+def copy_cases(session: Session) -> list[CopyCasePublic]:
+    """Open copy cases, oldest first, with what each side holds (member ids only)."""
+    return [
+        CopyCasePublic(
+            case_id=case.case_id,
+            opened_utc=case.opened_utc,
+            resolved_utc=case.resolved_utc,
+            owner_member_id=case.owner_member_id,
+            resolution=case.resolution,
+            contributions=[HeldContributionPublic(**dataclasses.asdict(c)) for c in case.contributions],
+        )
+        for case in cases.open_cases(session)
     ]
 
 

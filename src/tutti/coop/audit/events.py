@@ -98,6 +98,34 @@ class ContributionFlagged(Event):
 
 
 @dataclass(frozen=True)
+class ContributionHeld(Event):
+    kind: ClassVar[str] = "contribution-held"
+    description: ClassVar[str] = (
+        "A contribution was held for the stewards in copy case ``case_id``: it shares its content with another "
+        "member's history. It earns nothing and none of its plays are in the pool until the case is resolved."
+    )
+    member_id: str
+    contribution_id: str
+    case_id: str
+
+
+@dataclass(frozen=True)
+class CopyCaseResolved(Event):
+    kind: ClassVar[str] = "copy-case-resolved"
+    description: ClassVar[str] = (
+        "A steward (``member_id``) resolved a copy case: ``owner_id`` (None: nobody) is whose history it is, "
+        "``released`` their contributions now accepted, ``refused`` the others, now rejected, their evidence "
+        "deleted; ``resolution`` is a reason code."
+    )
+    member_id: str
+    case_id: str
+    owner_id: str | None
+    resolution: str
+    released: tuple[str, ...]
+    refused: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class MemberExported(Event):
     kind: ClassVar[str] = "member-exported"
     description: ClassVar[str] = "A member downloaded everything the cooperative holds about them."
@@ -138,6 +166,8 @@ EVENTS: tuple[type[Event], ...] = (
     ContributionAccepted,
     ContributionRejected,
     ContributionFlagged,
+    ContributionHeld,
+    CopyCaseResolved,
     MemberExported,
     MemberWithdrew,
     KeyDestroyed,

@@ -21,6 +21,9 @@ class Checked:
     consistency: Consistency | None
     plausibility: plausibility.Plausibility | None
     reasons: tuple[str, ...]
+    # The reasons as codes, for scripts and the stewards: ``unreadable``, ``empty``, ``files-disagree``,
+    # ``implausible:<check>`` for each failed check, ``implausible``.
+    codes: tuple[str, ...] = ()
 
     @property
     def usable(self) -> bool:
@@ -41,15 +44,16 @@ class Checked:
 def check(upload: Upload) -> Checked:
     """Run the upload's own checks; the reasons name every failure."""
     if upload.error is not None:
-        return Checked(upload, None, None, (f"the upload cannot be read: {upload.error}",))
+        return Checked(upload, None, None, (f"the upload cannot be read: {upload.error}",), ("unreadable",))
     if upload.table.num_rows == 0:
-        return Checked(upload, None, None, ("the upload holds no plays Tutti can read",))
+        return Checked(upload, None, None, ("the upload holds no plays Tutti can read",), ("empty",))
     agreed = consistency(upload.table)
     plausible = plausibility.check(upload.table, implausible_records=upload.implausible)
     reasons = [f"files disagree: {agreed.reason}"] if not agreed.passed else []
     reasons += [f"implausible: {r}" for r in plausible.reasons]
     if not plausible.passed:
-        reasons.append(
-            f"plausibility score {plausible.score} (needs {plausibility.ACCEPT_SCORE}, and no failed critical check)"
-        )
-    return Checked(upload, agreed, plausible, tuple(reasons))
+        reasons.append(f"plausibility score {plausible.score} of 100: too many traits unlike real listening histories")
+    codes = ["files-disagree"] if not agreed.passed else []
+    codes += [f"implausible:{c.name}" for c in plausible.checks if c.applicable and not c.passed]
+    codes += ["implausible"] if not plausible.passed else []
+    return Checked(upload, agreed, plausible, tuple(reasons), tuple(codes))

@@ -1,175 +1,119 @@
-"""Content fingerprints of contributions: is this upload a copy of another member's history?
+"""Content fingerprints of histories: which plays of an upload another history already holds, whatever its clock.
 
-A history is the set of its *shingles*: one per play, the minute the play started (UTC, rounded down) joined
-with the play's name keys (``tutti.names``: artist key and the track key's base, as the local store matches
-copies, so case, accents, invisible characters and decorations change nothing). Two people almost never play
-the same track in the same minute more than a handful of times, while a copied export shares nearly every
-shingle with its original.
+A history's *shingles* are the pairs of tracks a listener played close together: for every two plays of distinct
+tracks whose moments (the end of the play where recorded, else its start, to the minute) lie at most
+``WINDOW_MINUTES`` apart, the 64-bit hash of the two name keys (``tutti.names``: artist key and track base, so
+case, accents, invisible characters and decorations change nothing), in key order. What a copy cannot shed:
 
-The fingerprint is a MinHash signature of that set: ``PERMUTATIONS`` 64-bit values, the minimum of each of as
-many hash functions over the shingles. The share of equal positions in two signatures estimates the Jaccard
-similarity of the two sets (standard error at most 0.045). A member's whole history has the element-wise
-minimum of their contributions' signatures as its signature, so comparing an upload with every other member is
-one vectorised comparison against a matrix with a row per member.
+* **time shifts**: only the distance between two plays matters, never the clock; a history moved by a minute, an
+  hour or a day has the same pairs.
+* **format conversions**: the pairs use names and minutes only, which every export records (Spotify's extended
+  history, its account data and Last.fm scrobbles of the same plays give the same pairs, bar a few at the edge of
+  the window). Plays of known length under ``MIN_PLAY_MS`` are left out, as Last.fm leaves them out when it
+  scrobbles.
+* **subsets**: a pair survives whenever both its plays are kept, so any subset, a slice of time or plays picked at
+  random, has its pairs inside the original's (containment, not similarity, is what copy detection measures).
+* **merges**: the pairs of each merged history are all in the merge.
 
-An upload whose similarity to another member's history is at least ``NEAR_COPY`` (0.5: at least two thirds of
-the plays of the smaller of two equally large histories are the same plays) is a near-copy. For small uploads,
-where the estimate is coarse, ``exact_similarity`` recomputes the Jaccard similarity from the plays themselves.
-Only the signature is stored, never the shingles.
+Two people almost never play the same two tracks within minutes of each other often: on the real exports in
+``../shared/samples`` the largest share of one person's pairs found in another person's history is about 2 %.
+
+The cooperative keeps an index of *sampled* shingles (those whose hash is divisible by ``SAMPLE_EVERY``, as
+document fingerprinting samples by value), so an upload is compared with every history by a few indexed lookups;
+shares measured on the sample estimate the shares on the whole. The member's own history is compared exactly
+(``known_plays``), from their own plays, which the cooperative decrypts anyway to find the new ones.
 """
 
 from __future__ import annotations
-
-import hashlib
-from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tutti.names import track_base_sql
 
-PERMUTATIONS = 128
-SHINGLE_COLUMNS = ("start_utc", "end_utc", "artist_key", "track_key")
-NEAR_COPY = 0.5
-# Below this many shingles a borderline estimate is checked against the candidate's plays.
-SMALL_UPLOAD = 2_000
-# Candidates this similar by estimate get the exact check when the upload is small.
-CANDIDATE = 0.3
-_CHUNK = 8_192
-_EMPTY = np.iinfo(np.uint64).max
+WINDOW_MINUTES = 10
+MIN_PLAY_MS = 30_000
+SAMPLE_EVERY = 8
+COLUMNS = ("play_id", "start_utc", "end_utc", "ms_played", "artist_key", "track_key")
 
-Signature = npt.NDArray[np.uint64]
+Shingles = npt.NDArray[np.uint64]
 
+_PLAYS = f"""
+plays_keyed AS (
+    SELECT play_id, coalesce(artist_key, '') || chr(31) || {track_base_sql("track_key")} AS k,
+           epoch_ms(coalesce(end_utc, start_utc)) // 60000 AS m
+    FROM plays
+    WHERE track_key IS NOT NULL AND coalesce(end_utc, start_utc) IS NOT NULL
+      AND (ms_played IS NULL OR ms_played >= {MIN_PLAY_MS})
+),
+offsets AS (SELECT play_id, k, m + d AS m, d FROM plays_keyed, range(0, {WINDOW_MINUTES} + 1) AS r(d)),
+pairs AS (
+    SELECT a.play_id AS a_id, b.play_id AS b_id,
+           md5_number_lower(least(a.k, b.k) || chr(30) || greatest(a.k, b.k)) AS shingle
+    FROM offsets a JOIN plays_keyed b ON b.m = a.m
+    WHERE a.k <> b.k AND (a.d > 0 OR a.k < b.k)
+)"""
 
-def _params(label: str) -> npt.NDArray[np.uint64]:
-    # Fixed forever: stored signatures are only comparable if the hash functions never change.
-    values = [
-        int.from_bytes(hashlib.blake2b(f"tutti-minhash-{label}-{i}".encode(), digest_size=8).digest(), "little")
-        for i in range(PERMUTATIONS)
-    ]
-    return np.array(values, dtype=np.uint64)
-
-
-# h_i(x) = a_i * x + b_i mod 2^64 with odd a_i: a bijection of 64-bit values per i, well mixed in the high
-# bits, which decide the minimum.
-_A = _params("a") | np.uint64(1)
-_B = _params("b")
-
-_SHINGLES_SQL = f"""
-SELECT DISTINCT md5_number_lower(
-    strftime(date_trunc('minute', coalesce(start_utc, end_utc)), '%Y-%m-%dT%H:%M') || chr(31)
-    || coalesce(artist_key, '') || chr(31) || {track_base_sql("track_key")}) AS shingle
-FROM plays
-WHERE coalesce(start_utc, end_utc) IS NOT NULL AND track_key IS NOT NULL
-ORDER BY shingle
-"""
+_SHINGLES_SQL = f"WITH {_PLAYS} SELECT DISTINCT shingle FROM pairs ORDER BY shingle"
 
 
-def shingles(table: pa.Table) -> npt.NDArray[np.uint64]:
-    """The distinct 64-bit shingle hashes of a table of pool rows (any schema with times and name keys), ascending.
-
-    The order is part of the contract: the same plays give the same array, whatever order they came in (DuckDB's
-    DISTINCT alone returns its groups in no fixed order).
-    """
+def _connect(table: pa.Table) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    con.register("plays", table.select(list(COLUMNS)))
+    return con
+
+
+def shingles(table: pa.Table) -> Shingles:
+    """The distinct shingle hashes of pool rows (``COLUMNS`` at least), ascending (the same plays in any order
+    give the same array)."""
+    con = _connect(table)
     try:
-        con.register("plays", table.select(list(SHINGLE_COLUMNS)))
         column = con.sql(_SHINGLES_SQL).to_arrow_table().column("shingle")
     finally:
         con.close()
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.uint64)
 
 
-def signature(hashes: npt.NDArray[np.uint64]) -> Signature:
-    """The MinHash signature of a set of shingle hashes; an empty set has the all-maximum signature."""
-    result = np.full(PERMUTATIONS, _EMPTY, dtype=np.uint64)
-    for start in range(0, len(hashes), _CHUNK):
-        chunk = hashes[start : start + _CHUNK]
-        # Wrapping uint64 arithmetic is the modulus; numpy does not warn for arrays.
-        values = _A[:, None] * chunk[None, :] + _B[:, None]
-        np.minimum(result, values.min(axis=1), out=result)
-    return result
+def sample(hashes: Shingles) -> Shingles:
+    """The shingles the cooperative's index keeps."""
+    kept: Shingles = hashes[hashes % np.uint64(SAMPLE_EVERY) == 0]
+    return kept
 
 
-@dataclass(frozen=True)
-class Fingerprint:
-    """A signature and the size of the set it summarises (kept for reports and the small-upload rule)."""
-
-    signature: Signature
-    size: int
-
-    def to_bytes(self) -> bytes:
-        return np.uint64(self.size).tobytes() + self.signature.astype("<u8").tobytes()
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Fingerprint:
-        values = np.frombuffer(data, dtype="<u8").astype(np.uint64)
-        if len(values) != PERMUTATIONS + 1:
-            raise ValueError(f"a fingerprint holds {PERMUTATIONS + 1} 64-bit values, not {len(values)}")
-        return cls(values[1:].copy(), int(values[0]))
+def to_signed(hashes: Shingles) -> list[int]:
+    """Shingles as the database stores them (signed 64-bit: the same bits)."""
+    return [int(v) for v in hashes.view(np.int64)]
 
 
-def fingerprint(table: pa.Table) -> Fingerprint:
-    hashes = shingles(table)
-    return Fingerprint(signature(hashes), len(hashes))
+def from_signed(values: list[int]) -> Shingles:
+    return np.array(values, dtype=np.int64).view(np.uint64)
 
 
-def similarity(a: Signature | Fingerprint, b: Signature | Fingerprint) -> float:
-    """Estimated Jaccard similarity of the two shingle sets (0 when either is empty)."""
-    sa = a.signature if isinstance(a, Fingerprint) else a
-    sb = b.signature if isinstance(b, Fingerprint) else b
-    if (sa == _EMPTY).all() or (sb == _EMPTY).all():
-        return 0.0
-    return float(np.mean(sa == sb))
+def contained(part: Shingles, whole: Shingles) -> float:
+    """The share of ``part`` found in ``whole`` (0 for an empty ``part``)."""
+    return float(np.isin(part, whole).mean()) if len(part) else 0.0
 
 
-def union(signatures: npt.NDArray[np.uint64]) -> Signature:
-    """The signature of the union of several sets: their element-wise minimum (rows are signatures)."""
-    return np.asarray(signatures.min(axis=0), dtype=np.uint64)
+def known_plays(table: pa.Table, own: Shingles) -> tuple[pa.Array, pa.Array]:
+    """Per row of ``table``: does this play take part in any pair, and is its company already in the member's own
+    history (shingles ``own``), i.e. are at least half of the pairs it takes part in there?
 
-
-def similarities(sig: Signature, matrix: npt.NDArray[np.uint64]) -> npt.NDArray[np.float64]:
-    """Estimated similarity of ``sig`` to every row of ``matrix`` (n x PERMUTATIONS), in one pass."""
-    if len(matrix) == 0:
-        return np.zeros(0)
-    result = np.asarray((matrix == sig[None, :]).mean(axis=1), dtype=np.float64)
-    if (sig == _EMPTY).all():
-        result[:] = 0.0
-    return result
-
-
-def exact_similarity(a: pa.Table, b: pa.Table) -> float:
-    """The exact Jaccard similarity of two tables' shingle sets."""
-    sa, sb = shingles(a), shingles(b)
-    union_size = len(np.union1d(sa, sb))
-    return len(np.intersect1d(sa, sb)) / union_size if union_size else 0.0
-
-
-@dataclass(frozen=True)
-class Match:
-    owner: str
-    similarity: float
-
-
-def member_matrix(rows: list[tuple[str, bytes]]) -> tuple[list[str], npt.NDArray[np.uint64]]:
-    """One signature per owner from (owner, fingerprint bytes) rows: the union of the owner's contributions."""
-    if not rows:
-        return [], np.zeros((0, PERMUTATIONS), dtype=np.uint64)
-    ordered = sorted(rows, key=lambda r: r[0])
-    owners = [r[0] for r in ordered]
-    matrix = np.frombuffer(b"".join(r[1] for r in ordered), dtype="<u8").reshape(len(ordered), PERMUTATIONS + 1)
-    names = np.array(owners)
-    starts = np.flatnonzero(np.concatenate([[True], names[1:] != names[:-1]]))
-    reduced = np.minimum.reduceat(matrix[:, 1:].astype(np.uint64), starts, axis=0)
-    return [owners[i] for i in starts], reduced
-
-
-def best_match(sig: Signature, owners: list[str], matrix: npt.NDArray[np.uint64]) -> Match | None:
-    """The owner whose history is most similar to ``sig``, or None when there is nobody to compare with."""
-    if not owners:
-        return None
-    scores = similarities(sig, matrix)
-    best = int(np.argmax(scores))
-    return Match(owners[best], float(scores[best]))
+    Plays with no pair (alone in their window, too short to count) are neither.
+    """
+    con = _connect(table)
+    try:
+        con.register("own", pa.table({"shingle": pa.array(own, pa.uint64())}))
+        rows = con.sql(
+            f"""WITH {_PLAYS},
+            ends AS (SELECT a_id AS play_id, shingle FROM pairs UNION ALL SELECT b_id, shingle FROM pairs)
+            SELECT play_id, avg((own.shingle IS NOT NULL)::INT) >= 0.5 AS known
+            FROM ends LEFT JOIN own USING (shingle) GROUP BY play_id"""
+        ).to_arrow_table()
+    finally:
+        con.close()
+    ids = table.column("play_id")
+    known_ids = rows.filter(rows.column("known")).column("play_id")
+    return pc.is_in(ids, value_set=rows.column("play_id")), pc.is_in(ids, value_set=known_ids)

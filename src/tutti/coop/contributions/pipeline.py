@@ -2,8 +2,9 @@
 
 ``run`` lists the stages in order; each lives in its own module and takes what the stages before it made. An
 upload is *accepted* when it can be read, holds plays, its files agree with each other, it is plausible and it
-is not a near-copy of another member's history; otherwise it is *rejected* with the exact reasons, and nothing
-of it enters the pool. Either way the contribution row, its report (``report``) and an audit event record the
+shares no notable part of another member's history; one that does is *held* with the contributions it matched
+until a steward resolves the case (``cases``); otherwise it is *rejected* with the reasons. Nothing of a held or
+rejected upload enters the pool. Either way the contribution row, its report (``report``) and an audit event record the
 outcome.
 
 The stages up to scoring compute and hold no database connection: what they measure against is loaded before
@@ -69,10 +70,10 @@ def run(
     upload = reading.read_upload(paths, now=now, roots=roots, progress=steps.reading, spool=spool)  # read
     checked = checking.check(upload)  # check
     steps.next()
-    printed = copies.fingerprint_upload(checked, before)  # fingerprint
+    own = before.own_plays()
+    printed = copies.fingerprint_upload(checked, own)  # fingerprint
     steps.next()
-    eligible = checked.passed and not printed.near_copy
-    scored = scoring.score_new(printed.rows, before.own_plays()) if eligible else None  # score
+    scored = scoring.score_new(printed.rows, own, printed.own_known) if checked.passed else None  # score
     steps.next()
     with intake.deciding() as session:
         lock_cooperative(session)

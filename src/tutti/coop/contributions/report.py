@@ -28,7 +28,12 @@ REPORT_VERSION = 1
 
 @dataclass(frozen=True)
 class CopyCheck:
-    """How close the upload is to the nearest other member's history; ``matched_member_id`` is for stewards."""
+    """How much of the upload another member's history holds, and of it the upload (``fingerprint``, ``matching``).
+
+    ``similarity`` is the larger of the two shares (``upload_share``: the upload's content found in the closest
+    history; ``history_share``: that history's content found in the upload); ``compared_members`` counts the
+    histories that share anything with it. ``matched_member_id`` is for stewards.
+    """
 
     similarity: float
     method: str
@@ -36,6 +41,8 @@ class CopyCheck:
     compared_members: int
     matched_member_id: str | None
     reason: str
+    upload_share: float = 0.0
+    history_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class ContributionReport:
     contribution_id: str
     status: ContributionStatus
     reasons: tuple[str, ...] = ()
+    # The verdict's reasons as codes (stable, for scripts and the stewards; the words above are for people).
+    codes: tuple[str, ...] = ()
     files: tuple[FileReport, ...] = ()
     problems: int = 0
     plays_read: int = 0
@@ -52,6 +61,9 @@ class ContributionReport:
     plausibility: Plausibility | None = None
     copy_check: CopyCheck | None = None
     score: Score | None = None
+    # When the upload's plays begin and end (a copy case compares them: the owner's newer export reaches further).
+    first_play_utc: datetime | None = None
+    last_play_utc: datetime | None = None
     # Set once the member withdrew: everything above was blanked.
     erased_utc: datetime | None = None
     version: int = field(default=REPORT_VERSION)
@@ -65,8 +77,13 @@ class ContributionReport:
         return self.status is ContributionStatus.PENDING
 
     @property
+    def held(self) -> bool:
+        return self.status is ContributionStatus.HELD
+
+    @property
     def points(self) -> int:
-        return self.score.total if self.score else 0
+        """What the contribution earns: nothing unless accepted (a held one waits for its case)."""
+        return self.score.total if self.score and self.accepted else 0
 
     def for_member(self) -> ContributionReport:
         """The report as its uploader sees it: whose history a near-copy matched is for the stewards only."""

@@ -15,7 +15,17 @@ Four parts, each an integer the member sees with the values behind it:
   history roughly doubles its volume points; a scrobble file, which records none of these, adds little.
 
 A refresh (a newer export of the same person) is scored by the same rules: before and after differ only by
-its new plays, so only those count.
+its new plays, so only those count. Plays the member's history already holds under another clock (the same
+listening shifted in time) are not new either (``fingerprint.known_plays``).
+
+**Diminishing returns**: the four parts add up to the contribution's *raw* points; what a member earns is a
+concave, bounded function of their raw points over all their accepted contributions::
+
+    earned(R) = MEMBER_CAP * R / (R + MEMBER_CAP)
+
+so the first points count almost fully (a member with 1,000 raw points earns 909), each further point less, and
+no member earns ``MEMBER_CAP`` however many plays they bring or invent. A contribution earns
+``earned(before + raw) - earned(before)``; the report shows the difference as the *diminishing returns* part.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ PLAYS_PER_POINT = 100
 ARTISTS_PER_POINT = 2
 TRACKS_PER_POINT = 10
 ENTROPY_POINTS = 10
+MEMBER_CAP = 10_000
 RICHNESS_FIELDS = ("time played", "reasons", "skip flag", "platform", "track identifier")
 _COLUMNS = [
     "play_id",
@@ -62,6 +73,19 @@ class Score:
     @property
     def total(self) -> int:
         return sum(i.points for i in self.items)
+
+    @property
+    def raw(self) -> int:
+        """The points before diminishing returns."""
+        return sum(i.points for i in self.items if i.name != DIMINISHING)
+
+
+DIMINISHING = "diminishing returns"
+
+
+def earned(raw: int) -> int:
+    """What a member with ``raw`` points over all their contributions earns (see the module docstring)."""
+    return MEMBER_CAP * raw // (raw + MEMBER_CAP) if raw > 0 else 0
 
 
 @dataclass(frozen=True)
@@ -113,14 +137,18 @@ class Scored:
     score: Score
 
 
-def score_new(rows: pa.Table, existing: pa.Table) -> Scored:
-    """Score an upload's pool rows against the member's pooled plays: only plays not there yet count."""
-    new = rows.filter(pc.invert(pc.is_in(rows.column("play_id"), value_set=existing.column("play_id"))))
+def score_new(rows: pa.Table, existing: pa.Table, known: pa.Array | None = None) -> Scored:
+    """Score an upload's pool rows against the member's pooled plays: only plays not there yet count, by id or
+    (``known``, per row) by content. Raw points: ``with_returns`` applies the member's diminishing returns."""
+    new_mask = pc.invert(pc.is_in(rows.column("play_id"), value_set=existing.column("play_id")))
+    if known is not None:
+        new_mask = pc.and_(new_mask, pc.invert(known))
+    new = rows.filter(new_mask)
     return Scored(new, score(new, existing))
 
 
 def score(new: pa.Table, existing: pa.Table) -> Score:
-    """Points for adding ``new`` plays to a member whose pooled plays are ``existing`` (both pool rows)."""
+    """Raw points for adding ``new`` plays to a member whose pooled plays are ``existing`` (both pool rows)."""
     new, existing = new.select(_COLUMNS), existing.select(_COLUMNS)
     con = duckdb.connect()
     try:
@@ -137,26 +165,39 @@ def score(new: pa.Table, existing: pa.Table) -> Score:
     diversity = artist_gain // ARTISTS_PER_POINT + track_gain // TRACKS_PER_POINT + round(ENTROPY_POINTS * entropy_gain)
     richness_share = sum(float(s or 0) for s in shares) / len(RICHNESS_FIELDS) if shares else 0.0
     detail = ", ".join(f"{name} {float(s or 0):.0%}" for name, s in zip(RICHNESS_FIELDS, shares or (), strict=False))
-    return Score(
-        (
-            ScoreItem("volume", volume, f"{plays} new plays, one point per {PLAYS_PER_POINT}"),
-            ScoreItem(
-                "span",
-                after.weeks - before.weeks,
-                f"history spans {after.span_days:.0f} days (was {before.span_days:.0f}) with plays in {after.weeks} "
-                f"weeks (was {before.weeks}), one point per week added",
-            ),
-            ScoreItem(
-                "diversity",
-                diversity,
-                f"{artist_gain} new artists (one point per {ARTISTS_PER_POINT}), {track_gain} new tracks (one per "
-                f"{TRACKS_PER_POINT}), artist entropy {after.entropy_bits:.2f} bits (was {before.entropy_bits:.2f}; "
-                f"{ENTROPY_POINTS} points per bit gained)",
-            ),
-            ScoreItem(
-                "richness",
-                round(volume * richness_share),
-                f"volume points times the share of detail recorded ({richness_share:.0%}: {detail or 'no new plays'})",
-            ),
-        )
+    parts = (
+        ScoreItem("volume", volume, f"{plays} new plays, one point per {PLAYS_PER_POINT}"),
+        ScoreItem(
+            "span",
+            after.weeks - before.weeks,
+            f"history spans {after.span_days:.0f} days (was {before.span_days:.0f}) with plays in {after.weeks} "
+            f"weeks (was {before.weeks}), one point per week added",
+        ),
+        ScoreItem(
+            "diversity",
+            diversity,
+            f"{artist_gain} new artists (one point per {ARTISTS_PER_POINT}), {track_gain} new tracks (one per "
+            f"{TRACKS_PER_POINT}), artist entropy {after.entropy_bits:.2f} bits (was {before.entropy_bits:.2f}; "
+            f"{ENTROPY_POINTS} points per bit gained)",
+        ),
+        ScoreItem(
+            "richness",
+            round(volume * richness_share),
+            f"volume points times the share of detail recorded ({richness_share:.0%}: {detail or 'no new plays'})",
+        ),
     )
+    return Score(parts)
+
+
+def with_returns(scored: Scored, prior_raw: int) -> Scored:
+    """``scored`` with the member's diminishing returns applied, given their raw points so far."""
+    parts = tuple(i for i in scored.score.items if i.name != DIMINISHING)
+    raw = max(0, sum(p.points for p in parts))
+    gained = earned(prior_raw + raw) - earned(prior_raw)
+    damped = ScoreItem(
+        DIMINISHING,
+        gained - raw,
+        f"{raw:,} raw points on top of {prior_raw:,} before: each member's points grow ever more slowly and "
+        f"never reach {MEMBER_CAP:,}",
+    )
+    return Scored(scored.new_rows, Score((*parts, damped)))

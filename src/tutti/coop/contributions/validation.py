@@ -96,11 +96,7 @@ class _InJob:
     def known(self) -> Known:
         with self.run.sessions.begin() as session:
             member = session.get_one(Member, self.member_id)
-            return known.load(session, self.settings, member, key_of=self._key_of)
-
-    def _key_of(self, member_id: str) -> bytes | None:
-        with self.run.sessions() as session:
-            return known.key_reader(session, self.settings)(member_id)
+            return known.load(session, self.settings, member)
 
     @contextmanager
     def deciding(self) -> Iterator[Session]:

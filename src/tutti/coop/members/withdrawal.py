@@ -50,6 +50,7 @@ from tutti.coop.models import (
     ApiToken,
     Contribution,
     ContributionStatus,
+    HistoryShingle,
     Member,
     PoolFile,
     Status,
@@ -124,12 +125,13 @@ def decide(session: Session, settings: CoopSettings, member: Member, *, now: dat
     blobs = 0
     for contribution in session.scalars(select(Contribution).where(Contribution.member_id == member.id)):
         blobs += (contribution.blob_path is not None) + (contribution.upload_path is not None)
-        if contribution.status is ContributionStatus.PENDING:
+        if contribution.status in (ContributionStatus.PENDING, ContributionStatus.HELD):
             contribution.status = ContributionStatus.REJECTED
         contribution.blob_path = contribution.upload_path = None
         contribution.fingerprint = contribution.sealed_report = None
         contribution.report = erased_report(contribution.id, contribution.status, when).to_json()
         contribution.reasons = []
+    session.execute(delete(HistoryShingle).where(HistoryShingle.member_id == member.id))
     logout_everywhere(session, member)
     session.execute(
         update(ApiToken).where(ApiToken.member_id == member.id, ApiToken.revoked_utc.is_(None)).values(revoked_utc=when)

@@ -69,6 +69,16 @@ def remove_member(session: Session, pool: Pool, member: Member) -> int:
     return len(rows)
 
 
+def remove_contribution(session: Session, pool: Pool, contribution_id: str) -> int:
+    """Delete the pool file of one contribution and its row (the file goes when the caller commits); how many."""
+    rows = list(session.scalars(select(PoolFile).where(PoolFile.contribution_id == contribution_id)))
+    for row in rows:
+        staged.delete_on_commit(session, pool.root / row.path)
+        session.delete(row)
+    session.flush()
+    return len(rows)
+
+
 def counts(session: Session) -> PoolCounts:
     """Plays per member pseudonym and in total."""
     per_member = {

@@ -1,4 +1,4 @@
-"""Stewards' pages and API: the onboarding capacity, the waitlist, and uploads flagged as near-copies."""
+"""Stewards' pages and API: the onboarding capacity, the waitlist, copy cases to resolve, flagged uploads."""
 
 from __future__ import annotations
 
@@ -9,12 +9,22 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from tutti.coop.contributions import cases
+from tutti.coop.db import settings_of
 from tutti.coop.members import waitlist
 from tutti.coop.models import Member
 from tutti.web import views
 from tutti.web.deps import ActingSteward, Db, PageContext, Steward, form_page
 from tutti.web.pages import redirect
-from tutti.web.schemas import FlaggedContributionPublic, OnboardingPublic, OnboardingUpdate, WaitlistEntryPublic
+from tutti.web.schemas import (
+    CaseResolution,
+    CopyCasePublic,
+    FlaggedContributionPublic,
+    OnboardingPublic,
+    OnboardingUpdate,
+    ResolvedCasePublic,
+    WaitlistEntryPublic,
+)
 
 router = APIRouter(tags=["stewardship"])
 
@@ -27,7 +37,13 @@ def _set_capacity(db: Session, member: Member, per_day: int) -> OnboardingPublic
 
 
 def _steward_page(db: Session, page: PageContext) -> None:
-    page.extra.update(onboarding=views.onboarding(db), queue=views.waitlist_queue(db), flagged=views.flagged(db))
+    page.extra.update(
+        onboarding=views.onboarding(db),
+        queue=views.waitlist_queue(db),
+        cases=views.copy_cases(db),
+        resolutions=cases.RESOLUTIONS,
+        flagged=views.flagged(db),
+    )
 
 
 @router.get("/steward", include_in_schema=False)
@@ -65,6 +81,48 @@ def set_onboarding_api(body: OnboardingUpdate, db: Db, member: ActingSteward) ->
 def waitlist_api(db: Db, member: Steward) -> list[WaitlistEntryPublic]:
     """The queue in admission order (member ids only)."""
     return views.waitlist_queue(db)
+
+
+def _resolve(db: Session, member: Member, case_id: str, body: CaseResolution) -> ResolvedCasePublic:
+    settings = settings_of(db)
+    done = cases.resolve(db, settings, member, case_id, body.owner_member_id, body.resolution)
+    db.commit()
+    return ResolvedCasePublic(
+        case_id=done.case_id,
+        owner_member_id=done.owner_member_id,
+        released=list(done.released),
+        refused=list(done.refused),
+    )
+
+
+@router.post("/steward/cases/{case_id}", include_in_schema=False, dependencies=[form_page("steward.html")])
+def resolve_form(
+    request: Request,
+    db: Db,
+    member: ActingSteward,
+    page: PageContext,
+    case_id: str,
+    resolution: Annotated[str, Form(max_length=32)],
+    owner_member_id: Annotated[str, Form(max_length=36)] = "",
+) -> Response:
+    _steward_page(db, page)
+    body = CaseResolution.model_validate({"owner_member_id": owner_member_id or None, "resolution": resolution})
+    _resolve(db, member, case_id, body)
+    return redirect("/steward", request)
+
+
+@router.get("/api/steward/cases")
+def cases_api(db: Db, member: Steward) -> list[CopyCasePublic]:
+    """Open copy cases, oldest first: each held contribution with its member, its period, and whether it reaches
+    further in time than the others (what an owner's newer export shows)."""
+    return views.copy_cases(db)
+
+
+@router.post("/api/steward/cases/{case_id}/resolve")
+def resolve_api(case_id: str, body: CaseResolution, db: Db, member: ActingSteward) -> ResolvedCasePublic:
+    """Resolve a copy case: the owner's held contributions are accepted and pooled, the others rejected and their
+    evidence deleted; audited with ids and the reason code."""
+    return _resolve(db, member, case_id, body)
 
 
 @router.get("/api/steward/flagged")

@@ -1,0 +1,101 @@
+"""The copy index: which other histories hold an upload's content, asked of the database in the deciding
+transaction.
+
+Every accepted or held contribution leaves its sampled shingles (``fingerprint.sample``) in ``history_shingle``,
+indexed by value. An upload is compared with every other member's history by looking its own sampled shingles up
+there (a few indexed queries, however many members there are) and, for the members it shares any with, counting
+their history's sampled shingles. Two shares follow, both ways round:
+
+* the share of the upload found in the member's history: a copy, a subset, a converted or shifted copy;
+* the share of the member's history found in the upload: a merge of several histories holds each of them.
+
+Either share at or above ``NEAR_COPY`` (with at least ``MIN_SHARED`` sampled shingles in common, so a handful of
+chance pairs never decides) makes the upload and the matched contributions a copy case. Real, distinct people
+share at most about 2 % either way (measured on ``../shared/samples``); copies and their conversions keep most of
+their pairs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from tutti.coop.contributions import fingerprint
+from tutti.coop.models import HistoryShingle
+
+NEAR_COPY = 0.3
+MIN_SHARED = 5
+_CHUNK = 2_000
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """What an upload shares with one other member's history (accepted and held contributions)."""
+
+    member_id: str
+    shared: int
+    upload_share: float
+    history_share: float
+    contribution_ids: tuple[str, ...]
+
+    @property
+    def near_copy(self) -> bool:
+        return self.shared >= MIN_SHARED and max(self.upload_share, self.history_share) >= NEAR_COPY
+
+
+def overlaps(session: Session, member_id: str, sampled: fingerprint.Shingles) -> list[Overlap]:
+    """Every other member whose history shares sampled shingles with the upload, most shared first."""
+    values = fingerprint.to_signed(sampled)
+    hits: defaultdict[str, set[int]] = defaultdict(set)
+    contributions: defaultdict[str, set[str]] = defaultdict(set)
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        rows = session.execute(
+            select(HistoryShingle.member_id, HistoryShingle.contribution_id, HistoryShingle.shingle).where(
+                HistoryShingle.shingle.in_(chunk), HistoryShingle.member_id != member_id
+            )
+        )
+        for owner, contribution_id, shingle in rows:
+            hits[owner].add(shingle)
+            contributions[owner].add(contribution_id)
+    if not hits:
+        return []
+    sizes = {
+        owner: int(size)
+        for owner, size in session.execute(
+            select(HistoryShingle.member_id, func.count(func.distinct(HistoryShingle.shingle)))
+            .where(HistoryShingle.member_id.in_(list(hits)))
+            .group_by(HistoryShingle.member_id)
+        )
+    }
+    found = [
+        Overlap(
+            owner,
+            len(shared),
+            len(shared) / len(values),
+            len(shared) / max(1, sizes.get(owner, 0)),
+            tuple(sorted(contributions[owner])),
+        )
+        for owner, shared in hits.items()
+    ]
+    return sorted(found, key=lambda o: (-o.shared, o.member_id))
+
+
+def index(session: Session, member_id: str, contribution_id: str, sampled: fingerprint.Shingles) -> None:
+    """Add a contribution's sampled shingles to the index (in the deciding transaction)."""
+    values = fingerprint.to_signed(sampled)
+    for start in range(0, len(values), _CHUNK * 5):
+        rows = [
+            {"contribution_id": contribution_id, "member_id": member_id, "shingle": v}
+            for v in values[start : start + _CHUNK * 5]
+        ]
+        session.execute(insert(HistoryShingle), rows)
+
+
+def forget(session: Session, contribution_ids: list[str]) -> None:
+    """Remove contributions from the index (rejected at a case's resolution, or their member withdrew)."""
+    if contribution_ids:
+        session.execute(delete(HistoryShingle).where(HistoryShingle.contribution_id.in_(contribution_ids)))
