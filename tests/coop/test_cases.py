@@ -73,8 +73,9 @@ def test_the_owner_second_is_held_with_the_thief_and_a_steward_gives_it_back(fou
     refused = row(db, stolen.contribution_id)
     assert all(r.status is ContributionStatus.ACCEPTED and r.score > 0 for r in released)
     assert refused.status is ContributionStatus.REJECTED and refused.score == 0 and refused.blob_path is None
-    assert refused.report["codes"] == ["refused:newer-export"]
-    assert [r.report["codes"] for r in released] == [["released:newer-export"]] * 2
+    # The codes in the clear on the row; the worded report is sealed with the member's key.
+    assert refused.reasons == ["refused:newer-export"]
+    assert [r.reasons for r in released] == [["released:newer-export"]] * 2
     # The evidence of the refused side is gone: its sealed plays and its shingles.
     assert not (db.settings.data_dir / "contributions" / thief / f"{stolen.contribution_id}.blob").exists()
     with db.sessions() as session:
