@@ -35,7 +35,10 @@ from tutti.coop.settings import load_coop_settings
 
 PASSWORD = "a long enough passphrase"
 TUTTI = Path(sys.executable).with_name("tutti")
-DECISIONS = ("contribution-accepted", "contribution-rejected")
+# An upload's own decision is one of these. A copy held for the stewards also holds what it matched: that
+# earlier contribution then has its verdict and a hold, still one validation.
+VERDICTS = ("contribution-accepted", "contribution-rejected")
+DECISIONS = (*VERDICTS, "contribution-held")
 PROBE_EVERY = 0.1
 
 Export = list[tuple[str, bytes]]  # one upload: its files' names and bytes
@@ -169,13 +172,14 @@ class Burst:
     slow_probes: list[tuple[float, float]]  # (seconds into the burst, seconds taken) of answers of 1 s or more
     decided_after: float
     statuses: Counter[str]
-    decisions: Counter[str]  # contribution id -> decision events in the log
+    decisions: Counter[str]  # contribution id -> decision events in the log (verdicts and holds)
+    verdicts: Counter[str]  # contribution id -> accepted or rejected events in the log
     job_attempts: Counter[int]
     jobs_not_done: int
 
     @property
     def validated_once(self) -> int:
-        return sum(1 for cid in self.contribution_ids if self.decisions[cid] == 1)
+        return sum(1 for cid in self.contribution_ids if self.decisions[cid] >= 1 and self.verdicts[cid] <= 1)
 
     def summary(self) -> str:
         def figures(values: Sequence[float]) -> str:
@@ -263,8 +267,11 @@ async def burst(cooperative: Cooperative, exports: Sequence[Export], *, prober: 
     with cooperative.sessions() as session:
         rows = session.scalars(select(Contribution).where(Contribution.id.in_(ids))).all()
         jobs = session.scalars(select(Job).where(Job.id.in_([r.job_id for r in rows if r.job_id is not None]))).all()
-        payloads = session.scalars(select(AuditEvent.payload).where(AuditEvent.kind.in_(DECISIONS))).all()
-    decisions = Counter(str(orjson.loads(p)["contribution_id"]) for p in payloads)
+        events = session.execute(
+            select(AuditEvent.kind, AuditEvent.payload).where(AuditEvent.kind.in_(DECISIONS))
+        ).all()
+    decisions = Counter(str(orjson.loads(p)["contribution_id"]) for _kind, p in events)
+    verdicts = Counter(str(orjson.loads(p)["contribution_id"]) for kind, p in events if kind in VERDICTS)
     return Burst(
         upload_seconds=[s for s, _cid, _e in sent],
         errors=[e for _s, _cid, e in sent if e is not None],
@@ -275,6 +282,7 @@ async def burst(cooperative: Cooperative, exports: Sequence[Export], *, prober: 
         decided_after=decided_after,
         statuses=Counter(r.status.value for r in rows),
         decisions=decisions,
+        verdicts=verdicts,
         job_attempts=Counter(j.attempts for j in jobs),
         jobs_not_done=sum(1 for j in jobs if j.status is not JobStatus.DONE) + len(rows) - len(jobs),
     )
