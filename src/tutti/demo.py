@@ -21,7 +21,8 @@ import orjson
 _SYLLABLES = ("la", "mo", "ri", "sun", "vel", "ka", "tor", "ny", "el", "dra", "quo", "bi", "shi", "ro", "za")
 _EXTRA_NAMES = ("Ólafur Ørn", "Сестра Луна", "夜の光", "Ñandú", "L'Été Bleu", "Zoë & the Ψ")
 _PLATFORMS = ("android", "ios", "windows", "osx", "cast", "web_player windows 10;chrome 120;desktop")
-_COUNTRIES = ("DE", "FR", "ES", "IT", "NL", "US")
+_HOME = "DE"  # the demo listener lives in Germany and now and then listens abroad
+_ABROAD = ("FR", "ES", "IT", "NL", "US")
 RECORDS_PER_FILE = 16_000
 DEMO_FIRST_YEAR = 2024  # the demo history runs from here to today
 
@@ -78,7 +79,7 @@ def extended_records(count: int, seed: int = 7, start: datetime | None = None) -
             "ts": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "platform": rng.choice(_PLATFORMS),
             "ms_played": ms * 8 if podcast else ms,
-            "conn_country": rng.choice(_COUNTRIES),
+            "conn_country": _HOME if rng.random() < 0.95 else rng.choice(_ABROAD),
             "ip_addr": "192.0.2.1",
             "master_metadata_track_name": None if podcast else track.name,
             "master_metadata_album_artist_name": None if podcast else track.artist,
