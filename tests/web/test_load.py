@@ -15,7 +15,7 @@ from tests.conftest import samples_path
 from tests.coop.conftest import EmptyDb, cli_database_url
 from tests.helpers.load import burst, exports_in, running_cooperative
 
-pytestmark = pytest.mark.samples
+pytestmark = [pytest.mark.samples, pytest.mark.alone]
 
 UPLOADS = 12
 # The smaller real exports, so that validating the burst takes a minute, not ten.

@@ -68,19 +68,20 @@ def key_client_jar(cache_dir: Path | None = None) -> Path:
         raise ConfigError("the Spark engine needs a JDK (javac) to build the pool's key client")
     folder.mkdir(parents=True, exist_ok=True)
     build = folder / f"build-{secrets.token_hex(4)}"
+    partial = build.with_suffix(".jar")  # its own name: processes building at once never share a file
     try:
         subprocess.run(
             [javac, "--release", "17", "-cp", f"{jars}/*", "-d", str(build), str(_JAVA_SOURCE)],
             check=True,
             capture_output=True,
         )
-        partial = jar.with_suffix(".partial")
         subprocess.run([jar_tool, "cf", str(partial), "-C", str(build), "."], check=True, capture_output=True)
         partial.replace(jar)
     except subprocess.CalledProcessError as error:
         raise ConfigError(f"building the pool's key client failed: {error.stderr.decode(errors='replace')}") from None
     finally:
         shutil.rmtree(build, ignore_errors=True)
+        partial.unlink(missing_ok=True)
     return jar
 
 
