@@ -123,13 +123,12 @@ def _assert_no_dead_tuples_in_postgresql(db: CoopDb) -> None:
             ).scalar_one()
             for relation in (table, toast):
                 pages = connection.execute(text(f"SELECT pg_relation_size('{relation}') / 8192")).scalar_one()
+                pages_query = (
+                    "SELECT count(*) FROM heap_page_items(get_raw_page(:relation, CAST(:page AS int))) "
+                    "WHERE t_data IS NOT NULL"
+                )
                 stored = sum(
-                    connection.execute(
-                        text(
-                            f"SELECT count(*) FROM heap_page_items(get_raw_page('{relation}', {page})) "
-                            "WHERE t_data IS NOT NULL"
-                        )  # fmt: skip
-                    ).scalar_one()
+                    connection.execute(text(pages_query), {"relation": relation, "page": page}).scalar_one()
                     for page in range(pages)
                 )
                 live = connection.execute(text(f"SELECT count(*) FROM {relation}")).scalar_one()
@@ -169,7 +168,8 @@ def test_many_members_voting_and_changing_at_once_lose_nothing_and_count_once(fo
     closed = close(founded_db.sessions, sale)
     with founded_db.sessions() as session:
         published = ballots.published(session, closed)
-    expected = Tally(*(sum(1 for c in chosen.values() if c == k) for k in ("yes", "no", "abstain")), voters)
+    totals = [sum(1 for c in chosen.values() if c == k) for k in ("yes", "no", "abstain")]
+    expected = Tally(totals[0], totals[1], totals[2], voters)
     assert len(published) == voters and len({b.tracking_code for b in published}) == voters
     assert rules.count(published) == expected and closed.tally == expected.to_json()
     assert {(r.tracking_code, chosen[m]) for m, r in receipts.items()} == {
