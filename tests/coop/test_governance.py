@@ -3,12 +3,14 @@ consent and opt-outs, and the one path by which a decision takes effect."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import ROOT
 from tests.coop.conftest import CoopDb, events
 from tests.helpers.governance import AFTER, DURING, OPENED, buyer, close, member, open_sale, sale_terms, steward
 from tutti.coop import mail
@@ -269,3 +271,20 @@ def test_the_close_job_closes_the_vote_when_its_window_ends_and_emails_the_resul
 def _outbox(db: CoopDb) -> list[Path]:
     folder = db.settings.data_dir / mail.OUTBOX
     return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def _callers(pattern: str) -> set[str]:
+    source = ROOT / "src" / "tutti"
+    return {
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if re.search(pattern, path.read_text(encoding="utf-8"))
+    }
+
+
+def test_one_path_executes_a_proposal_and_changes_the_policy() -> None:
+    # The routes and commands are exercised by role in tests/web/test_governance_api.py; this pins the code paths.
+    assert _callers(r"execution\.execute\(|\bexecute\(session, proposal") == {"coop/governance/closing.py"}
+    assert _callers(r"policy\.apply\(") == {"coop/governance/execution.py"}
+    assert _callers(r"GovernancePolicy\(\w+=") == {"coop/governance/policy.py"}
+    assert _callers(r"= (proposals\.)?EXECUTED\b") == {"coop/governance/execution.py"}

@@ -101,3 +101,11 @@ def decide(
         audit.record(session, audit.RoleChanged(member_id=applicant.id, role=Role.BUYER.value, changed_by=steward.id))
     session.flush()
     return row
+
+
+def organisation_of(session: Session, buyer_id: str) -> str | None:
+    """The organisation of an approved buyer account, as its application named it."""
+    query = select(BuyerApplication.organisation).where(
+        BuyerApplication.member_id == buyer_id, BuyerApplication.status == APPROVED
+    )
+    return session.scalars(query.order_by(BuyerApplication.decided_utc.desc())).first()
