@@ -79,7 +79,73 @@ WITHDRAW = Action(
     events=(audit.MemberWithdrew, audit.KeyDestroyed),
 )
 
-ACTIONS: tuple[Action, ...] = (SIGNUP, CHANGE_CAPACITY, SET_ROLE, CONTRIBUTE, RESOLVE_CASE, EXPORT_DATA, WITHDRAW)
+APPLY_AS_BUYER = Action(
+    "apply-as-buyer",
+    "Ask, for an organisation, for a buyer account: stewards approve or refuse.",
+    roles=EVERY_ROLE,
+    statuses=frozenset({Status.ACTIVE, Status.WAITLISTED}),
+    events=(audit.BuyerApplied,),
+)
+DECIDE_BUYER = Action(
+    "decide-buyer",
+    "Approve or refuse an organisation's buyer application.",
+    roles=frozenset({Role.STEWARD}),
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.BuyerDecided, audit.RoleChanged),
+)
+PROPOSE_SALE = Action(
+    "propose-sale",
+    "Draft a data sale or licence for the members to vote on (a buyer sees only their own drafts).",
+    roles=frozenset({Role.BUYER}),
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.ProposalDrafted,),
+)
+PROPOSE_POLICY = Action(
+    "propose-policy",
+    "Draft a change of the cooperative's policy for the members to vote on.",
+    roles=MEMBERS_WITH_DATA,
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.ProposalDrafted,),
+)
+OPEN_VOTE = Action(
+    "open-vote",
+    "Open a draft's vote: its electorate, quorum and threshold are frozen then.",
+    roles=frozenset({Role.STEWARD}),
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.ProposalOpened,),
+)
+CAST_VOTE = Action(
+    "cast-vote",
+    "Vote on an open proposal by secret ballot, or change one's ballot with its receipt until the vote closes. "
+    "The log shows no ballot and no voter: only the count at close.",
+    roles=MEMBERS_WITH_DATA,
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.ProposalClosed,),
+)
+SET_CONSENT = Action(
+    "set-consent",
+    "Say what one's data may be sold for, opt out of one sale until its vote closes, choose governance emails.",
+    roles=MEMBERS_WITH_DATA,
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.ConsentChanged,),
+)
+
+ACTIONS: tuple[Action, ...] = (
+    SIGNUP,
+    CHANGE_CAPACITY,
+    SET_ROLE,
+    CONTRIBUTE,
+    RESOLVE_CASE,
+    EXPORT_DATA,
+    WITHDRAW,
+    APPLY_AS_BUYER,
+    DECIDE_BUYER,
+    PROPOSE_SALE,
+    PROPOSE_POLICY,
+    OPEN_VOTE,
+    CAST_VOTE,
+    SET_CONSENT,
+)
 ACTIONS_BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}
 
 

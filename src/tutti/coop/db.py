@@ -160,3 +160,18 @@ def table_names(engine: Engine) -> set[str]:
 def display_url(url: str) -> str:
     """The URL with any password masked, fit for messages."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def scrub(engine: Engine, tables: tuple[str, ...], *, full: bool = False) -> bool:
+    """Push what was deleted or overwritten out of the database's side files: SQLite's WAL is checkpointed into
+    the database file (where ``secure_delete`` zeroed the freed bytes) and truncated; PostgreSQL vacuums
+    ``tables`` (``full``: rewrites them, so not even dead tuples' pages remain). False when SQLite could not
+    checkpoint everything (a reader held on), to be retried."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            busy, _frames, _moved = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            return not busy
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in tables:
+            connection.execute(text(f"VACUUM {'FULL ' if full else ''}{table}"))
+    return True

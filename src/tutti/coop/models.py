@@ -405,3 +405,126 @@ class RateLimitWindow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger)
     hits: Mapped[int] = mapped_column(Integer)
+
+
+# --- Governance (``tutti.coop.governance``): buyers, proposals, secret ballots, consent, the policy in force. ---
+
+
+class BuyerApplication(Base):
+    """An organisation asking for a buyer account; a steward approves or refuses it (``governance.buyers``)."""
+
+    __tablename__ = "buyer_application"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    organisation: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    decided_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class GovernancePolicy(Base):
+    """One row per passed policy change (the founding row from the defaults); the latest row is in force."""
+
+    __tablename__ = "governance_policy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The policy as a typed, versioned record (``governance.policy.Policy``).
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The proposal that made it (None for the founding defaults).
+    proposal_id: Mapped[str | None] = mapped_column(String(36))
+    changed_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Proposal(Base):
+    """A sale or a policy change, from draft to its binding end (``governance.proposals``).
+
+    ``terms`` is the typed, versioned record of what is proposed; ``rules`` the quorum, threshold and weighting
+    frozen when it opened; ``tally`` the count, written at close and never before.
+    """
+
+    __tablename__ = "proposal"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"), index=True)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rules: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    electorate_size: Mapped[int | None] = mapped_column(Integer)
+    tally: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closes_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    executed_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Elector(Base):
+    """Who may vote on a proposal: the active members when it opened (written once, in one transaction)."""
+
+    __tablename__ = "elector"
+
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class VoterRoll(Base):
+    """Who has voted on a proposal: one row per proposal, the member ids sorted, rewritten whole on each first
+    vote; no time, no order of voting (``governance.ballots``)."""
+
+    __tablename__ = "voter_roll"
+
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True)
+    voted: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class BallotBox(Base):
+    """Every ballot of a proposal in one row, sorted by tracking code and rewritten whole on each vote, so no row,
+    id, time or order ties a ballot to a voter (``governance.ballots``). ``published`` once the vote closed."""
+
+    __tablename__ = "ballot_box"
+
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True)
+    # [[tracking code, SHA-256 of the receipt's secret, choice, weight], ...], sorted by tracking code.
+    ballots: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
+    published: Mapped[bool] = mapped_column(default=False)
+
+
+class SaleOptOut(Base):
+    """A member's opt-out from one sale, possible until its vote closes."""
+
+    __tablename__ = "sale_opt_out"
+
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+
+
+class SaleInclusion(Base):
+    """The members a passed sale includes, fixed when its vote closed (read through ``consent.included``, which
+    leaves out anyone withdrawn since)."""
+
+    __tablename__ = "sale_inclusion"
+
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Consent(Base):
+    """A member's standing preferences about sales; no row means the defaults (``governance.consent``)."""
+
+    __tablename__ = "consent"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    never_sell: Mapped[bool] = mapped_column(default=False)
+    aggregates_only: Mapped[bool] = mapped_column(default=False)
+    excluded_purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Which governance emails the member wants (``governance.notices.KINDS``).
+    emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime())

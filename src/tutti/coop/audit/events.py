@@ -157,6 +157,99 @@ class MasterKeyRotated(Event):
     generation: int
 
 
+@dataclass(frozen=True)
+class BuyerApplied(Event):
+    kind: ClassVar[str] = "buyer-applied"
+    description: ClassVar[str] = "An organisation (the account ``member_id``) applied for a buyer account."
+    member_id: str
+    application_id: str
+
+
+@dataclass(frozen=True)
+class BuyerDecided(Event):
+    kind: ClassVar[str] = "buyer-decided"
+    description: ClassVar[str] = (
+        "A steward (``member_id``) approved or refused a buyer application; an approval makes ``buyer_id`` a buyer."
+    )
+    member_id: str
+    application_id: str
+    buyer_id: str
+    approved: bool
+
+
+@dataclass(frozen=True)
+class ProposalDrafted(Event):
+    kind: ClassVar[str] = "proposal-drafted"
+    description: ClassVar[str] = "A buyer drafted a sale, or a member a policy change (``proposal_kind``)."
+    member_id: str
+    proposal_id: str
+    proposal_kind: str
+
+
+@dataclass(frozen=True)
+class ProposalOpened(Event):
+    kind: ClassVar[str] = "proposal-opened"
+    description: ClassVar[str] = (
+        "A steward (``member_id``) opened a proposal's vote: its electorate (the active members then), quorum, "
+        "threshold and weighting are frozen here, and the vote closes at ``closes_utc``."
+    )
+    member_id: str
+    proposal_id: str
+    electorate: int
+    quorum_percent: int
+    threshold: str
+    weighting: str
+    closes_utc: str
+
+
+@dataclass(frozen=True)
+class ProposalClosed(Event):
+    kind: ClassVar[str] = "proposal-closed"
+    description: ClassVar[str] = (
+        "A vote closed: ``outcome`` (passed, failed, no-quorum), how many ballots were cast and the totals, and "
+        "``ballots_sha256``, the hash of the published ballot list, so anyone can check that the list they "
+        "recount is the one the log signed. No ballot and no voter is named."
+    )
+    proposal_id: str
+    outcome: str
+    ballots: int
+    yes: int
+    no: int
+    abstain: int
+    included: int
+    ballots_sha256: str
+
+
+@dataclass(frozen=True)
+class ProposalExecuted(Event):
+    kind: ClassVar[str] = "proposal-executed"
+    description: ClassVar[str] = (
+        "A passed proposal took effect: a policy change is in force, or a sale is ready for its release with "
+        "``included`` members (fixed at close)."
+    )
+    proposal_id: str
+    proposal_kind: str
+    included: int
+
+
+@dataclass(frozen=True)
+class ProposalExpired(Event):
+    kind: ClassVar[str] = "proposal-expired"
+    description: ClassVar[str] = "A proposal ended without effect; ``reason`` is a code (e.g. ``buyer-gone``)."
+    proposal_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConsentChanged(Event):
+    kind: ClassVar[str] = "consent-changed"
+    description: ClassVar[str] = (
+        "A member changed their standing consent or opted in or out of a sale; what they chose is theirs and "
+        "not in the log."
+    )
+    member_id: str
+
+
 EVENTS: tuple[type[Event], ...] = (
     CooperativeFounded,
     MemberJoined,
@@ -172,6 +265,14 @@ EVENTS: tuple[type[Event], ...] = (
     MemberWithdrew,
     KeyDestroyed,
     MasterKeyRotated,
+    BuyerApplied,
+    BuyerDecided,
+    ProposalDrafted,
+    ProposalOpened,
+    ProposalClosed,
+    ProposalExecuted,
+    ProposalExpired,
+    ConsentChanged,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in EVENTS}
 

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from tutti.coop.contributions.validation import VALIDATE_CONTRIBUTION
+from tutti.coop.governance.jobs import CLOSE_VOTE, SEND_VOTE_NOTICES
 from tutti.coop.jobs.housekeeping import PURGE_EXPIRED, RECONCILE_POOL, REMOVE_LEFTOVERS
 from tutti.coop.jobs.kinds import JobKind
 
-KINDS: tuple[JobKind, ...] = (VALIDATE_CONTRIBUTION, PURGE_EXPIRED, REMOVE_LEFTOVERS, RECONCILE_POOL)
+KINDS: tuple[JobKind, ...] = (
+    VALIDATE_CONTRIBUTION,
+    PURGE_EXPIRED,
+    REMOVE_LEFTOVERS,
+    RECONCILE_POOL,
+    CLOSE_VOTE,
+    SEND_VOTE_NOTICES,
+)
 KINDS_BY_NAME: dict[str, JobKind] = {kind.name: kind for kind in KINDS}

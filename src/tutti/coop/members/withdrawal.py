@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
-from tutti.coop import audit, crypto, mail
+from tutti.coop import audit, crypto, db, mail
 from tutti.coop.actions import WITHDRAW, require
 from tutti.coop.contributions.report import erased as erased_report
 from tutti.coop.contributions.sealing import member_folder
@@ -236,17 +236,9 @@ def complete_pending(session: Session, settings: CoopSettings) -> int:
 
 
 def scrub(engine: Engine) -> bool:
-    """Push what was deleted out of the database's side files: SQLite's WAL is checkpointed into the database file
-    (where ``secure_delete`` zeroed the freed bytes) and truncated; PostgreSQL vacuums the tables withdrawals
-    touch. False when SQLite could not checkpoint everything (a reader held on), to be retried."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            busy, _frames, _moved = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
-            return not busy
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in SCRUBBED_TABLES:
-            connection.execute(text(f"VACUUM {table}"))
-    return True
+    """Push what was deleted out of the database's side files (``db.scrub``); False when SQLite could not
+    checkpoint everything (a reader held on), to be retried."""
+    return db.scrub(engine, SCRUBBED_TABLES)
 
 
 def proof_of(session: Session, member_id: str) -> WithdrawalProof:

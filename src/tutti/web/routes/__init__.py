@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tutti.web.routes import auth, contributions, log, members, stewardship, tokens
+from tutti.web.routes import auth, buyers, contributions, governance, log, members, stewardship, tokens
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
@@ -13,4 +13,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     tokens.router,
     stewardship.router,
     log.router,
+    buyers.router,
+    governance.router,
 )

@@ -1,0 +1,64 @@
+"""Shared steps of the governance tests: members, an approved buyer, a sale's terms, a vote opened and closed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tutti.coop.db import settings_of
+from tutti.coop.governance import buyers, closing, proposals
+from tutti.coop.members import accounts, emails
+from tutti.coop.models import Member, Proposal
+
+PASSWORD = "a long enough passphrase"
+OPENED = datetime(2026, 3, 2, 9, tzinfo=UTC)
+DURING = OPENED + timedelta(hours=1)
+AFTER = OPENED + timedelta(days=8)
+
+
+def sale_terms(**changes: Any) -> dict[str, Any]:
+    """A plausible sale: artist preferences for AI training, as the collective in the news sold."""
+    terms: dict[str, Any] = {
+        "price_minor": 125_000,
+        "currency": "EUR",
+        "purpose": "Train a music recommendation model on what listeners prefer.",
+        "purpose_category": "ai-training",
+        "data_kind": "per-member",
+        "duration_days": 365,
+        "delivery": "files",
+        "recipe": {"name": "artist-preferences", "version": 1, "parameters": {"top_n": 20, "epsilon": 1.0, "k": 20}},
+    }
+    return terms | changes
+
+
+def member(session: Session, email: str, *, now: datetime | None = None) -> Member:
+    return accounts.signup(session, email, PASSWORD, now=now or OPENED - timedelta(days=1))
+
+
+def steward(session: Session) -> Member:
+    found = emails.find_member(session, settings_of(session), "steward@example.org")
+    assert found is not None
+    return found
+
+
+def buyer(session: Session, email: str = "data@lab.example") -> Member:
+    """An approved buyer account."""
+    account = member(session, email)
+    application = buyers.apply(session, account, "Listening Lab", "ai-developer", "We build recommenders.")
+    buyers.decide(session, steward(session), application.id, True)
+    return account
+
+
+def open_sale(sessions: sessionmaker[Session], **terms: Any) -> str:
+    """A buyer's sale, drafted and opened by the steward at ``OPENED``; its id."""
+    with sessions.begin() as session:
+        draft = proposals.draft_sale(session, buyer(session), "Artist preferences", sale_terms(**terms))
+        proposals.open_vote(session, steward(session), draft.id, now=OPENED)
+        return draft.id
+
+
+def close(sessions: sessionmaker[Session], proposal_id: str) -> Proposal:
+    with sessions.begin() as session:
+        return closing.close(session, proposal_id, now=AFTER)
