@@ -157,13 +157,29 @@ class UploadRequest(Request):
         return self._form
 
 
+def _uploads_under_way(request: Request) -> anyio.CapacityLimiter:
+    """How many uploads the server handles at once, from reading the body to the answer: twice the upload
+    threads, so that some read while others are sealed."""
+    gate = getattr(request.app.state, "uploads_under_way", None)
+    if not isinstance(gate, anyio.CapacityLimiter):
+        settings: CoopSettings = request.app.state.settings
+        gate = request.app.state.uploads_under_way = anyio.CapacityLimiter(2 * settings.uploads_at_once)
+    return gate
+
+
 class UploadRoute(APIRoute):
-    """A route whose multipart bodies are read by ``UploadRequest``: written on the upload threads."""
+    """A route whose multipart bodies are read by ``UploadRequest`` (written on the upload threads), and whose
+    uploads (POST) are handled a few at a time (``_uploads_under_way``): the others wait before anything is read,
+    holding no thread, so a burst never queues a page's handler behind a hundred uploads' authentication."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def with_upload_request(request: Request) -> Response:
-            return await handler(UploadRequest(request.scope, request.receive))
+            upload = UploadRequest(request.scope, request.receive)
+            if request.method != "POST":
+                return await handler(upload)
+            async with _uploads_under_way(upload):
+                return await handler(upload)
 
         return with_upload_request
