@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +17,13 @@ from tests.conftest import samples_path
 from tests.coop.conftest import CoopDb, files_of, join, submit, validation_worker
 from tutti.coop import crypto, ratelimit, staged
 from tutti.coop.jobs import queue
-from tutti.coop.jobs.housekeeping import LEFTOVER_AGE, PURGE_EXPIRED, RECONCILE_POOL, REMOVE_LEFTOVERS
+from tutti.coop.jobs.housekeeping import (
+    LEFTOVER_AGE,
+    PURGE_EXPIRED,
+    RECONCILE_POOL,
+    REMOVE_LEFTOVERS,
+    remove_leftovers,
+)
 from tutti.coop.jobs.worker import Worker
 from tutti.coop.members import accounts, withdrawal
 from tutti.coop.models import (
@@ -191,3 +199,29 @@ def test_a_withdrawal_left_half_done_is_completed_by_the_workers_housekeeping(co
     with coop_db.sessions.begin() as session:
         session.execute(delete(Job))
     assert run_housekeeping(coop_db)[REMOVE_LEFTOVERS.name]["withdrawals_completed"] == 0
+
+
+def test_cleaning_up_while_folders_come_and_go_is_no_error(coop_db: CoopDb) -> None:
+    """A worker that starts cleans up while the server works: uploads' folders appear and vanish meanwhile."""
+    root = coop_db.settings.data_dir
+    stop = threading.Event()
+
+    def churn() -> None:
+        n = 0
+        while not stop.is_set():
+            for place in (root / "contributions" / f"m{n % 7}", root / "pool" / f"p{n % 5}" / "deep"):
+                place.mkdir(parents=True, exist_ok=True)
+                (place / "x.upload").write_bytes(b"x")
+            for place in (root / "contributions" / f"m{(n + 3) % 7}", root / "pool" / f"p{(n + 2) % 5}"):
+                shutil.rmtree(place, ignore_errors=True)
+            n += 1
+
+    churning = threading.Thread(target=churn)
+    churning.start()
+    try:
+        for _ in range(40):
+            with coop_db.sessions.begin() as session:
+                remove_leftovers(session, coop_db.settings)
+    finally:
+        stop.set()
+        churning.join()

@@ -15,6 +15,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -40,8 +41,10 @@ TUTTI = Path(sys.executable).with_name("tutti")
 VERDICTS = ("contribution-accepted", "contribution-rejected")
 DECISIONS = (*VERDICTS, "contribution-held")
 PROBE_EVERY = 0.1
+WORKING = "working for the cooperative"  # what ``tutti coop worker`` says once its workers run
 
 Export = list[tuple[str, bytes]]  # one upload: its files' names and bytes
+_Probed = tuple[list[tuple[float, float]], list[str]]  # (seconds into the burst, seconds taken); failures
 
 
 def exports_in(root: Path) -> list[Export]:
@@ -112,6 +115,17 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float = 6
     raise RuntimeError("the server did not start")
 
 
+def _wait_until_working(logs: Path, workers: list[subprocess.Popen[bytes]], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(worker.poll() is not None for worker in workers):
+            raise RuntimeError("a worker exited")
+        if logs.read_text(errors="replace").count(WORKING) >= len(workers):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the workers did not start")
+
+
 @contextmanager
 def running_cooperative(workdir: Path, database_url: str, *, members: int, workers: int = 1) -> Iterator[Cooperative]:
     """A founded cooperative with ``members`` members (and their tokens) and its server and workers running."""
@@ -146,6 +160,9 @@ def running_cooperative(workdir: Path, database_url: str, *, members: int, worke
             running.processes.append(
                 subprocess.Popen([str(TUTTI), "coop", "worker"], env=env, stdout=logs, stderr=logs)
             )
+        # The burst begins once the workers work: a process starting up (imports, migrations checked, leftovers
+        # looked for) is not what is measured.
+        _wait_until_working(workdir / "logs.txt", running.processes[1:])
         yield running
     finally:
         for process in running.processes:
@@ -221,20 +238,21 @@ async def _upload(client: httpx.AsyncClient, token: str, export: Export) -> tupl
     return took, str(response.json()["contribution_id"]), None
 
 
-async def _probe(
-    client: httpx.AsyncClient, token: str, stop: asyncio.Event, began: float
-) -> tuple[list[tuple[float, float]], list[str]]:
+def _probe(url: str, token: str, stop: threading.Event, began: float, timeout: float) -> _Probed:
+    """Ask for the contributions page every ``PROBE_EVERY`` seconds until ``stop``; in a thread of its own, so
+    that what is timed is the server's answer, not this process's own event loop busy sending the uploads."""
     seconds, failures = [], []
-    while not stop.is_set():
-        started = time.monotonic()
-        try:
-            response = await client.get("/api/contributions", headers={"Authorization": f"Bearer {token}"})
-            if response.status_code != 200:
-                failures.append(f"{response.status_code}: {response.text[:200]}")
-        except httpx.HTTPError as exc:
-            failures.append(f"{type(exc).__name__}: {exc}")
-        seconds.append((started - began, time.monotonic() - started))
-        await asyncio.sleep(PROBE_EVERY)
+    with httpx.Client(base_url=url, timeout=timeout) as client:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                response = client.get("/api/contributions", headers={"Authorization": f"Bearer {token}"})
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code}: {response.text[:200]}")
+            except httpx.HTTPError as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+            seconds.append((started - began, time.monotonic() - started))
+            stop.wait(PROBE_EVERY)
     return seconds, failures
 
 
@@ -249,12 +267,9 @@ async def burst(cooperative: Cooperative, exports: Sequence[Export], *, prober: 
     contributions every tenth of a second until every upload is decided."""
     started = time.monotonic()
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    async with (
-        httpx.AsyncClient(base_url=cooperative.url, timeout=timeout, limits=limits) as uploader,
-        httpx.AsyncClient(base_url=cooperative.url, timeout=timeout) as asker,
-    ):
-        stop = asyncio.Event()
-        probing = asyncio.create_task(_probe(asker, prober, stop, started))
+    stop = threading.Event()
+    probing = asyncio.create_task(asyncio.to_thread(_probe, cooperative.url, prober, stop, started, timeout))
+    async with httpx.AsyncClient(base_url=cooperative.url, timeout=timeout, limits=limits) as uploader:
         sent = await asyncio.gather(
             *(_upload(uploader, token, export) for token, export in zip(cooperative.tokens, exports, strict=False))
         )

@@ -1,5 +1,6 @@
 """A burst of uploads against the running server (``tutti coop serve`` and ``tutti coop worker`` processes),
-on SQLite and PostgreSQL: no upload fails, each is validated exactly once, and another page answers all along.
+on SQLite and PostgreSQL: no upload fails, each is validated exactly once, and another page answers within a
+second all along.
 
 How fast is for ``benchmarks/load.py`` (100 uploads, latencies printed); here only what must hold.
 """
@@ -39,3 +40,6 @@ def test_a_burst_of_uploads_is_stored_and_validated_once_while_other_pages_answe
     assert result.validated_once == UPLOADS, result.decisions
     assert result.job_attempts == {1: UPLOADS} and result.jobs_not_done == 0
     assert result.probe_failures == [] and len(result.probe_seconds) > 0
+    # The issue's requirement, measured against the running server: every answer of the other page within a
+    # second while the uploads arrive and are validated.
+    assert result.slow_probes == [], result.summary()

@@ -99,7 +99,8 @@ DB_CONNECTIONS = Setting(
 )
 UPLOADS_AT_ONCE = Setting(
     "TUTTI_COOP_UPLOADS_AT_ONCE",
-    "Uploads the server stores at once, saving and sealing their files (default: 4); more wait their turn "
+    "Uploads the server stores at once, saving and sealing their files, and the threads that write arriving "
+    "upload bodies to disk (default: 4); more wait their turn "
     "holding neither a thread nor a database connection, so a burst of uploads leaves the other pages answering.",
 )
 

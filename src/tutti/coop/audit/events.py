@@ -115,7 +115,8 @@ class CopyCaseResolved(Event):
     description: ClassVar[str] = (
         "A steward (``member_id``) resolved a copy case: ``owner_id`` (None: nobody) is whose history it is, "
         "``released`` their contributions now accepted, ``refused`` the others, now rejected, their evidence "
-        "deleted; ``resolution`` is a reason code."
+        "deleted; ``resolution`` is a reason code. ``withdrawn``: the member ``member_id`` withdrew, and their "
+        "contributions in it are ``refused``."
     )
     member_id: str
     case_id: str

@@ -46,8 +46,11 @@ RESOLUTIONS = {
     "steward-evidence": "the stewards checked other evidence of ownership",
     "no-owner": "nobody showed the history to be theirs: every side is rejected",
 }
+# Not a steward's choice: how a withdrawal resolves the cases of the member who withdrew (``on_withdrawal``).
+WITHDRAWN = "withdrawn"
 REFUSED_REASON = "a steward resolved its copy case: this history was found to be another member's"
 HELD_ALONGSIDE = "held for the stewards: a later upload of another member shares this history"
+HELD_WITHDRAWN = "held for the stewards: it shares the history of a member who withdrew"
 
 
 def hold(
@@ -67,18 +70,68 @@ def hold(
             row.case_id = case.id
         session.delete(session.get_one(CopyCase, merged))
     contribution.case_id = case.id
-    pool = pool_of(settings)
     for other in others:
         other.case_id = case.id
         if other.status is ContributionStatus.ACCEPTED:
-            catalog.remove_contribution(session, pool, other.id)
-            report = report_of(session, other)
-            held = dataclasses.replace(
-                report, status=ContributionStatus.HELD, reasons=(HELD_ALONGSIDE,), codes=("held:matched",)
-            )
-            sealed_reports.store(session, settings, other, held, codes=held.codes)
-            other.score = 0
-            audit.record(session, audit.ContributionHeld(other.member_id, other.id, case.id), now=now)
+            _hold_accepted(session, settings, other, case, HELD_ALONGSIDE, "held:matched", now=now)
+    session.flush()
+    return case
+
+
+def _hold_accepted(
+    session: Session,
+    settings: CoopSettings,
+    row: Contribution,
+    case: CopyCase,
+    reason: str,
+    code: str,
+    *,
+    now: datetime,
+) -> None:
+    """An accepted contribution leaves the pool (its files, so no sale opens them) and stops earning; its sealed
+    plays stay as the case's evidence, and a release pools them again."""
+    catalog.remove_contribution(session, pool_of(settings), row.id)
+    report = report_of(session, row)
+    held = dataclasses.replace(report, status=ContributionStatus.HELD, reasons=(reason,), codes=(code,))
+    sealed_reports.store(session, settings, row, held, codes=held.codes)
+    row.case_id, row.score = case.id, 0
+    audit.record(session, audit.ContributionHeld(row.member_id, row.id, case.id), now=now)
+
+
+def on_withdrawal(session: Session, settings: CoopSettings, member: Member, *, now: datetime) -> CopyCase | None:
+    """Settle the copies of a withdrawing member's history, in the withdrawal's deciding transaction, before
+    their shingles leave the index; the case now holding the others' copies, if any.
+
+    * Their open cases are resolved as ``withdrawn``: their side is rejected by the withdrawal and its evidence
+      (their sealed plays) goes with their files; the other sides stay held, in a new case for the stewards.
+    * Other members' contributions that match their history (``matching.overlaps_of_member``, the same test as
+      an upload's copy check) are altered copies of it, or the original it was copied from: accepted ones are
+      held in that case too, out of the pool and of every sale, until a steward says whose history it is.
+    """
+    own = list(session.scalars(select(Contribution).where(Contribution.member_id == member.id)))
+    open_ids = sorted({c.case_id for c in own if c.case_id is not None and _is_open(session, c.case_id)})
+    waiting: list[Contribution] = []
+    for case_id in open_ids:
+        case = session.get_one(CopyCase, case_id)
+        rows = list(session.scalars(select(Contribution).where(Contribution.case_id == case_id)))
+        refused = tuple(sorted(r.id for r in rows if r.member_id == member.id))
+        waiting += [r for r in rows if r.member_id != member.id and r.status is ContributionStatus.HELD]
+        case.resolved_utc, case.resolution = now, WITHDRAWN
+        event = audit.CopyCaseResolved(member.id, case.id, None, WITHDRAWN, (), refused)
+        audit.record(session, event, now=now)
+    copies_of = [o for o in matching.overlaps_of_member(session, member.id) if o.near_copy]
+    matched = [session.get_one(Contribution, cid) for o in copies_of for cid in o.contribution_ids]
+    accepted = [c for c in matched if c.status is ContributionStatus.ACCEPTED]
+    if not waiting and not accepted:
+        session.flush()
+        return None
+    case = CopyCase(opened_utc=now)
+    session.add(case)
+    session.flush()
+    for row in waiting:
+        row.case_id = case.id
+    for row in accepted:
+        _hold_accepted(session, settings, row, case, HELD_WITHDRAWN, "held:withdrawn", now=now)
     session.flush()
     return case
 

@@ -48,7 +48,19 @@ class Overlap:
 
 def overlaps(session: Session, member_id: str, sampled: fingerprint.Shingles) -> list[Overlap]:
     """Every other member whose history shares sampled shingles with the upload, most shared first."""
-    values = fingerprint.to_signed(sampled)
+    return _overlaps(session, member_id, fingerprint.to_signed(sampled))
+
+
+def overlaps_of_member(session: Session, member_id: str) -> list[Overlap]:
+    """Every other member whose history shares sampled shingles with ``member_id``'s whole indexed history (their
+    accepted and held contributions), most shared first: the copies of it that others hold."""
+    values = list(
+        session.scalars(select(HistoryShingle.shingle).where(HistoryShingle.member_id == member_id).distinct())
+    )
+    return _overlaps(session, member_id, values) if values else []
+
+
+def _overlaps(session: Session, member_id: str, values: list[int]) -> list[Overlap]:
     hits: defaultdict[str, set[int]] = defaultdict(set)
     contributions: defaultdict[str, set[str]] = defaultdict(set)
     for start in range(0, len(values), _CHUNK):

@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -91,7 +93,14 @@ def _older(path: Path, than: datetime) -> bool:
 
 
 def _files(root: Path, pattern: str, skip: Path) -> list[Path]:
-    return [p for p in root.rglob(pattern) if p.is_file() and skip not in p.parents]
+    """Files named like ``pattern`` under ``root``, outside ``skip``. The server works meanwhile (a worker starting
+    cleans up while uploads come in): a folder that goes while it is walked is passed over, never an error."""
+    found = []
+    for folder, subfolders, names in os.walk(root):  # os.walk skips what it can no longer list
+        here = Path(folder)
+        subfolders[:] = [name for name in subfolders if here / name != skip]
+        found += [here / name for name in names if fnmatch.fnmatchcase(name, pattern) and (here / name).is_file()]
+    return found
 
 
 def remove_leftovers(session: Session, settings: CoopSettings, *, now: datetime | None = None) -> Leftovers:
@@ -123,8 +132,11 @@ def remove_leftovers(session: Session, settings: CoopSettings, *, now: datetime 
         else:
             hidden.unlink(missing_ok=True)
             removed += 1
+    sealed = root / CONTRIBUTIONS_DIR  # sealed uploads lie at <member>/<contribution><UPLOAD_SUFFIX>
     uploads = [
-        p for p in (root / CONTRIBUTIONS_DIR).glob(f"*/*{UPLOAD_SUFFIX}") if str(p.relative_to(root)) not in pending
+        p
+        for p in _files(sealed, f"*{UPLOAD_SUFFIX}", scratch)
+        if p.parent.parent == sealed and str(p.relative_to(root)) not in pending
     ]
     for path in uploads:
         path.unlink(missing_ok=True)

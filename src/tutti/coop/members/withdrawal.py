@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit, crypto, db, mail
 from tutti.coop.actions import WITHDRAW, require
+from tutti.coop.contributions import cases
 from tutti.coop.contributions.report import erased as erased_report
 from tutti.coop.contributions.sealing import member_folder
 from tutti.coop.db import lock_cooperative
@@ -131,6 +132,8 @@ def decide(session: Session, settings: CoopSettings, member: Member, *, now: dat
         contribution.fingerprint = contribution.sealed_report = None
         contribution.report = erased_report(contribution.id, contribution.status, when).to_json()
         contribution.reasons = []
+    # Before their shingles leave the index: the copies of their history others hold are found by them.
+    cases.on_withdrawal(session, settings, member, now=when)
     session.execute(delete(HistoryShingle).where(HistoryShingle.member_id == member.id))
     logout_everywhere(session, member)
     session.execute(

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from tutti.coop import staged
-from tutti.coop.models import Member, MemberKey, PoolFile, utcnow
+from tutti.coop.models import Contribution, ContributionStatus, Member, MemberKey, PoolFile, utcnow
 from tutti.coop.pool.contract import POOL_SCHEMA_VERSION
 from tutti.coop.pool.files import MemberCounts, Pool, PoolCounts
 from tutti.identity import IDENTITY_VERSION
@@ -112,11 +112,14 @@ def files_of_pseudonyms(session: Session, pool: Pool, pseudonyms: Iterable[str])
 
 
 def _files_where(session: Session, pool: Pool, condition: ColumnElement[bool]) -> dict[str, list[Path]]:
+    """Files to open (a sale's, through ``engine.source.pool_source``): never those of a contribution held for the
+    stewards (a copy case; a copy of a withdrawn member's history), whatever rows are left of it."""
     found: dict[str, list[Path]] = {}
     rows = session.execute(
         select(Member.pseudonym, PoolFile.path)
         .join(Member, Member.id == PoolFile.member_id)
-        .where(condition)
+        .join(Contribution, Contribution.id == PoolFile.contribution_id)
+        .where(condition, Contribution.status != ContributionStatus.HELD)
         .order_by(Member.pseudonym, PoolFile.path)
     )
     for pseudonym, path in rows:

@@ -32,9 +32,10 @@ from tutti.web.deps import (
 )
 from tutti.web.pages import Page, is_htmx, redirect
 from tutti.web.schemas import ContributionPublic, ContributionSummaryPublic
-from tutti.web.uploads import ACCEPTED_SUFFIXES, MAX_UPLOAD_BYTES, save_uploads
+from tutti.web.uploads import ACCEPTED_SUFFIXES, MAX_UPLOAD_BYTES, UploadRoute, save_uploads
 
-router = APIRouter(tags=["contributions"])
+# Upload bodies are written on threads of their own (``UploadRoute``), never on the pages' threads.
+router = APIRouter(tags=["contributions"], route_class=UploadRoute)
 
 Files = Annotated[
     list[UploadFile],
