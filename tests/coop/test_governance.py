@@ -287,4 +287,8 @@ def test_one_path_executes_a_proposal_and_changes_the_policy() -> None:
     assert _callers(r"execution\.execute\(|\bexecute\(session, proposal") == {"coop/governance/closing.py"}
     assert _callers(r"policy\.apply\(") == {"coop/governance/execution.py"}
     assert _callers(r"GovernancePolicy\(\w+=") == {"coop/governance/policy.py"}
-    assert _callers(r"= (proposals\.)?EXECUTED\b") == {"coop/governance/execution.py"}
+    assert _callers(r"(?<![=!<>])= (proposals\.)?EXECUTED\b") == {"coop/governance/execution.py"}
+    # A release is built only by its job, which only an executed sale queues.
+    assert _callers(r"queue_release\(session, ") == {"coop/governance/execution.py"}
+    assert _callers(r"BUILD_JOB,") == {"coop/sales/releases.py"}
+    assert _callers(r"(?<!def )\bbuild_release\(") == {"coop/sales/releases.py"}

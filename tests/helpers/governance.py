@@ -28,7 +28,7 @@ def sale_terms(**changes: Any) -> dict[str, Any]:
         "data_kind": "per-member",
         "duration_days": 365,
         "delivery": "files",
-        "recipe": {"name": "artist-preferences", "version": 1, "parameters": {"top_n": 20, "epsilon": 1.0, "k": 20}},
+        "recipe": {"name": "artist-preferences", "version": 1, "parameters": {"top": 20, "k": 20}},
     }
     return terms | changes
 

@@ -26,6 +26,11 @@ def member_key_context(member_id: str) -> bytes:
     return b"tutti-coop member key\x00" + member_id.encode("ascii")
 
 
+def release_key_context(release_id: str) -> bytes:
+    # Bound to the release: a sealed key copied onto another release's row does not open.
+    return b"tutti-coop release key\x00" + release_id.encode("ascii")
+
+
 def wrap(master_key: bytes, secret: bytes, context: bytes) -> bytes:
     """``secret`` sealed under ``master_key``: nonce + ciphertext + tag, bound to ``context``."""
     nonce = os.urandom(NONCE_BYTES)

@@ -130,6 +130,23 @@ SET_CONSENT = Action(
     events=(audit.ConsentChanged,),
 )
 
+DOWNLOAD_RELEASE = Action(
+    "download-release",
+    "Make a download link to the release of one's own passed sale, and download its files with it (buyers only; "
+    "links expire and allow a number of downloads).",
+    roles=frozenset({Role.BUYER}),
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.ReleaseLinkMade, audit.ReleaseDownloaded),
+)
+QUERY_SALE = Action(
+    "query-sale",
+    "Ask an aggregate query of the recipe of one's own passed sale with query access; each answer is noised and "
+    "spends from the sale's privacy budget, and none comes once it is spent.",
+    roles=frozenset({Role.BUYER}),
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.QueryAnswered, audit.QueryRefused),
+)
+
 ACTIONS: tuple[Action, ...] = (
     SIGNUP,
     CHANGE_CAPACITY,
@@ -145,6 +162,8 @@ ACTIONS: tuple[Action, ...] = (
     OPEN_VOTE,
     CAST_VOTE,
     SET_CONSENT,
+    DOWNLOAD_RELEASE,
+    QUERY_SALE,
 )
 ACTIONS_BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}
 

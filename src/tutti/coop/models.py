@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -528,3 +529,92 @@ class Consent(Base):
     # Which governance emails the member wants (``governance.notices.KINDS``).
     emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Release(Base):
+    """A passed sale's release (``sales.releases``): built by a job from the members the sale includes, then
+    delivered to its buyer only. ``sealed_key`` is the release key (pseudonyms, watermark) wrapped by the master
+    key; ``folder`` is relative to the data folder and holds the files and the manifest once ``status`` is ready."""
+
+    __tablename__ = "release"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    recipe: Mapped[str] = mapped_column(String(64))
+    recipe_version: Mapped[int] = mapped_column(Integer)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    engine: Mapped[str | None] = mapped_column(String(16))
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    watermark: Mapped[str] = mapped_column(String(32))
+    folder: Mapped[str | None] = mapped_column(String(255))
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    members_included: Mapped[int] = mapped_column(Integer, default=0)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    failure: Mapped[str | None] = mapped_column(String(64))
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    built_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReleaseMember(Base):
+    """Whose data went into a release, and how much (plays or list entries): what each member sees of the sale,
+    and what the ledger splits by. No pseudonym of the release is kept: it is recomputed from the release key."""
+
+    __tablename__ = "release_member"
+
+    release_id: Mapped[str] = mapped_column(ForeignKey("release.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    used: Mapped[int] = mapped_column(BigInteger)
+
+
+class PrivacySpend(Base):
+    """One spend from a sale's privacy budget: a release built, or a buyer's query answered (``sales.budget``)."""
+
+    __tablename__ = "privacy_spend"
+    __table_args__ = (
+        CheckConstraint("epsilon >= 0 AND delta >= 0", name="nonnegative"),
+        CheckConstraint("(release_id IS NULL) <> (query_id IS NULL)", name="one_use"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[str | None] = mapped_column(ForeignKey("release.id", ondelete="CASCADE"))
+    query_id: Mapped[str | None] = mapped_column(ForeignKey("buyer_query.id", ondelete="CASCADE"))
+    epsilon: Mapped[float] = mapped_column(Float)
+    delta: Mapped[float] = mapped_column(Float)
+    what: Mapped[str] = mapped_column(String(200))
+    at_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DownloadLink(Base):
+    """A link to a release's files for its buyer: expires, and allows a number of downloads; only a hash of its
+    token is kept."""
+
+    __tablename__ = "download_link"
+    __table_args__ = (CheckConstraint("downloads >= 0 AND downloads <= max_downloads", name="within_limit"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    release_id: Mapped[str] = mapped_column(ForeignKey("release.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    max_downloads: Mapped[int] = mapped_column(Integer)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BuyerQuery(Base):
+    """A buyer's aggregate query on a sale with query access (``sales.compute``): what was asked, what it cost,
+    and how many rows the noisy answer had. Never SQL: a recipe and its parameters."""
+
+    __tablename__ = "buyer_query"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), index=True)
+    recipe: Mapped[str] = mapped_column(String(64))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    epsilon: Mapped[float] = mapped_column(Float)
+    delta: Mapped[float] = mapped_column(Float)
+    rows: Mapped[int] = mapped_column(Integer)
+    members: Mapped[int] = mapped_column(Integer)
+    at_utc: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,5 @@
-"""Rotating the master key: every key it wraps is wrapped anew under a fresh key, then the old key is destroyed.
+"""Rotating the master key: every key it wraps (member keys, release keys, the log's signing key) is wrapped
+anew under a fresh key, then the old key is destroyed.
 
 Why: a backup holds the wrapped member keys of its day. Withdrawal destroys a member's wrapped key in the live
 database, but a backup made before still holds it, and the master key would open it. Once the master key is
@@ -35,10 +36,17 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from tutti.coop import audit
-from tutti.coop._keywrap import SIGNING_KEY_CONTEXT, master_key_id, member_key_context, unwrap, wrap
+from tutti.coop._keywrap import (
+    SIGNING_KEY_CONTEXT,
+    master_key_id,
+    member_key_context,
+    release_key_context,
+    unwrap,
+    wrap,
+)
 from tutti.coop.errors import ConfigError
 from tutti.coop.members import emails
-from tutti.coop.models import Cooperative, MemberKey, utcnow
+from tutti.coop.models import Cooperative, MemberKey, Release, utcnow
 from tutti.coop.settings import KEY_BYTES, MASTER_KEY, MASTER_KEY_FILE, CoopSettings, check_master_key
 
 NEW_SUFFIX = ".new"
@@ -145,6 +153,10 @@ def rotate(
                 context = member_key_context(row.member_id)
                 plain[row.member_id] = unwrap(old_key, row.wrapped_key, context)
                 row.wrapped_key = wrap(new_key, plain[row.member_id], context)
+            # Release keys make a release's pseudonyms and watermark: kept, so a leaked copy can still be traced.
+            for release in session.scalars(select(Release)):
+                context = release_key_context(release.id)
+                release.sealed_key = wrap(new_key, unwrap(old_key, release.sealed_key, context), context)
             # Lookup hashes are keyed by the master key too: an old backup's cannot be matched to an address.
             emails.recompute_lookups(session, plain, new_key)
             signing = unwrap(old_key, coop.signing_key_wrapped, SIGNING_KEY_CONTEXT)

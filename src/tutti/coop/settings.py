@@ -103,6 +103,15 @@ UPLOADS_AT_ONCE = Setting(
     "upload bodies to disk (default: 4); more wait their turn "
     "holding neither a thread nor a database connection, so a burst of uploads leaves the other pages answering.",
 )
+ENGINE = Setting(
+    "TUTTI_COOP_ENGINE",
+    "Engine that builds releases and answers buyers' queries over the pool: `duckdb` (default, on this machine) "
+    "or `spark` (needs `pip install 'tutti[spark]'` and a JDK).",
+)
+SPARK_MASTER = Setting(
+    "TUTTI_COOP_SPARK_MASTER",
+    "Spark master URL when the engine is `spark` (default: `local[2]`; a cluster: `spark://host:7077`).",
+)
 
 COOP_SETTINGS: tuple[Setting, ...] = (
     DATA_DIR,
@@ -125,6 +134,8 @@ COOP_SETTINGS: tuple[Setting, ...] = (
     SMTP_USER,
     SMTP_PASSWORD,
     MAIL_FROM,
+    ENGINE,
+    SPARK_MASTER,
     *(limit.setting for limit in LIMITS),
 )
 
@@ -137,6 +148,8 @@ DEFAULT_DB_CONNECTIONS = 50
 DEFAULT_UPLOADS_AT_ONCE = 4
 DEFAULT_SMTP_PORT = 587
 DEFAULT_MAIL_FROM = "tutti@localhost"
+ENGINE_NAMES = ("duckdb", "spark")
+DEFAULT_SPARK_MASTER = "local[2]"
 SMTP_SECURITIES = ("starttls", "tls", "none")
 KEY_BYTES = 32
 # argon2-cffi's own defaults (RFC 9106's low-memory profile), what every password was hashed with before the cost
@@ -186,6 +199,8 @@ class CoopSettings:
     limits: Mapping[str, Rule] = field(default_factory=default_rules)
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     mail: MailSettings = field(default_factory=lambda: MailSettings())
+    engine: str = "duckdb"
+    spark_master: str = DEFAULT_SPARK_MASTER
 
     @classmethod
     def for_tests(
@@ -250,7 +265,16 @@ def load_coop_settings(
         limits=rules_from(),
         trusted_proxies=trusted_proxies_from(os.environ.get(TRUSTED_PROXIES.env, "")),
         mail=_mail_settings(),
+        engine=_engine(),
+        spark_master=os.environ.get(SPARK_MASTER.env, "").strip() or DEFAULT_SPARK_MASTER,
     )
+
+
+def _engine() -> str:
+    engine = os.environ.get(ENGINE.env, "").strip().lower() or "duckdb"
+    if engine not in ENGINE_NAMES:
+        raise ConfigError(f"{ENGINE.env} must be one of {', '.join(ENGINE_NAMES)}, not {engine!r}")
+    return engine
 
 
 def _mail_settings() -> MailSettings:

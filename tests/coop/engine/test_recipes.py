@@ -33,10 +33,10 @@ from tutti.coop.sales.recipes import (
 from tutti.coop.sales.release import KnownRelease, build_release, content_digest, identify_leak, write_release
 
 PARAMS: dict[str, Any] = {
-    "artist_preferences": ArtistPreferencesParameters(top=5, k=2),
-    "aggregate_statistics": AggregateParameters(k=2, max_cells=30, max_per_cell=5, epsilon=1.0, delta=1e-6),
-    "listening_distributions": DistributionParameters(max_plays=300),
-    "pseudonymous_rows": RowParameters(fields=("artist", "track", "ms_played"), time_unit="hour", k=2),
+    "artist-preferences": ArtistPreferencesParameters(top=5, k=2),
+    "aggregate-statistics": AggregateParameters(k=2, max_cells=30, max_per_cell=5, epsilon=1.0, delta=1e-6),
+    "listening-distributions": DistributionParameters(max_plays=300),
+    "pseudonymous-rows": RowParameters(fields=("artist", "track", "ms_played"), time_unit="hour", k=2),
 }
 LICENCE = {"duration_days": 365, "re_identification": "forbidden", "resale": "forbidden"}
 
@@ -73,7 +73,8 @@ def _expected_preferences(rows: list[dict[str, Any]], top: int) -> list[dict[str
     ms: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
         if row["content_kind"] == "music" and row["artist_key"] is not None:
-            ms[row["member"]][row["artist_key"]] += min(max(row["ms_played"] or 0, 0), 15 * 60 * 1000)
+            timed = next(v for v in (row["ms_played"], row["duration_ms"], 210_000) if v is not None)
+            ms[row["member"]][row["artist_key"]] += min(max(timed, 0), 15 * 60 * 1000)
     expected = []
     for member, artists in ms.items():
         total = sum(artists.values())
@@ -118,10 +119,10 @@ def _expected_cells(rows: list[dict[str, Any]], params: AggregateParameters) -> 
 def test_the_engine_halves_match_a_recomputation_from_the_decrypted_rows(synthetic_pool: PoolSource) -> None:
     rows = decrypted(synthetic_pool).to_pylist()
     results = engine_results(synthetic_pool, None)
-    preferences = results["artist_preferences"]["preferences"]
+    preferences = results["artist-preferences"]["preferences"]
     assert sorted_rows(preferences) == sorted_rows(pa.Table.from_pylist(_expected_preferences(rows, 5)))
-    cells = results["aggregate_statistics"]["cells"]
-    expected = _expected_cells(rows, PARAMS["aggregate_statistics"])
+    cells = results["aggregate-statistics"]["cells"]
+    expected = _expected_cells(rows, PARAMS["aggregate-statistics"])
     assert sorted_rows(cells.select(["country", "month", "artist_key", "plays", "ms_played", "members"])) == (
         sorted_rows(pa.Table.from_pylist(expected, schema=cells.schema))
     )
@@ -145,7 +146,7 @@ def _without(source: PoolSource, left_out: str) -> PoolSource:
     )
 
 
-@pytest.mark.parametrize("name", ["artist_preferences", "pseudonymous_rows"])
+@pytest.mark.parametrize("name", ["artist-preferences", "pseudonymous-rows"])
 def test_a_member_left_out_of_a_sale_is_absent_from_its_release_files(
     synthetic_pool: PoolSource, tmp_path: Path, name: str
 ) -> None:
@@ -161,8 +162,8 @@ def test_a_member_left_out_of_a_sale_is_absent_from_its_release_files(
 
 
 def test_pseudonyms_of_two_releases_cannot_be_joined(synthetic_pool: PoolSource, tmp_path: Path) -> None:
-    first = _release(synthetic_pool, "pseudonymous_rows", os.urandom(32), tmp_path / "a", "r-a")
-    second = _release(synthetic_pool, "pseudonymous_rows", os.urandom(32), tmp_path / "b", "r-b")
+    first = _release(synthetic_pool, "pseudonymous-rows", os.urandom(32), tmp_path / "a", "r-a")
+    second = _release(synthetic_pool, "pseudonymous-rows", os.urandom(32), tmp_path / "b", "r-b")
     a = pq.read_table(tmp_path / "a" / first["files"][0]["file"])
     b = pq.read_table(tmp_path / "b" / second["files"][0]["file"])
     assert a.num_rows == b.num_rows > 0
@@ -173,18 +174,18 @@ def test_pseudonyms_of_two_releases_cannot_be_joined(synthetic_pool: PoolSource,
 
 
 def test_every_published_cell_has_k_members_behind_it(synthetic_pool: PoolSource, tmp_path: Path) -> None:
-    params = PARAMS["aggregate_statistics"]
+    params = PARAMS["aggregate-statistics"]
     rows = decrypted(synthetic_pool).to_pylist()
     members_behind = {(c["country"], c["month"], c["artist_key"]): c["members"] for c in _expected_cells(rows, params)}
     with open_duckdb(synthetic_pool) as table:
-        built = build_release(RECIPES["aggregate_statistics"], params, table, os.urandom(32))
-        engine = RECIPES["aggregate_statistics"].engine_tables(table.table, params)
+        built = build_release(RECIPES["aggregate-statistics"], params, table, os.urandom(32))
+        engine = RECIPES["aggregate-statistics"].engine_tables(table.table, params)
         spellings = {r["artist_key"]: r["artist"] for r in table.to_pyarrow(engine["spellings"]).to_pylist()}
     keys = {v: k for k, v in spellings.items()}
     published = built.tables["aggregate_statistics"].to_pylist()
     for cell in published:
         assert members_behind[cell["country"], cell["month"], keys[cell["artist"]]] >= params.k
-    preferences = _release(synthetic_pool, "artist_preferences", os.urandom(32), tmp_path / "p", "r-p")
+    preferences = _release(synthetic_pool, "artist-preferences", os.urandom(32), tmp_path / "p", "r-p")
     listed = pq.read_table(tmp_path / "p" / preferences["files"][0]["file"]).to_pylist()
     lists_with: dict[str, set[str]] = defaultdict(set)
     for row in listed:
@@ -196,11 +197,11 @@ def test_the_manifest_describes_the_files_and_a_leaked_copy_is_traced_to_its_rel
     synthetic_pool: PoolSource, tmp_path: Path
 ) -> None:
     key_a, key_b = os.urandom(32), os.urandom(32)
-    manifest = _release(synthetic_pool, "pseudonymous_rows", key_a, tmp_path / "a", "r-a")
-    _release(synthetic_pool, "pseudonymous_rows", key_b, tmp_path / "b", "r-b")
+    manifest = _release(synthetic_pool, "pseudonymous-rows", key_a, tmp_path / "a", "r-a")
+    _release(synthetic_pool, "pseudonymous-rows", key_b, tmp_path / "b", "r-b")
     on_disk = json.loads((tmp_path / "a" / "manifest.json").read_text())
     assert on_disk == manifest
-    assert on_disk["recipe"] == {"name": "pseudonymous_rows", "version": 1, "title": "Pseudonymous play rows"}
+    assert on_disk["recipe"] == {"name": "pseudonymous-rows", "version": 1, "title": "Pseudonymous play rows"}
     assert on_disk["licence"] == LICENCE and on_disk["privacy"] == {"epsilon": 0.0, "delta": 0.0}
     path = tmp_path / "a" / on_disk["files"][0]["file"]
     leaked = pq.read_table(path)
@@ -222,12 +223,12 @@ def test_parameters_round_trip_through_plain_values_and_refuse_nonsense() -> Non
 
     for name, params in PARAMS.items():
         assert parameters_from(RECIPES[name], json.loads(json.dumps(parameters_to_dict(params)))) == params
-    recipe = RECIPES["aggregate_statistics"]
+    recipe = RECIPES["aggregate-statistics"]
     for bad in ({"epsilon": 0}, {"epsilon": 50}, {"delta": 0.5}, {"k": 1}, {"by": "album"}, {"max_cells": 0}):
         with pytest.raises(InvalidInput):
             parameters_from(recipe, bad)
     with pytest.raises(InvalidInput, match="no parameter"):
         parameters_from(recipe, {"sql": "select *"})
     with pytest.raises(InvalidInput):
-        parameters_from(RECIPES["pseudonymous_rows"], {"fields": ["ip_address"]})
+        parameters_from(RECIPES["pseudonymous-rows"], {"fields": ["ip_address"]})
     assert all(RECIPES[n].describe(p) for n, p in PARAMS.items())

@@ -251,6 +251,79 @@ class ConsentChanged(Event):
     member_id: str
 
 
+@dataclass(frozen=True)
+class ReleaseBuilt(Event):
+    kind: ClassVar[str] = "release-built"
+    description: ClassVar[str] = (
+        "A passed sale's release was built from ``members`` members' data by its recipe (name and version), "
+        "spending ``epsilon`` and ``delta`` of the sale's privacy budget; ``manifest_sha256`` pins its files."
+    )
+    proposal_id: str
+    release_id: str
+    recipe: str
+    recipe_version: int
+    members: int
+    epsilon: float
+    delta: float
+    manifest_sha256: str
+
+
+@dataclass(frozen=True)
+class ReleaseFailed(Event):
+    kind: ClassVar[str] = "release-failed"
+    description: ClassVar[str] = "A release could not be built; ``reason`` is a code (e.g. ``budget-spent``)."
+    proposal_id: str
+    release_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReleaseLinkMade(Event):
+    kind: ClassVar[str] = "release-link-made"
+    description: ClassVar[str] = (
+        "The buyer made a download link to their release, valid until ``expires_utc`` for ``downloads`` downloads."
+    )
+    proposal_id: str
+    release_id: str
+    link_id: str
+    downloads: int
+    expires_utc: str
+
+
+@dataclass(frozen=True)
+class ReleaseDownloaded(Event):
+    kind: ClassVar[str] = "release-downloaded"
+    description: ClassVar[str] = "The buyer downloaded ``file`` of their release through link ``link_id``."
+    proposal_id: str
+    release_id: str
+    link_id: str
+    file: str
+
+
+@dataclass(frozen=True)
+class QueryAnswered(Event):
+    kind: ClassVar[str] = "query-answered"
+    description: ClassVar[str] = (
+        "The buyer of a sale with query access asked an aggregate query of its recipe and got a noisy answer of "
+        "``rows`` rows over ``members`` members, spending ``epsilon`` and ``delta`` of the sale's budget."
+    )
+    proposal_id: str
+    query_id: str
+    recipe: str
+    rows: int
+    members: int
+    epsilon: float
+    delta: float
+
+
+@dataclass(frozen=True)
+class QueryRefused(Event):
+    kind: ClassVar[str] = "query-refused"
+    description: ClassVar[str] = "A buyer's query was refused; ``reason`` is a code (``budget-spent``, ``expired``)."
+    proposal_id: str
+    reason: str
+
+
 EVENTS: tuple[type[Event], ...] = (
     CooperativeFounded,
     MemberJoined,
@@ -274,6 +347,12 @@ EVENTS: tuple[type[Event], ...] = (
     ProposalExecuted,
     ProposalExpired,
     ConsentChanged,
+    ReleaseBuilt,
+    ReleaseFailed,
+    ReleaseLinkMade,
+    ReleaseDownloaded,
+    QueryAnswered,
+    QueryRefused,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in EVENTS}
 

@@ -2,9 +2,9 @@
 
 ``execute`` is called by the close of a vote (``closing``) and by nothing else; it refuses anything but a passed
 proposal. A passed policy change puts itself in force (``policy.apply``, the only caller); a passed sale is
-marked *executed*, ready for its release to the approved buyer, with the members it includes fixed at close
-(``consent``). If the buyer is no longer an approved buyer when it executes, the sale *expires* instead. Each
-step is an audit event; none names a ballot or a voter.
+marked *executed*, with the members it includes fixed at close (``consent``), and a sale delivered as files
+queues the job that builds its release (``sales.releases``). If the buyer is no longer an approved buyer when
+it executes, the sale *expires* instead. Each step is an audit event; none names a ballot or a voter.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from tutti.coop.governance.proposals import CLOSED, EXECUTED, EXPIRED, SALE
 from tutti.coop.governance.rules import PASSED
 from tutti.coop.governance.terms import PolicyChange, terms_from
 from tutti.coop.models import Member, Proposal, Role, Status, utcnow
+from tutti.coop.sales import releases
 
 
 def execute(session: Session, proposal: Proposal, *, now: datetime | None = None) -> Proposal:
@@ -41,6 +42,8 @@ def execute(session: Session, proposal: Proposal, *, now: datetime | None = None
         policy.apply(session, terms, proposal.id, now=when)
     proposal.status, proposal.executed_utc = EXECUTED, when
     session.flush()
+    if proposal.kind == SALE:
+        releases.queue_release(session, proposal, now=when)  # file delivery: its release is built by a job
     audit.record(
         session,
         audit.ProposalExecuted(proposal_id=proposal.id, proposal_kind=proposal.kind, included=included),

@@ -25,6 +25,7 @@ from tutti.coop.governance.rules import Rules
 from tutti.coop.governance.terms import PolicyChange, SaleTerms
 from tutti.coop.jobs.queue import enqueue
 from tutti.coop.models import Contribution, ContributionStatus, Elector, Member, Proposal, Role, Status, new_id, utcnow
+from tutti.coop.sales.sale import parameters_of
 
 DRAFT, OPEN, CLOSED, EXECUTED, EXPIRED = "draft", "open", "closed", "executed", "expired"
 SALE, POLICY = "sale", "policy"
@@ -61,6 +62,7 @@ def draft_sale(
     """A buyer's draft of a sale to themselves (the buyer is always the one drafting)."""
     require(PROPOSE_SALE, buyer)
     sale = SaleTerms.from_json(terms, buyer_id=buyer.id)
+    parameters_of(sale)  # the recipe as this cooperative defines it: name, version, parameters, data kind
     return _new(session, buyer, SALE, title, sale.to_json(), now or utcnow())
 
 

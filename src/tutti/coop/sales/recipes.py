@@ -10,12 +10,12 @@ A recipe is declared once, versioned, and engine-neutral. It has two halves:
 
 The recipes (``RECIPES``, by name):
 
-- ``artist_preferences`` (rows): each included member's top N artists by listening time over a period, with the
+- ``artist-preferences`` (rows): each included member's top N artists by listening time over a period, with the
   share of their time, under a pseudonym of this release only; artists in fewer than k members' lists are left out.
-- ``aggregate_statistics`` (aggregate, DP): plays and listening hours per country, month and artist (or track),
+- ``aggregate-statistics`` (aggregate, DP): plays and listening hours per country, month and artist (or track),
   with noise and noisy group selection; cells behind fewer than k members are never published.
-- ``listening_distributions`` (aggregate, DP): plays and skips by hour of the week (UTC) and plays by length.
-- ``pseudonymous_rows`` (rows): chosen fields of each play, times coarsened, under release pseudonyms; tracks and
+- ``listening-distributions`` (aggregate, DP): plays and skips by hour of the week (UTC) and plays by length.
+- ``pseudonymous-rows`` (rows): chosen fields of each play, times coarsened, under release pseudonyms; tracks and
   artists fewer than k members played are suppressed. Released only if the vote approved rows.
 
 Parameters are frozen dataclasses read from and written to plain dicts (``parameters_from``), so a proposal stores
@@ -44,6 +44,7 @@ Kind = Literal["aggregate", "rows"]
 DEFAULT_K = 10
 ROW_FIELDS = ("artist", "track", "album", "ms_played", "skipped", "shuffle", "content_kind", "country", "platform")
 TIME_UNITS = ("hour", "day", "week")
+SCROBBLE_MS = 210_000  # a play without a duration counts as 3 min 30 s
 LENGTH_BUCKETS_S = (30, 60, 120, 180, 240, 360)  # upper bounds of play-length buckets, seconds; the last is open
 
 
@@ -117,6 +118,7 @@ class Recipe(Protocol):
     name: ClassVar[str]
     version: ClassVar[int]
     kind: ClassVar[Kind]
+    data_kind: ClassVar[str]  # the sale's ``data_kind`` it delivers (``governance.terms.DATA_KINDS``)
     title: ClassVar[str]
     parameters: ClassVar[type[Any]]
 
@@ -143,16 +145,18 @@ class ArtistPreferencesParameters:
 
 
 class ArtistPreferences:
-    name: ClassVar[str] = "artist_preferences"
+    name: ClassVar[str] = "artist-preferences"
     version: ClassVar[int] = 1
     kind: ClassVar[Kind] = "rows"
+    data_kind: ClassVar[str] = "per-member"
     title: ClassVar[str] = "Artist preferences"
     parameters: ClassVar[type[Any]] = ArtistPreferencesParameters
 
     def describe(self, params: ArtistPreferencesParameters) -> str:
         return (
             f"For each included member, their {params.top} most listened artists {params.period.words()}, with the "
-            "share of their listening time each takes (in whole percent). Each member appears under a random-looking "
+            "share of their listening time each takes (in whole percent; a scrobble, which has no duration, counts as "
+            "its track's length or 3 min 30 s). Each member appears under a random-looking "
             "code made for this sale only, so this list cannot be joined with any other sale. Artists that fewer "
             f"than {params.k} members have in their list are left out, so a rare artist cannot point at its few "
             "listeners. No play, time of day, country or device is included."
@@ -161,7 +165,9 @@ class ArtistPreferences:
     def engine_tables(self, pool: Table, params: ArtistPreferencesParameters) -> dict[str, Table]:
         music = _in_period(pool, params.period)
         music = music.filter((music.content_kind == "music") & music.artist_key.notnull())
-        clamped = music.ms_played.fill_null(0).clip(lower=0, upper=CellBounds(1, 1).max_ms_per_play)
+        # A scrobble has no duration: it counts as the track's length, else as SCROBBLE_MS (as in the recaps).
+        timed = music.ms_played.coalesce(music.duration_ms, ibis.literal(SCROBBLE_MS, type="int64"))
+        clamped = timed.clip(lower=0, upper=CellBounds(1, 1).max_ms_per_play)
         with_ms = music.mutate(clamped_ms=clamped)
         per = with_ms.group_by(["member", "artist_key"]).aggregate(ms=with_ms.clamped_ms.sum())
         totals = per.group_by("member").aggregate(member_ms=per.ms.sum())
@@ -233,9 +239,10 @@ class AggregateParameters:
 
 
 class AggregateStatistics:
-    name: ClassVar[str] = "aggregate_statistics"
+    name: ClassVar[str] = "aggregate-statistics"
     version: ClassVar[int] = 1
     kind: ClassVar[Kind] = "aggregate"
+    data_kind: ClassVar[str] = "aggregates"
     title: ClassVar[str] = "Aggregate statistics"
     parameters: ClassVar[type[Any]] = AggregateParameters
 
@@ -315,9 +322,10 @@ class DistributionParameters:
 
 
 class ListeningDistributions:
-    name: ClassVar[str] = "listening_distributions"
+    name: ClassVar[str] = "listening-distributions"
     version: ClassVar[int] = 1
     kind: ClassVar[Kind] = "aggregate"
+    data_kind: ClassVar[str] = "aggregates"
     title: ClassVar[str] = "Listening-time distributions"
     parameters: ClassVar[type[Any]] = DistributionParameters
 
@@ -413,9 +421,10 @@ class RowParameters:
 
 
 class PseudonymousRows:
-    name: ClassVar[str] = "pseudonymous_rows"
+    name: ClassVar[str] = "pseudonymous-rows"
     version: ClassVar[int] = 1
     kind: ClassVar[Kind] = "rows"
+    data_kind: ClassVar[str] = "rows"
     title: ClassVar[str] = "Pseudonymous play rows"
     parameters: ClassVar[type[Any]] = RowParameters
 
@@ -466,24 +475,46 @@ def recipe_named(name: str) -> Recipe:
         raise InvalidInput(f"no recipe named {name!r}; recipes: {', '.join(RECIPES)}") from None
 
 
+def check_sale_recipe(name: str, version: int, values: Mapping[str, Any], data_kind: str, delivery: str) -> Any:
+    """The parameters of the recipe a sale names, checked against the recipe as this cooperative defines it: the
+    same version, parameters it accepts, the data kind the sale announces, and query access only to aggregates."""
+    recipe = recipe_named(name)
+    if version != recipe.version:
+        raise InvalidInput(f"recipe {name} is at version {recipe.version}, not {version}")
+    if data_kind != recipe.data_kind:
+        raise InvalidInput(f"recipe {name} releases {recipe.data_kind} data, not {data_kind}")
+    if delivery == "query" and recipe.kind != "aggregate":
+        raise InvalidInput(f"recipe {name} releases rows: query access is only for aggregate recipes")
+    return parameters_from(recipe, values)
+
+
 def parameters_from(recipe: Recipe, values: Mapping[str, Any]) -> Any:
-    """A recipe's parameters from plain values (JSON), checked; unknown names are refused."""
+    """A recipe's parameters from their plain form (flat names to numbers and short texts, as a proposal stores
+    them: ``since``/``until`` ISO dates for the period, ``fields`` comma-separated), checked; unknown names are
+    refused."""
     kind = recipe.parameters
-    names = {f.name for f in dataclasses.fields(kind)}
+    names = {f.name for f in dataclasses.fields(kind)} - {"period"}
+    if any(f.name == "period" for f in dataclasses.fields(kind)):
+        names |= {"since", "until"}
     unknown = sorted(set(values) - names)
     if unknown:
         raise InvalidInput(f"{recipe.name} has no parameter {', '.join(unknown)}")
-    converted = dict(values)
-    if "period" in converted:
-        converted["period"] = _period_from(converted["period"])
+    converted = {k: v for k, v in values.items() if k not in ("since", "until")}
+    if "since" in values or "until" in values:
+        converted["period"] = Period(_date(values.get("since"), "since"), _date(values.get("until"), "until"))
     if "fields" in converted:
-        converted["fields"] = tuple(converted["fields"])
+        if not isinstance(converted["fields"], str):
+            raise InvalidInput("fields are named in one text, separated by commas")
+        converted["fields"] = tuple(f.strip() for f in converted["fields"].split(",") if f.strip())
     for number in ("epsilon", "delta"):
         if number in converted:
             value = converted[number]
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise InvalidInput(f"{number} is a number")
             converted[number] = float(value)
+    for whole in ("top", "k", "max_cells", "max_per_cell", "max_plays"):
+        if whole in converted and (isinstance(converted[whole], bool) or not isinstance(converted[whole], int)):
+            raise InvalidInput(f"{whole} is a whole number")
     try:
         return kind(**converted)
     except TypeError as error:
@@ -491,28 +522,27 @@ def parameters_from(recipe: Recipe, values: Mapping[str, Any]) -> Any:
 
 
 def parameters_to_dict(params: Any) -> dict[str, Any]:
-    """The plain-values form of a recipe's parameters (what a proposal stores)."""
+    """The plain form of a recipe's parameters (what a proposal stores; ``parameters_from`` reads it back)."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(params):
         value = getattr(params, f.name)
         if isinstance(value, Period):
-            value = {
-                "since": value.since.isoformat() if value.since else None,
-                "until": value.until.isoformat() if value.until else None,
-            }
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[f.name] = value
+            if value.since:
+                out["since"] = value.since.isoformat()
+            if value.until:
+                out["until"] = value.until.isoformat()
+            continue
+        out[f.name] = ",".join(value) if isinstance(value, tuple) else value
     return out
 
 
-def _period_from(value: Any) -> Period:
-    if not isinstance(value, Mapping) or set(value) - {"since", "until"}:
-        raise InvalidInput("a period is {since, until} with ISO dates")
+def _date(value: Any, name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
     try:
-        return Period(*(dt.date.fromisoformat(value[s]) if value.get(s) else None for s in ("since", "until")))
+        return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise InvalidInput("a period's dates are ISO dates (YYYY-MM-DD)") from None
+        raise InvalidInput(f"{name} is an ISO date (YYYY-MM-DD)") from None
 
 
 def _check_k(k: int) -> None:
