@@ -17,12 +17,14 @@ from tutti.coop.db import settings_of
 from tutti.coop.members import emails, waitlist
 from tutti.coop.members.withdrawal import WithdrawalProof
 from tutti.coop.models import Contribution, Job, JobStatus, Member, utcnow
+from tutti.coop.sales import uses
 from tutti.coop.settings import CoopSettings
 from tutti.web.schemas import (
     ContributionPublic,
     ContributionReportPublic,
     ContributionSummaryPublic,
     CopyCasePublic,
+    DataUsePublic,
     DataUsesPublic,
     FlaggedContributionPublic,
     HeldContributionPublic,
@@ -37,8 +39,8 @@ from tutti.web.schemas import (
 
 WAITLIST_SHOWN = 500
 NO_USES_YET = (
-    "No uses yet: the cooperative has not sold or shared any data. When members vote a sale through, every use "
-    "that includes your plays is listed here, with what the buyer received."
+    "No uses yet: the cooperative has not sold or shared any data. When members vote a sale through, it is listed "
+    "here, whether your data is in it or not and why, with what of yours went in and every download and query since."
 )
 
 
@@ -121,9 +123,13 @@ def pool_share(session: Session, settings: CoopSettings, member: Member) -> Pool
     return PoolSharePublic.model_validate(queries.pool_share(session, settings, member))
 
 
-def data_uses(member: Member) -> DataUsesPublic:
-    # Sales do not exist yet; the section is there so members know where uses will be shown.
-    return DataUsesPublic(uses=[], note=NO_USES_YET)
+def data_uses(session: Session, member: Member) -> DataUsesPublic:
+    """Every sale the member was in or left out of, and every use of their data since (``sales.uses``)."""
+    found = uses.uses_of(session, member)
+    return DataUsesPublic(
+        uses=[DataUsePublic(description=u.description, when_utc=u.when_utc) for u in found],
+        note="" if found else NO_USES_YET,
+    )
 
 
 def proof_public(proof: WithdrawalProof) -> WithdrawalProofPublic:

@@ -35,8 +35,8 @@ DEFAULT_DOWNLOADS = 10
 MAX_DOWNLOADS = 100
 
 
-class LinkUsedUp(Conflict):
-    """A download link that expired or has no downloads left."""
+class LinkUsedUp(NotFound):
+    """A download link that expired or has no downloads left: there is nothing to download there any more."""
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def dashboard(request: Request, db: Db, settings: Settings, member: CurrentMembe
         points=sum(c.points for c in mine),
         accepted=sum(1 for c in mine if c.status == "accepted"),
         pool=views.pool_share(db, settings, member),
-        uses=views.data_uses(member),
+        uses=views.data_uses(db, member),
         checkpoint=transparency.latest_checkpoint(db),
     )
 
@@ -133,9 +133,9 @@ def pool_api(db: Db, settings: Settings, member: CurrentMember) -> PoolSharePubl
 
 
 @router.get("/api/me/uses")
-def uses_api(member: CurrentMember) -> DataUsesPublic:
-    """Every use of the member's data (sales, releases); empty until the cooperative sells anything."""
-    return views.data_uses(member)
+def uses_api(db: Db, member: CurrentMember) -> DataUsesPublic:
+    """Every sale the member was in or left out of (and why), what of theirs went in, and every use since."""
+    return views.data_uses(db, member)
 
 
 @router.post(
