@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tutti.web.routes import auth, buyers, contributions, governance, log, members, stewardship, tokens
+from tutti.web.routes import (
+    auth,
+    buyers,
+    contributions,
+    governance,
+    governance_pages,
+    log,
+    members,
+    stewardship,
+    tokens,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
@@ -15,4 +25,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     log.router,
     buyers.router,
     governance.router,
+    governance_pages.router,
 )
