@@ -15,7 +15,7 @@ from tests.coop.conftest import CoopDb, events
 from tests.helpers.governance import AFTER, DURING, OPENED, buyer, close, member, open_sale, sale_terms, steward
 from tutti.coop import mail
 from tutti.coop.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tutti.coop.governance import ballots, buyers, closing, consent, execution, policy, proposals
+from tutti.coop.governance import ballots, buyers, closing, consent, execution, policy, proposals, records
 from tutti.coop.governance.jobs import CLOSE_VOTE, SEND_VOTE_NOTICES
 from tutti.coop.jobs.worker import Worker
 from tutti.coop.members import accounts, waitlist, withdrawal
@@ -361,3 +361,18 @@ def test_a_vote_waiting_for_the_box_while_the_vote_closes_is_refused(founded_db:
             ballots.cast(session, who, stale, "yes", now=DURING)
     with founded_db.sessions() as session:
         assert ballots.published(session, session.get_one(Proposal, sale)) == []
+
+
+def test_a_members_export_holds_their_governance_record_but_never_their_choice(founded_db: CoopDb) -> None:
+    with founded_db.sessions.begin() as session:
+        ada_id = member(session, "ada@example.org").id
+    sale = open_sale(founded_db.sessions)
+    with founded_db.sessions.begin() as session:
+        ada, proposal = session.get_one(Member, ada_id), session.get_one(Proposal, sale)
+        receipt = ballots.cast(session, ada, proposal, "abstain", now=DURING)
+        consent.opt_out(session, ada, proposal, now=DURING)
+        held = records.about(session, ada)
+    assert held["opted_out_of"] == [sale] and held["votes"] == [
+        {"proposal_id": sale, "title": "Artist preferences", "voted": True}
+    ]
+    assert receipt.tracking_code not in str(held) and "abstain" not in str(held)
