@@ -21,12 +21,14 @@ from tutti.coop.jobs.worker import Worker
 from tutti.coop.members import accounts, waitlist, withdrawal
 from tutti.coop.models import (
     BuyerApplication,
+    Consent,
     Contribution,
     ContributionStatus,
     Elector,
     Member,
     Proposal,
     Role,
+    SaleOptOut,
     Status,
 )
 
@@ -167,12 +169,17 @@ def test_withdrawn_members_cannot_vote_and_their_cast_ballot_still_counts(founde
         ada_id, bo_id = member(session, "ada@example.org").id, member(session, "bo@example.org").id
     sale = open_sale(founded_db.sessions)
     with founded_db.sessions.begin() as session:
-        ballots.cast(session, session.get_one(Member, ada_id), session.get_one(Proposal, sale), "yes", now=DURING)
+        ada = session.get_one(Member, ada_id)
+        ballots.cast(session, ada, session.get_one(Proposal, sale), "yes", now=DURING)
+        consent.set_preferences(session, ada, never_sell=False, aggregates_only=True, excluded_purposes=["advertising"])
+        consent.opt_out(session, ada, session.get_one(Proposal, sale), now=DURING)
     for member_id in (ada_id, bo_id):
         with founded_db.sessions() as session:
             withdrawal.withdraw(session, founded_db.settings, session.get_one(Member, member_id), now=DURING)
     with founded_db.sessions.begin() as session, pytest.raises(NotAllowed):
         ballots.cast(session, session.get_one(Member, bo_id), session.get_one(Proposal, sale), "no", now=DURING)
+    with founded_db.sessions() as session:  # what they chose about sales went with them
+        assert session.get(Consent, ada_id) is None and session.scalars(select(SaleOptOut)).all() == []
     closed = close(founded_db.sessions, sale)
     # A ballot cannot be found to remove it (that is the point): Ada's counts; neither is in the sale.
     assert closed.tally == {"yes": 1, "no": 0, "abstain": 0, "ballots": 1} and closed.outcome == "passed"
