@@ -383,3 +383,18 @@ def test_a_members_export_holds_their_governance_record_but_never_their_choice(f
         {"proposal_id": sale, "title": "Artist preferences", "voted": True}
     ]
     assert receipt.tracking_code not in str(held) and "abstain" not in str(held)
+
+
+def test_two_closes_at_once_close_the_vote_once(founded_db: CoopDb) -> None:
+    sale = open_sale(founded_db.sessions)
+    with founded_db.sessions.begin() as session:
+        ballots.cast(session, steward(session), session.get_one(Proposal, sale), "yes", now=DURING)
+    with founded_db.sessions() as session:
+        stale = session.get_one(Proposal, sale)  # this close read the vote as open, then the other one ran
+        assert stale.status == "open"
+        close(founded_db.sessions, sale)
+        assert closing.close(session, sale, now=AFTER).status == "executed"
+        session.commit()
+    with founded_db.sessions() as session:
+        assert len(events(session, "proposal-closed")) == 1 and len(events(session, "proposal-executed")) == 1
+        assert len(ballots.published(session, session.get_one(Proposal, sale))) == 1

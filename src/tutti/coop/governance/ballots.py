@@ -155,10 +155,18 @@ def change(
     raise NotFound("no ballot has that tracking code in this vote")
 
 
+def hold(session: Session, proposal: Proposal) -> None:
+    """Take the box's lock for the rest of the caller's transaction (the close takes it before reading the
+    proposal's state, so a vote and a close, or two closes, happen one after the other)."""
+    _locked_box(session, proposal.id)
+
+
 def publish(session: Session, proposal: Proposal) -> list[Ballot]:
     """At close: the ballots, their secrets' hashes dropped and the box marked published; in the closing
-    transaction, after which ``scrub`` runs."""
+    transaction, after which ``scrub`` runs. Publishing twice changes nothing."""
     box, _roll = _locked_box(session, proposal.id)
+    if box.published:
+        return [Ballot(code, choice, weight) for code, choice, weight in box.ballots]
     ballots = [Ballot(code, choice, weight) for code, _digest, choice, weight in box.ballots]
     box.ballots = [[b.tracking_code, b.choice, b.weight] for b in ballots]
     box.published = True
