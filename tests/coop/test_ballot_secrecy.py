@@ -15,16 +15,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from tests.coop.conftest import CoopDb
+from tests.coop.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, CoopDb
 from tests.helpers.governance import DURING, OPENED, close, member, open_sale, steward
+from tutti.coop.bootstrap import found_cooperative
+from tutti.coop.db import make_engine, session_factory, upgrade
+from tutti.coop.errors import Conflict, NotAllowed
 from tutti.coop.governance import ballots, consent, rules
 from tutti.coop.governance.ballots import Receipt
-from tutti.coop.governance.rules import Ballot, Rules, Tally
+from tutti.coop.governance.rules import CHOICES, Ballot, Rules, Tally
 from tutti.coop.models import Base, Member, Proposal, Role, Status, new_id, new_pseudonym
+from tutti.coop.settings import CoopSettings
 
 VOTERS = 12
 _CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -217,3 +221,55 @@ def test_an_opt_out_after_voting_keeps_the_ballot_and_leaves_the_sale(founded_db
     assert closed.tally == {"yes": 1, "no": 0, "abstain": 0, "ballots": 1}
     with founded_db.sessions() as session:
         assert consent.included(session, closed) == [steward(session).id]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(["cast", "change", "forge"]), st.sampled_from(list(CHOICES))),
+        max_size=25,
+    )
+)
+def test_any_sequence_of_votes_and_changes_counts_each_voter_once_with_their_last_choice(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[int, str, str]]
+) -> None:
+    db = _fresh_sqlite(tmp_path_factory.mktemp("votes"))
+    with db.sessions.begin() as session:
+        voters = [member(session, f"v{n}@example.org").id for n in range(6)]
+    sale = open_sale(db.sessions)
+    receipts: dict[str, Receipt] = {}
+    last: dict[str, str] = {}
+    for who, action, choice in steps:
+        voter = voters[who]
+        with db.sessions() as session:
+            proposal, person = session.get_one(Proposal, sale), session.get_one(Member, voter)
+            try:
+                if action == "cast":
+                    receipts[voter] = ballots.cast(session, person, proposal, choice, now=DURING)
+                    last[voter] = choice
+                elif voter in receipts:
+                    secret = receipts[voter].secret if action == "change" else "forged"
+                    ballots.change(session, person, proposal, receipts[voter].tracking_code, secret, choice, now=DURING)
+                    last[voter] = choice
+                session.commit()
+            except (Conflict, NotAllowed):
+                session.rollback()
+                assert (action == "cast" and voter in receipts) or action == "forge"
+    closed = close(db.sessions, sale)
+    with db.sessions() as session:
+        published = ballots.published(session, closed)
+    assert sorted((b.tracking_code, b.choice) for b in published) == sorted(
+        (receipts[v].tracking_code, c) for v, c in last.items()
+    )
+    assert closed.tally == rules.count(published).to_json()
+    db.engine.dispose()
+
+
+def _fresh_sqlite(folder: Path) -> CoopDb:
+    coop = CoopSettings.for_tests(folder / "coop", f"sqlite:///{folder / 'coop.sqlite'}")
+    engine = make_engine(coop.database_url)
+    upgrade(engine)
+    sessions = session_factory(engine, coop)
+    with sessions.begin() as session:
+        found_cooperative(session, coop, name="T", steward_email=STEWARD_EMAIL, steward_password=STEWARD_PASSWORD)
+    return CoopDb("sqlite", engine, sessions, coop)

@@ -15,11 +15,22 @@ from tests.coop.conftest import CoopDb, events
 from tests.helpers.governance import AFTER, DURING, OPENED, buyer, close, member, open_sale, sale_terms, steward
 from tutti.coop import mail
 from tutti.coop.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tutti.coop.governance import ballots, buyers, closing, consent, execution, policy, proposals
+from tutti.coop.governance import ballots, buyers, closing, consent, execution, policy, proposals, records
 from tutti.coop.governance.jobs import CLOSE_VOTE, SEND_VOTE_NOTICES
 from tutti.coop.jobs.worker import Worker
 from tutti.coop.members import accounts, waitlist, withdrawal
-from tutti.coop.models import BuyerApplication, Member, Proposal, Role, Status
+from tutti.coop.models import (
+    BuyerApplication,
+    Consent,
+    Contribution,
+    ContributionStatus,
+    Elector,
+    Member,
+    Proposal,
+    Role,
+    SaleOptOut,
+    Status,
+)
 
 
 def test_stewards_approve_or_refuse_buyers_and_both_are_logged(founded_db: CoopDb) -> None:
@@ -158,12 +169,17 @@ def test_withdrawn_members_cannot_vote_and_their_cast_ballot_still_counts(founde
         ada_id, bo_id = member(session, "ada@example.org").id, member(session, "bo@example.org").id
     sale = open_sale(founded_db.sessions)
     with founded_db.sessions.begin() as session:
-        ballots.cast(session, session.get_one(Member, ada_id), session.get_one(Proposal, sale), "yes", now=DURING)
+        ada = session.get_one(Member, ada_id)
+        ballots.cast(session, ada, session.get_one(Proposal, sale), "yes", now=DURING)
+        consent.set_preferences(session, ada, never_sell=False, aggregates_only=True, excluded_purposes=["advertising"])
+        consent.opt_out(session, ada, session.get_one(Proposal, sale), now=DURING)
     for member_id in (ada_id, bo_id):
         with founded_db.sessions() as session:
             withdrawal.withdraw(session, founded_db.settings, session.get_one(Member, member_id), now=DURING)
     with founded_db.sessions.begin() as session, pytest.raises(NotAllowed):
         ballots.cast(session, session.get_one(Member, bo_id), session.get_one(Proposal, sale), "no", now=DURING)
+    with founded_db.sessions() as session:  # what they chose about sales went with them
+        assert session.get(Consent, ada_id) is None and session.scalars(select(SaleOptOut)).all() == []
     closed = close(founded_db.sessions, sale)
     # A ballot cannot be found to remove it (that is the point): Ada's counts; neither is in the sale.
     assert closed.tally == {"yes": 1, "no": 0, "abstain": 0, "ballots": 1} and closed.outcome == "passed"
@@ -292,3 +308,97 @@ def test_one_path_executes_a_proposal_and_changes_the_policy() -> None:
     assert _callers(r"queue_release\(session, ") == {"coop/governance/execution.py"}
     assert _callers(r"BUILD_JOB,") == {"coop/sales/releases.py"}
     assert _callers(r"(?<!def )\bbuild_release\(") == {"coop/sales/releases.py"}
+
+
+def test_banded_weights_come_from_contribution_points_and_are_frozen_at_open(founded_db: CoopDb) -> None:
+    with founded_db.sessions.begin() as session:
+        ada, bo = member(session, "ada@example.org"), member(session, "bo@example.org")
+        for who, score in ((ada, 12_000), (bo, 1_500)):
+            session.add(
+                Contribution(member_id=who.id, status=ContributionStatus.ACCEPTED, score=score, created_utc=OPENED)
+            )
+        draft = proposals.draft_policy(session, ada, "Weight by contribution", {"weighting": "banded"})
+        proposals.open_vote(session, steward(session), draft.id, now=OPENED)
+        for who in (ada, bo, steward(session)):
+            ballots.cast(session, who, draft, "yes", now=DURING)
+        ids = (ada.id, bo.id, draft.id)
+    close(founded_db.sessions, ids[2])
+    with founded_db.sessions.begin() as session:
+        sale = proposals.draft_sale(session, buyer(session), "Sale", sale_terms())
+        proposals.open_vote(session, steward(session), sale.id, now=AFTER)
+        weights = {
+            e.member_id: e.weight for e in session.scalars(select(Elector).where(Elector.proposal_id == sale.id))
+        }
+        assert (weights[ids[0]], weights[ids[1]], weights[steward(session).id]) == (3, 2, 1)
+        assert sale.rules == {"quorum_percent": 20, "threshold": "simple", "weighting": "banded"}
+        ballots.cast(session, session.get_one(Member, ids[0]), sale, "no", now=AFTER + timedelta(hours=1))
+        ballots.cast(session, session.get_one(Member, ids[1]), sale, "yes", now=AFTER + timedelta(hours=1))
+        sale_id = sale.id
+    with founded_db.sessions.begin() as session:
+        closes = session.get_one(Proposal, sale_id).closes_utc
+        assert closes is not None
+        closed = closing.close(session, sale_id, now=closes)
+        assert closed.tally == {"yes": 2, "no": 3, "abstain": 0, "ballots": 2} and closed.outcome == "failed"
+
+
+def test_members_who_have_not_voted_are_reminded_a_day_before_the_close(founded_db: CoopDb) -> None:
+    with founded_db.sessions.begin() as session:
+        bo_id = member(session, "bo@example.org").id
+    sale = open_sale(founded_db.sessions)
+    with founded_db.sessions.begin() as session:
+        ballots.cast(session, steward(session), session.get_one(Proposal, sale), "yes", now=DURING)
+        steward_id = steward(session).id
+    worker = Worker(founded_db.sessions, founded_db.settings, [SEND_VOTE_NOTICES], poll=0.01)
+    with founded_db.sessions() as session:
+        closes = session.get_one(Proposal, sale).closes_utc
+    assert closes is not None
+    while worker.run_one(now=closes - timedelta(hours=23)) is not None:
+        pass
+    reminded = [p for p in mail.kept_about(founded_db.settings, bo_id) if "A day left" in p.read_text()]
+    assert len(reminded) == 1 and "/proposals/" + sale in reminded[0].read_text()
+    assert not [p for p in mail.kept_about(founded_db.settings, steward_id) if "A day left" in p.read_text()]
+
+
+def test_a_vote_waiting_for_the_box_while_the_vote_closes_is_refused(founded_db: CoopDb) -> None:
+    with founded_db.sessions.begin() as session:
+        ada_id = member(session, "ada@example.org").id
+    sale = open_sale(founded_db.sessions)
+    with founded_db.sessions() as session:
+        stale = session.get_one(Proposal, sale)  # read as open, before the close below
+        who = session.get_one(Member, ada_id)
+        assert stale.status == "open"
+        close(founded_db.sessions, sale)
+        with pytest.raises(Conflict, match="closed"):
+            ballots.cast(session, who, stale, "yes", now=DURING)
+    with founded_db.sessions() as session:
+        assert ballots.published(session, session.get_one(Proposal, sale)) == []
+
+
+def test_a_members_export_holds_their_governance_record_but_never_their_choice(founded_db: CoopDb) -> None:
+    with founded_db.sessions.begin() as session:
+        ada_id = member(session, "ada@example.org").id
+    sale = open_sale(founded_db.sessions)
+    with founded_db.sessions.begin() as session:
+        ada, proposal = session.get_one(Member, ada_id), session.get_one(Proposal, sale)
+        receipt = ballots.cast(session, ada, proposal, "abstain", now=DURING)
+        consent.opt_out(session, ada, proposal, now=DURING)
+        held = records.about(session, ada)
+    assert held["opted_out_of"] == [sale] and held["votes"] == [
+        {"proposal_id": sale, "title": "Artist preferences", "voted": True}
+    ]
+    assert receipt.tracking_code not in str(held) and "abstain" not in str(held)
+
+
+def test_two_closes_at_once_close_the_vote_once(founded_db: CoopDb) -> None:
+    sale = open_sale(founded_db.sessions)
+    with founded_db.sessions.begin() as session:
+        ballots.cast(session, steward(session), session.get_one(Proposal, sale), "yes", now=DURING)
+    with founded_db.sessions() as session:
+        stale = session.get_one(Proposal, sale)  # this close read the vote as open, then the other one ran
+        assert stale.status == "open"
+        close(founded_db.sessions, sale)
+        assert closing.close(session, sale, now=AFTER).status == "executed"
+        session.commit()
+    with founded_db.sessions() as session:
+        assert len(events(session, "proposal-closed")) == 1 and len(events(session, "proposal-executed")) == 1
+        assert len(ballots.published(session, session.get_one(Proposal, sale))) == 1

@@ -273,6 +273,7 @@ def test_export_holds_all_of_the_members_data(client: TestClient) -> None:
         assert sorted(archive.namelist()) == [
             "audit.json",
             "contributions.json",
+            "governance.json",
             "member.json",
             "plays.jsonl",
             "plays.parquet",

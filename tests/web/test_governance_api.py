@@ -50,7 +50,7 @@ def test_a_sale_from_application_to_published_ballots(app: FastAPI, caplog: pyte
     caplog.set_level(logging.DEBUG)
     steward = _client(app, "", steward=True)
     lab, lab_h = _buyer(app, steward)
-    draft = lab.post("/api/proposals/sales", json={"title": "Artist preferences", **sale_terms()}, headers=lab_h)
+    draft = lab.post("/api/sale-proposals", json={"title": "Artist preferences", **sale_terms()}, headers=lab_h)
     assert draft.status_code == 201, draft.text
     sale = draft.json()
     assert sale["status"] == "draft" and "Listening Lab pays 1,250.00 EUR" in sale["in_words"][0]
@@ -101,8 +101,8 @@ def _body(route: APIRoute, ids: dict[str, str]) -> dict[str, object] | None:
         "/api/buyer-applications": {"organisation": "Org", "kind": "other", "purpose": "Why."},
         "/api/steward/buyer-applications/{application_id}/decision": {"approve": False},
         "/api/steward/members/{member_id}/role": {"role": "member"},
-        "/api/proposals/sales": {"title": "Sale", **sale_terms()},
-        "/api/proposals/policies": {"title": "Fee", "fee_basis_points": 0},
+        "/api/sale-proposals": {"title": "Sale", **sale_terms()},
+        "/api/policy-proposals": {"title": "Fee", "fee_basis_points": 0},
         "/api/proposals/{proposal_id}/open": {},
         "/api/proposals/{proposal_id}/votes": {"choice": "yes"},
         "/api/proposals/{proposal_id}/votes/change": {"tracking_code": "X", "secret": "Y", "choice": "no"},
@@ -117,9 +117,9 @@ def test_no_route_of_any_role_changes_the_policy_or_executes_a_sale(app: FastAPI
     lab = _buyer(app, steward)
     member = _client(app, "ada@example.org")
     visitor: tuple[TestClient, dict[str, str]] = (new_client(app), {})
-    sale = lab[0].post("/api/proposals/sales", json={"title": "Open sale", **sale_terms()}, headers=lab[1]).json()
+    sale = lab[0].post("/api/sale-proposals", json={"title": "Open sale", **sale_terms()}, headers=lab[1]).json()
     change = {"title": "No fee", "fee_basis_points": 0, "capacity_per_day": 1}
-    policy_draft = member[0].post("/api/proposals/policies", json=change, headers=member[1]).json()
+    policy_draft = member[0].post("/api/policy-proposals", json=change, headers=member[1]).json()
     steward[0].post(f"/api/proposals/{policy_draft['id']}/open", json={}, headers=steward[1])
     member[0].post(f"/api/proposals/{policy_draft['id']}/votes", json={"choice": "yes"}, headers=member[1])
     with app.state.sessions() as session:

@@ -8,11 +8,12 @@ so the governance contract reads in one place. Choices are closed lists the doma
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
 
 from tutti.coop.models import Role
+from tutti.web.schemas import WholeNumber
 
 BuyerKind = Literal["ai-developer", "researcher", "music-business", "other"]
 Purpose = Literal["ai-training", "research", "music-industry", "product-analytics", "advertising"]
@@ -22,11 +23,47 @@ Threshold = Literal["simple", "super"]
 Weighting = Literal["equal", "banded"]
 Choice = Literal["yes", "no", "abstain"]
 EmailKind = Literal["opened", "closing", "result"]
-ParameterValue = int | float | str
+
+
+def _not_a_flag(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a number or a text is expected, not true or false")
+    return value
+
+
+# A recipe's parameter: JSON Schema's integer, number or string, never a flag (pydantic would read true as 1).
+ParameterValue = Annotated[int | float | str, BeforeValidator(_not_a_flag)]
+
+
+# Bounded whole numbers of optional fields: the bounds sit inside the type so the schema carries them; that a
+# flag is no number is checked by ``_Request`` (a before-validator inside a union would hide the bounds).
+Fee = Annotated[int, Field(ge=0, le=10_000)]
+Capacity = Annotated[int, Field(ge=0, le=1_000_000)]
+Percent = Annotated[int, Field(ge=1, le=100)]
+VotingDays = Annotated[int, Field(ge=1, le=60)]
+Weight = Annotated[int, Field(ge=0, le=1000)]
+
+
+def _flags(value: object) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, dict):
+        return any(isinstance(v, bool) for v in value.values())
+    return False
 
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_flag_for_a_number(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = cls.model_fields.get(name)
+                if field is not None and field.annotation is not bool and _flags(value):
+                    raise ValueError(f"{name}: a number or a text is expected, not true or false")
+        return data
 
 
 class _Public(BaseModel):
@@ -60,12 +97,12 @@ class BuyerApplicationPublic(_Public):
 
 
 class BuyerDecision(_Request):
-    approve: bool
+    approve: StrictBool
 
 
 class RecipeChoiceBody(_Request):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,63}$", examples=["artist-preferences"])
-    version: int = Field(1, ge=1, le=10_000)
+    version: WholeNumber = Field(1, ge=1, le=10_000)
     parameters: dict[str, ParameterValue] = Field(default_factory=dict, max_length=32)
 
 
@@ -73,12 +110,14 @@ class SaleCreate(_Request):
     """A sale drafted by the buyer asking: the buyer is always the one drafting."""
 
     title: str = Field(min_length=1, max_length=200)
-    price_minor: int = Field(ge=0, le=10**15, description="The price in the currency's minor units (cents).")
+    price_minor: WholeNumber = Field(ge=0, le=10**15, description="The price in the currency's minor units (cents).")
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["EUR"], description="ISO 4217.")
     purpose: str = Field(min_length=1, max_length=4000, description="What the data is for, in plain words.")
     purpose_category: Purpose
     data_kind: DataKind
-    duration_days: int = Field(ge=1, le=3660, description="How long the licence lasts; the data is deleted then.")
+    duration_days: WholeNumber = Field(
+        ge=1, le=3660, description="How long the licence lasts; the data is deleted then."
+    )
     delivery: Delivery
     recipe: RecipeChoiceBody
 
@@ -87,18 +126,18 @@ class PolicyCreate(_Request):
     """A change of policy: give only what changes (at least one)."""
 
     title: str = Field(min_length=1, max_length=200)
-    fee_basis_points: int | None = Field(None, ge=0, le=10_000, description="The cooperative's fee; 100 = 1 %.")
-    capacity_per_day: int | None = Field(None, ge=0, le=1_000_000)
-    quorum_percent: int | None = Field(None, ge=1, le=100)
+    fee_basis_points: Fee | None = Field(None, description="The cooperative's fee; 100 = 1 %.")
+    capacity_per_day: Capacity | None = None
+    quorum_percent: Percent | None = None
     threshold: Threshold | None = None
-    voting_days: int | None = Field(None, ge=1, le=60)
+    voting_days: VotingDays | None = None
     weighting: Weighting | None = None
-    scoring_weights: dict[str, int] | None = Field(None, max_length=16)
+    scoring_weights: dict[str, Weight] | None = Field(None, max_length=16)
     standing_rules: str | None = Field(None, max_length=20_000)
 
 
 class OpenVoteCreate(_Request):
-    voting_days: int | None = Field(None, ge=1, le=60, description="Default: the policy's.")
+    voting_days: VotingDays | None = Field(None, description="Default: the policy's.")
 
 
 class RulesPublic(_Public):
@@ -178,7 +217,7 @@ class BallotsPublic(_Public):
 
 
 class OptOutUpdate(_Request):
-    opted_out: bool
+    opted_out: StrictBool
 
 
 class OptOutPublic(_Public):
@@ -187,8 +226,8 @@ class OptOutPublic(_Public):
 
 
 class ConsentUpdate(_Request):
-    never_sell: bool
-    aggregates_only: bool
+    never_sell: StrictBool
+    aggregates_only: StrictBool
     excluded_purposes: list[Purpose] = Field(default_factory=list, max_length=5)
     emails: list[EmailKind] = Field(default_factory=list, max_length=3, description="Governance emails wanted.")
 

@@ -157,3 +157,11 @@ def policy_public(session: Session) -> PolicyPublic:
 
 def application_public(row: BuyerApplication) -> BuyerApplicationPublic:
     return BuyerApplicationPublic.model_validate(row)
+
+
+def dashboard_votes(session: Session, member: Member) -> list[ProposalPublic]:
+    """What the dashboard tells a member about votes: those open now, and results of the last ones closed."""
+    shown = [p for p in proposals.visible(session, member) if p.status != proposals.DRAFT]
+    open_now = [p for p in shown if p.status == proposals.OPEN]
+    results = [p for p in shown if p.closed_utc is not None][:5]
+    return [proposal_public(session, member, p) for p in open_now + results]

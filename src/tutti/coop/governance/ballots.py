@@ -82,6 +82,16 @@ def _locked_box(session: Session, proposal_id: str) -> tuple[BallotBox, VoterRol
     return box, roll
 
 
+def _open_box(session: Session, proposal: Proposal, when: datetime) -> tuple[BallotBox, VoterRoll]:
+    """The locked box and roll of a vote still open at ``when``; a vote that closed while this request waited
+    for the lock (its box published meanwhile) refuses too."""
+    box, roll = _locked_box(session, proposal.id)
+    _check_open(proposal, when)
+    if box.published:
+        raise Conflict("the vote has closed")
+    return box, roll
+
+
 def _check_open(proposal: Proposal, when: datetime) -> None:
     if proposal.status != "open" or proposal.closes_utc is None:
         raise Conflict("this proposal's vote is not open")
@@ -107,8 +117,7 @@ def cast(session: Session, member: Member, proposal: Proposal, choice: str, *, n
     _check_choice(choice)
     when = now or utcnow()
     elector = _elector(session, proposal, member)
-    box, roll = _locked_box(session, proposal.id)
-    _check_open(proposal, when)
+    box, roll = _open_box(session, proposal, when)
     if member.id in roll.voted:
         raise Conflict("you have voted on this proposal already: change your ballot with your receipt")
     receipt = Receipt(proposal.id, new_tracking_code(), secrets.token_urlsafe(24), choice)
@@ -132,8 +141,7 @@ def change(
     _check_choice(choice)
     when = now or utcnow()
     _elector(session, proposal, member)
-    box, _roll = _locked_box(session, proposal.id)
-    _check_open(proposal, when)
+    box, _roll = _open_box(session, proposal, when)
     code = tracking_code.strip().upper()
     for index, (stored_code, digest, _choice, weight) in enumerate(box.ballots):
         if stored_code == code:
@@ -147,10 +155,18 @@ def change(
     raise NotFound("no ballot has that tracking code in this vote")
 
 
+def hold(session: Session, proposal: Proposal) -> None:
+    """Take the box's lock for the rest of the caller's transaction (the close takes it before reading the
+    proposal's state, so a vote and a close, or two closes, happen one after the other)."""
+    _locked_box(session, proposal.id)
+
+
 def publish(session: Session, proposal: Proposal) -> list[Ballot]:
     """At close: the ballots, their secrets' hashes dropped and the box marked published; in the closing
-    transaction, after which ``scrub`` runs."""
+    transaction, after which ``scrub`` runs. Publishing twice changes nothing."""
     box, _roll = _locked_box(session, proposal.id)
+    if box.published:
+        return [Ballot(code, choice, weight) for code, choice, weight in box.ballots]
     ballots = [Ballot(code, choice, weight) for code, _digest, choice, weight in box.ballots]
     box.ballots = [[b.tracking_code, b.choice, b.weight] for b in ballots]
     box.published = True

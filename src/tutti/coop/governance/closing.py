@@ -30,10 +30,11 @@ def close(session: Session, proposal_id: str, *, now: datetime | None = None) ->
     assert proposal.closes_utc is not None and proposal.rules is not None
     if when < proposal.closes_utc:
         raise Conflict(f"the vote is open until {proposal.closes_utc:%Y-%m-%d %H:%M} UTC")
-    published = ballots.publish(session, proposal)
+    ballots.hold(session, proposal)
     session.refresh(proposal)  # the box's lock is held now: read the proposal as it is
     if proposal.status != proposals.OPEN:
         return proposal
+    published = ballots.publish(session, proposal)
     tally = count(published)
     decided = outcome(tally, proposal.electorate_size or 0, Rules.from_json(proposal.rules))
     proposal.status, proposal.outcome, proposal.tally, proposal.closed_utc = (

@@ -5,6 +5,8 @@
 ``contributions.json`` each contribution: when, status, reasons, plays added, points and the full report
 ``audit.json``       every link of the audit log that concerns them
 ``member.json``      their member record (no password hash; the email is theirs to see)
+``governance.json``  their consent, opt-outs, buyer applications, which votes they cast (never how) and sales
+                     that include them (``governance.records``)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tutti.coop import audit, crypto
 from tutti.coop.actions import EXPORT_DATA, require
 from tutti.coop.contributions.queries import report_of
 from tutti.coop.errors import KeyDestroyed
+from tutti.coop.governance import records
 from tutti.coop.members import emails
 from tutti.coop.models import Contribution, Member
 from tutti.coop.pool.contract import POOL_SCHEMA
@@ -119,5 +122,6 @@ def export_member_data(
             ),
         )
         archive.writestr("member.json", _json(_member_record(member, emails.email_of(session, settings, member))))
+        archive.writestr("governance.json", _json(records.about(session, member)))
     partial.replace(out_zip)
     return MemberExport(out_zip, plays.num_rows, len(contributions), len(events))

@@ -49,11 +49,13 @@ from tutti.coop.members import emails
 from tutti.coop.members.accounts import logout_everywhere
 from tutti.coop.models import (
     ApiToken,
+    Consent,
     Contribution,
     ContributionStatus,
     HistoryShingle,
     Member,
     PoolFile,
+    SaleOptOut,
     Status,
     WaitlistEntry,
     Withdrawal,
@@ -140,6 +142,9 @@ def decide(session: Session, settings: CoopSettings, member: Member, *, now: dat
         update(ApiToken).where(ApiToken.member_id == member.id, ApiToken.revoked_utc.is_(None)).values(revoked_utc=when)
     )
     session.execute(delete(WaitlistEntry).where(WaitlistEntry.member_id == member.id))
+    # Their consent and opt-outs go too: a withdrawn member is in no sale whatever they chose.
+    session.execute(delete(Consent).where(Consent.member_id == member.id))
+    session.execute(delete(SaleOptOut).where(SaleOptOut.member_id == member.id))
     emails.forget(member)
     member.password_hash = None
     member.status = Status.WITHDRAWN

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tutti.web.routes import auth, buyers, contributions, governance, log, members, sales, stewardship, tokens
+from tutti.web.routes import (
+    auth,
+    buyers,
+    contributions,
+    governance,
+    governance_pages,
+    log,
+    members,
+    sales,
+    stewardship,
+    tokens,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
@@ -15,5 +26,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     log.router,
     buyers.router,
     governance.router,
+    governance_pages.router,
     sales.router,
 )

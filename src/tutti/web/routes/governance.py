@@ -53,7 +53,7 @@ def proposals_api(db: Db, member: CurrentMember) -> list[ProposalPublic]:
     return proposals_of(db, member)
 
 
-@router.post("/api/proposals/sales", status_code=status.HTTP_201_CREATED)
+@router.post("/api/sale-proposals", status_code=status.HTTP_201_CREATED)
 def draft_sale_api(body: SaleCreate, db: Db, member: ActingMember) -> ProposalPublic:
     """A buyer drafts a sale to themselves; a steward opens its vote."""
     terms = body.model_dump(exclude={"title"})
@@ -62,7 +62,7 @@ def draft_sale_api(body: SaleCreate, db: Db, member: ActingMember) -> ProposalPu
     return proposal_public(db, member, proposal)
 
 
-@router.post("/api/proposals/policies", status_code=status.HTTP_201_CREATED)
+@router.post("/api/policy-proposals", status_code=status.HTTP_201_CREATED)
 def draft_policy_api(body: PolicyCreate, db: Db, member: ActingMember) -> ProposalPublic:
     """A member drafts a change of policy (only the fields given change); a steward opens its vote."""
     change = body.model_dump(exclude={"title"}, exclude_none=True)

@@ -20,6 +20,7 @@ from tutti.coop.models import Member, Status, utcnow
 from tutti.coop.settings import CoopSettings
 from tutti.web import views
 from tutti.web.deps import ActingMember, CurrentMember, Db, PageContext, Settings, clear_login_cookie, form_page
+from tutti.web.governance_views import dashboard_votes
 from tutti.web.pages import redirect
 from tutti.web.schemas import (
     DataUsesPublic,
@@ -71,6 +72,7 @@ def dashboard(request: Request, db: Db, settings: Settings, member: CurrentMembe
         pool=views.pool_share(db, settings, member),
         uses=views.data_uses(db, member),
         checkpoint=transparency.latest_checkpoint(db),
+        votes=dashboard_votes(db, member),
     )
 
 
