@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from tests.conftest import samples_path
 from tests.coop.conftest import CoopDb, files_of, join, submit, validation_worker
 from tutti.coop import crypto, ratelimit, staged
-from tutti.coop.jobs import queue
+from tutti.coop.jobs import housekeeping, queue
 from tutti.coop.jobs.housekeeping import (
     LEFTOVER_AGE,
     PURGE_EXPIRED,
@@ -28,6 +29,7 @@ from tutti.coop.jobs.worker import Worker
 from tutti.coop.members import accounts, withdrawal
 from tutti.coop.models import (
     Contribution,
+    ContributionStatus,
     Job,
     JobStatus,
     LoginSession,
@@ -41,6 +43,7 @@ from tutti.coop.models import (
 from tutti.coop.pool import catalog
 from tutti.coop.pool.files import pool_of
 from tutti.coop.scratch import scratch_root
+from tutti.coop.settings import CoopSettings
 
 PASSWORD = "a long enough passphrase"
 
@@ -81,9 +84,9 @@ def test_expired_logins_old_rate_limit_windows_and_old_jobs_are_purged(coop_db: 
     assert results["purge-expired"] == {"login_sessions": 1, "rate_limit_windows": 1, "jobs": 1}
     with coop_db.sessions() as session:
         assert [s.expires_utc > now for s in session.scalars(select(LoginSession))] == [True]
-        # Left: the window of the upload just counted, and the logins' own.
+        # Left: the window of the upload just counted (a right password leaves its account no failures).
         starts = session.scalars(select(RateLimitWindow.window_start)).all()
-        assert len(starts) == 2 and min(starts) > (now - timedelta(days=1)).timestamp()
+        assert len(starts) == 1 and min(starts) > (now - timedelta(days=1)).timestamp()
         assert (
             set(session.scalars(select(Job.kind))) >= {"recent"}
             and "long-gone" not in session.scalars(select(Job.kind)).all()
@@ -225,3 +228,30 @@ def test_cleaning_up_while_folders_come_and_go_is_no_error(coop_db: CoopDb) -> N
     finally:
         stop.set()
         churning.join()
+
+
+@pytest.mark.samples
+def test_an_upload_stored_while_leftovers_are_removed_is_kept_and_validated(
+    coop_db: CoopDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Housekeeping reads which uploads wait, then looks at the files: an upload stored in between (its file
+    appears once its contribution commits) waits for a contribution housekeeping cannot see yet."""
+    member = join(coop_db, "mica@example.org")
+    stored: list[str] = []
+    real = housekeeping._recorded
+
+    def recorded_then_an_upload_lands(session: Session, settings: CoopSettings) -> set[str]:
+        found = real(session, settings)
+        stored.append(submit(coop_db, member, files_of("spotify-extended", "mica-92")))
+        return found
+
+    monkeypatch.setattr(housekeeping, "_recorded", recorded_then_an_upload_lands)
+    with coop_db.sessions.begin() as session:
+        left = remove_leftovers(session, coop_db.settings)
+    assert left.sealed_uploads == 0
+    monkeypatch.undo()
+    assert validation_worker(coop_db).drain() == 1
+    with coop_db.sessions() as session:
+        contribution = session.get_one(Contribution, stored[0])
+        job = session.get_one(Job, contribution.job_id)
+    assert contribution.status is ContributionStatus.ACCEPTED and job.status is JobStatus.DONE

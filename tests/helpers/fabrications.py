@@ -128,3 +128,41 @@ def clockwork(count: int = 20_000, seed: int = 7, every: int = 200) -> list[dict
             }
         )
     return made
+
+
+def extended_records_of(*parts: str) -> list[dict[str, Any]]:
+    """Every record of a real extended-history export's files."""
+    return [r for path in sorted(samples_path(*parts).glob("*.json")) for r in orjson.loads(path.read_bytes())]
+
+
+_NAME_FIELDS = ("master_metadata_track_name", "master_metadata_album_artist_name", "master_metadata_album_album_name")
+
+
+def renamed(
+    records: list[dict[str, Any]], names_from: list[dict[str, Any]], *, uris: str = "their own", seed: int = 5
+) -> list[dict[str, Any]]:
+    """A real history (its times, lengths and habits) retold with another's real track names: the lengths are
+    then invented for those tracks. ``uris``: ``their own`` keeps each name's real URI; ``another track's``
+    gives each name the URI of another real track."""
+    rng = random.Random(seed)
+    tracks = sorted(
+        {tuple(r[f] for f in (*_NAME_FIELDS, "spotify_track_uri")) for r in names_from if r.get(_NAME_FIELDS[0])}
+    )
+    given = {r.get("spotify_track_uri"): rng.choice(tracks) for r in records if r.get(_NAME_FIELDS[0])}
+    shuffled = [t[3] for t in tracks]
+    rng.shuffle(shuffled)
+    other_uri = {t[3]: shuffled[i] if shuffled[i] != t[3] else shuffled[i - 1] for i, t in enumerate(tracks)}
+    made = []
+    for record in records:
+        if not record.get(_NAME_FIELDS[0]):
+            made.append(record)
+            continue
+        *names, uri = given[record.get("spotify_track_uri")]
+        made.append(
+            {
+                **record,
+                **dict(zip(_NAME_FIELDS, names, strict=True)),
+                "spotify_track_uri": uri if uris == "their own" else other_uri[uri],
+            }
+        )
+    return made

@@ -109,9 +109,9 @@ def test_api_tokens_work_without_cookies_and_stop_when_revoked(app: FastAPI, cli
 
 
 def test_login_attempts_are_rate_limited_with_retry_after(app: FastAPI, client: TestClient) -> None:
-    api_signup(client, "ada@example.org")  # its login is the first of ten attempts allowed
+    api_signup(client, "ada@example.org")  # its login succeeds: the account starts with no failures
     with new_client(app) as stranger:
-        for _ in range(9):
+        for _ in range(10):
             wrong = {"email": "ada@example.org", "password": "wrong guess!"}
             assert stranger.post("/api/session", json=wrong).status_code == 401
         limited = stranger.post("/api/session", json={"email": "ada@example.org", "password": PASSWORD})
@@ -128,7 +128,7 @@ def test_strangers_locking_an_account_out_leave_its_owners_device_in(app: FastAP
             stranger.post("/api/session", json={"email": "ada@example.org", "password": f"guess {n}"}).status_code
             for n in range(12)
         ]
-        assert answers == [401] * 9 + [429] * 3
+        assert answers == [401] * 10 + [429] * 2
         assert stranger.post("/api/session", json={"email": "ada@example.org", "password": PASSWORD}).status_code == 429
     assert client.delete("/api/session", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert client.post("/api/session", json={"email": "ada@example.org", "password": PASSWORD}).status_code == 200

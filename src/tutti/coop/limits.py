@@ -1,6 +1,7 @@
 """The cooperative's rate limits, declared once as data, each with the setting that changes it.
 
-A limit is a number of attempts in a fixed window. Every limit can be set from the environment, as
+A limit is a number of attempts in a fixed window; for logins, the failures in a row allowed before a back-off
+begins, and its longest wait. Every limit can be set from the environment, as
 ``TUTTI_COOP_LIMIT_<ACTION>=COUNT/WINDOW`` (``30/15m``, ``200/1h``, ``1000/1d``, or a window in seconds): a campus
 behind one NAT address, whose members all share one client bucket, raises the per-client limits. Kept apart from
 ``ratelimit`` (which counts) so the settings can read the registry without touching the database.
@@ -55,10 +56,13 @@ def _window_text(seconds: int) -> str:
     return f"{seconds}s"
 
 
+# Logins back off instead (``ratelimit.attempt``): COUNT failures in a row are free, then each attempt waits,
+# from 30 s doubling up to WINDOW.
+_BACKOFF = "Wrong logins in a row {} before each attempt waits, from 30 s doubling up to the window"
 LIMITS: tuple[Limit, ...] = (
-    Limit("login-email", 10, 15 * 60, "Login attempts per account from devices that have not logged in to it"),
-    Limit("login-device", 10, 15 * 60, "Login attempts per account from each device that has logged in to it"),
-    Limit("login-client", 50, 15 * 60, "Login attempts per client address"),
+    Limit("login-email", 10, 15 * 60, _BACKOFF.format("per account from devices that have not logged in to it")),
+    Limit("login-device", 10, 15 * 60, _BACKOFF.format("per account from each device that has logged in to it")),
+    Limit("login-client", 50, 15 * 60, _BACKOFF.format("per client address")),
     Limit("signup-client", 10, 60 * 60, "Signups per client address"),
     Limit("upload", 20, 24 * 60 * 60, "Uploads per member"),
 )

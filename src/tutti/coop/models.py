@@ -341,6 +341,19 @@ class HistoryShingle(Base):
     member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
 
 
+class TrackEvidence(Base):
+    """What members' pooled plays show of tracks, with no member id: per track, its length (``kind`` ``length``);
+    per Spotify track URI, the track it names (``uri``). ``value`` is the side with the most votes, ``votes`` how
+    many more agree with it than not (``contributions.evidence``); keys and names are hashes."""
+
+    __tablename__ = "track_evidence"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(32))
+    votes: Mapped[int] = mapped_column(Integer)
+
+
 class Job(Base):
     """Background work: queued, claimed by one worker under a lease, retried, done or failed.
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit, crypto, staged
 from tutti.coop.actions import RESOLVE_CASE, require
-from tutti.coop.contributions import copies, known, matching, scoring, sealed_reports
+from tutti.coop.contributions import copies, evidence, known, matching, scoring, sealed_reports
 from tutti.coop.contributions.queries import report_of
 from tutti.coop.db import lock_cooperative
 from tutti.coop.errors import InvalidInput, NotFound
@@ -298,6 +298,7 @@ def _release(
     session.flush()
     if scored.new_rows.num_rows:
         catalog.add(session, member_known.pool, member, row.id, scored.new_rows, key, now=now)
+        evidence.learn(session, scored.new_rows)
     audit.record(session, audit.ContributionAccepted(member.id, row.id, report.plays_added, report.points), now=now)
     return scored.new_rows
 

@@ -6,6 +6,7 @@ words the reasons for a rejection the way the member reads them. It needs nothin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tutti.coop.contributions import plausibility
@@ -48,7 +49,19 @@ def check(upload: Upload) -> Checked:
     if upload.table.num_rows == 0:
         return Checked(upload, None, None, ("the upload holds no plays Tutti can read",), ("empty",))
     agreed = consistency(upload.table)
-    plausible = plausibility.check(upload.table, implausible_records=upload.implausible)
+    return _worded(upload, agreed, plausibility.check(upload.table, implausible_records=upload.implausible))
+
+
+def with_checks(checked: Checked, more: Sequence[plausibility.Check]) -> Checked:
+    """``checked`` with ``more`` plausibility checks (those that compare with other members' plays,
+    ``evidence``), scored and worded with the others."""
+    if checked.plausibility is None or checked.consistency is None or not more:
+        return checked
+    plausible = plausibility.summarise([*checked.plausibility.checks, *more])
+    return _worded(checked.upload, checked.consistency, plausible)
+
+
+def _worded(upload: Upload, agreed: Consistency, plausible: plausibility.Plausibility) -> Checked:
     reasons = [f"files disagree: {agreed.reason}"] if not agreed.passed else []
     reasons += [f"implausible: {r}" for r in plausible.reasons]
     if not plausible.passed:

@@ -26,7 +26,17 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from tutti.coop.actions import CONTRIBUTE, require
-from tutti.coop.contributions import checking, copies, deciding, known, pooling, reading, scoring, sealing
+from tutti.coop.contributions import (
+    checking,
+    copies,
+    deciding,
+    evidence,
+    known,
+    pooling,
+    reading,
+    scoring,
+    sealing,
+)
 from tutti.coop.contributions.known import Known
 from tutti.coop.contributions.report import ContributionReport
 from tutti.coop.db import lock_cooperative
@@ -80,6 +90,8 @@ def run(
         contribution = session.get(Contribution, contribution_id, populate_existing=True)
         if contribution is None or contribution.status is not ContributionStatus.PENDING:
             return None  # its member withdrew meanwhile
+        if checked.passed:  # and against what other members' plays show of the same tracks
+            checked = checking.with_checks(checked, evidence.check(session, printed.rows))
         decision = deciding.decide(session, before, checked, printed, scored)  # decide
         blob = sealing.seal(session, intake.settings, before, contribution_id, upload.table, decision)  # seal
         return pooling.record(session, intake.settings, contribution, before, checked, printed, decision, blob, now=now)

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from tutti.coop import audit, staged
-from tutti.coop.contributions import cases, matching, sealed_reports
+from tutti.coop.contributions import cases, evidence, matching, sealed_reports
 from tutti.coop.contributions.checking import Checked
 from tutti.coop.contributions.copies import Fingerprinted
 from tutti.coop.contributions.deciding import Decision
@@ -85,6 +85,7 @@ def record(
         if new_rows is not None and new_rows.num_rows:
             member = session.get_one(Member, known.member_id)
             catalog.add(session, known.pool, member, contribution.id, new_rows, known.member_key, now=now)
+            evidence.learn(session, new_rows)
         return report
     audit.record(session, audit.ContributionRejected(known.member_id, contribution.id, codes), now=now)
     if report.copy_check is not None and report.copy_check.near_copy:

@@ -7,7 +7,8 @@
   ``.partial`` files, and the hidden ``*.staged`` files of transactions that never finished theirs
   (``tutti.coop.staged``). A staged file whose file the database records but which is missing is put in place
   instead (its transaction committed and the process died before the rename, or it was put aside by a
-  transaction that rolled back). Sealed uploads whose contribution is no longer pending go whatever their age.
+  transaction that rolled back). Sealed uploads whose contribution is decided go whatever their age; one whose
+  contribution this transaction cannot see goes once old (it may be an upload stored a moment ago).
   Withdrawals a crash interrupted are completed first (``members.withdrawal.complete_pending``; the cooperative
   does it when it opens, too).
 * ``reconcile-pool``: compares the pool's catalog with its folder (``pool.catalog.reconcile``) and logs each
@@ -70,8 +71,8 @@ class Leftovers:
     sealed_uploads: int
 
 
-def _recorded(session: Session, settings: CoopSettings) -> tuple[set[str], set[str]]:
-    """Files the database records (paths relative to the data folder), and the sealed uploads still pending."""
+def _recorded(session: Session, settings: CoopSettings) -> set[str]:
+    """Files the database records (paths relative to the data folder), the sealed uploads still pending among them."""
     pool = pool_of(settings).root.relative_to(settings.data_dir)
     recorded = {str(pool / path) for path in session.scalars(select(PoolFile.path))}
     recorded |= {p for p in session.scalars(select(Contribution.blob_path)) if p is not None}
@@ -82,7 +83,7 @@ def _recorded(session: Session, settings: CoopSettings) -> tuple[set[str], set[s
         )
         if p is not None
     }
-    return recorded | pending, pending
+    return recorded | pending
 
 
 def _older(path: Path, than: datetime) -> bool:
@@ -103,11 +104,29 @@ def _files(root: Path, pattern: str, skip: Path) -> list[Path]:
     return found
 
 
+def _settled_uploads(session: Session, found: list[Path], cutoff: datetime) -> list[Path]:
+    """The sealed uploads among ``found`` that no contribution waits for: its contribution is decided, or there is
+    none and the file is older than ``cutoff``. A file appears only once its contribution is committed, so one
+    younger than what this transaction can see (an upload stored while housekeeping runs) is left alone."""
+    ids = [p.name.removesuffix(UPLOAD_SUFFIX) for p in found]
+    status: dict[str, ContributionStatus] = {}
+    for start in range(0, len(ids), 1_000):
+        chunk = ids[start : start + 1_000]
+        rows = session.execute(select(Contribution.id, Contribution.status).where(Contribution.id.in_(chunk)))
+        status.update({cid: state for cid, state in rows})
+    return [
+        path
+        for path, cid in zip(found, ids, strict=True)
+        if (cid in status and status[cid] is not ContributionStatus.PENDING)
+        or (cid not in status and _older(path, cutoff))
+    ]
+
+
 def remove_leftovers(session: Session, settings: CoopSettings, *, now: datetime | None = None) -> Leftovers:
     """Remove (or put in place) what crashed work left beside the database; see the module docstring."""
     root = settings.data_dir
     cutoff = (now or utcnow()) - LEFTOVER_AGE
-    recorded, pending = _recorded(session, settings)
+    recorded = _recorded(session, settings)
     scratch = scratch_root(settings)
     running = {f"job-{job_id}-" for job_id in session.scalars(select(Job.id).where(Job.status == JobStatus.RUNNING))}
     folders = [
@@ -133,11 +152,9 @@ def remove_leftovers(session: Session, settings: CoopSettings, *, now: datetime 
             hidden.unlink(missing_ok=True)
             removed += 1
     sealed = root / CONTRIBUTIONS_DIR  # sealed uploads lie at <member>/<contribution><UPLOAD_SUFFIX>
-    uploads = [
-        p
-        for p in _files(sealed, f"*{UPLOAD_SUFFIX}", scratch)
-        if p.parent.parent == sealed and str(p.relative_to(root)) not in pending
-    ]
+    uploads = _settled_uploads(
+        session, [p for p in _files(sealed, f"*{UPLOAD_SUFFIX}", scratch) if p.parent.parent == sealed], cutoff
+    )
     for path in uploads:
         path.unlink(missing_ok=True)
     return Leftovers(len(folders), len(partials), removed, restored, len(uploads))
@@ -191,7 +208,8 @@ REMOVE_LEFTOVERS = JobKind(
     "remove-leftovers",
     "Remove what crashed uploads and workers left beside the database: scratch folders, `.partial` and "
     "`*.staged` files over an hour old (a staged file the database records is put in place instead), and sealed "
-    "uploads whose contribution is no longer pending; and complete the withdrawals a crash interrupted.",
+    "uploads whose contribution is decided (or unknown, over an hour old); and complete the withdrawals a crash "
+    "interrupted.",
     handler=_leftovers,
     every=timedelta(hours=1),
 )

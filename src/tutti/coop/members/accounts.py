@@ -165,18 +165,17 @@ def login(
 
     Attempts from a device that has logged in to this account before (``device``, its signed cookie) count
     against that device's own limit; all others against the account's limit and, when ``client`` is given, the
-    client's. So strangers spending the account's attempts cannot lock its owner out (``devices``).
+    client's. So strangers spending the account's attempts cannot lock its owner out (``devices``). Past a
+    limit's allowed failures in a row, each attempt waits, twice as long after each further failure
+    (``ratelimit.attempt``); a success clears the account's (or device's) failures.
     """
     when = now or utcnow()
     address = email.strip().lower()
     member = emails.find_member(session, settings_of(session), address)
     known = devices.recognised(settings_of(session).session_secret, member.id, device) if member else None
-    if known is not None:
-        ratelimit.hit(session, "login-device", known, now=when)
-    else:
-        ratelimit.hit(session, "login-email", address, now=when)
-        if client is not None:
-            ratelimit.hit(session, "login-client", client, now=when)
+    account: list[ratelimit.Bucket] = [("login-device", known) if known is not None else ("login-email", address)]
+    clients: list[ratelimit.Bucket] = [("login-client", client)] if client is not None and known is None else []
+    ratelimit.attempt(session, [*account, *clients], now=when)
     stored = member.password_hash if member is not None and member.password_hash else None
     hasher = password_hasher(session)
     try:
@@ -185,6 +184,7 @@ def login(
         raise Unauthenticated(WRONG_CREDENTIALS) from None
     if member is None or stored is None or member.status is Status.WITHDRAWN:
         raise Unauthenticated(WRONG_CREDENTIALS)
+    ratelimit.succeeded(session, forget=account, give_back=clients, now=when)
     if hasher.check_needs_rehash(stored):
         member.password_hash = hasher.hash(password)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
