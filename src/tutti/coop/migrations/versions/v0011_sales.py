@@ -1,7 +1,7 @@
 """Sales: releases and whose data went into each, the privacy budget's spends, download links, buyers' queries.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | None = None
 depends_on: str | None = None
 
