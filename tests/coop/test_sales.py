@@ -22,7 +22,7 @@ from tutti.coop.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tutti.coop.governance import ballots, closing, consent, proposals
 from tutti.coop.members import withdrawal
 from tutti.coop.models import DownloadLink, Member, PrivacySpend, Proposal, Release, ReleaseMember
-from tutti.coop.sales import compute, delivery, uses
+from tutti.coop.sales import compute, delivery, tracing, uses
 from tutti.coop.sales.privacy import BudgetSpent, release_pseudonym
 from tutti.coop.sales.releases import READY, release_key
 
@@ -213,3 +213,22 @@ def test_release_keys_survive_a_master_key_rotation(founded_db: CoopDb, tmp_path
     with db.sessions.begin() as session:
         assert release_key(new_settings, session.scalars(select(Release)).one()) == before
     assert rotated.generation == 2
+
+
+def test_a_copy_found_elsewhere_is_traced_to_its_sale_and_buyer(founded_db: CoopDb, tmp_path: Path) -> None:
+    db = founded_db
+    ids = members_with_histories(db, 3)
+    proposal_id, buyer_id = passed_sale(db, sale(PREFERENCES), ids)
+    build(db)
+    with db.sessions.begin() as session:
+        release = session.scalars(select(Release)).one()
+        original = pq.read_table(db.settings.data_dir / str(release.folder) / "artist_preferences.parquet")
+    found = tmp_path / "found.parquet"  # the watermark stripped, the rows reordered, a few dropped
+    stripped = original.replace_schema_metadata(None)
+    pq.write_table(stripped.take(list(range(stripped.num_rows - 1, 0, -1))), found)
+    with db.sessions.begin() as session:
+        traced = tracing.trace(session, db.settings, found)
+        assert traced is not None and (traced.proposal_id, traced.buyer_id) == (proposal_id, buyer_id)
+        unrelated = tmp_path / "unrelated.parquet"
+        pq.write_table(stripped.drop_columns(["member"]).slice(0, 1), unrelated)
+        assert tracing.trace(session, db.settings, unrelated) is None
