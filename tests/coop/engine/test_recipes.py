@@ -46,7 +46,7 @@ def engine_results(source: PoolSource, spark: Any | None) -> dict[str, dict[str,
     opened = open_duckdb(source) if spark is None else open_spark(source, spark)
     with opened as table:
         for name, recipe in RECIPES.items():
-            exprs = recipe.engine_tables(table.table, PARAMS[name])
+            exprs = recipe.engine_tables(table.table, PARAMS[name], table.materialize)
             out[name] = {part: table.to_pyarrow(expr) for part, expr in exprs.items()}
     return out
 

@@ -8,11 +8,13 @@ rather than write plays in the clear where nobody will erase them.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyarrow.parquet.encryption as pe
@@ -77,7 +79,16 @@ def open_duckdb(
         table: pa.Table = raw.sql(sql).to_arrow_table()
         return table.cast(schema)
 
+    def materialize(expr: Any) -> Any:
+        refused.clear()
+        if not opened:
+            open_every_file()
+        name = f"kept_{secrets.token_hex(8)}"
+        sql, _schema = compiled(expr, "duckdb")
+        raw.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+        return ibis.table(expr.schema(), name=name)
+
     def was_refused(error: BaseException) -> bool:
         return bool(refused) and isinstance(error, duckdb.Error | KeyError)
 
-    return PoolTable("duckdb", pool_expression(VIEW), run, was_refused, raw.close)
+    return PoolTable("duckdb", pool_expression(VIEW), run, was_refused, raw.close, materialize)

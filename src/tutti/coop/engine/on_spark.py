@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import ibis
 import pyarrow as pa
 from platformdirs import user_cache_dir
 
@@ -163,10 +164,24 @@ def open_spark(source: PoolSource, session: SparkSession) -> PoolTable:
         # Spark hands timestamps to Arrow without their zone; the session's zone is UTC.
         return session.sql(sql).toArrow().cast(schema)
 
+    kept: list[tuple[str, Any]] = []
+
+    def materialize(expr: Any) -> Any:
+        name = f"kept_{secrets.token_hex(8)}"
+        sql, _schema = compiled(expr, "pyspark")
+        frame = session.sql(sql).persist()
+        frame.count()  # computed now, once
+        frame.createOrReplaceTempView(name)
+        kept.append((name, frame))
+        return ibis.table(expr.schema(), name=name)
+
     def close() -> None:
+        for name, frame in kept:
+            session.catalog.dropTempView(name)
+            frame.unpersist()
         session.catalog.dropTempView(view)
 
-    return PoolTable("spark", pool_expression(view), run, _crypto_failure, close)
+    return PoolTable("spark", pool_expression(view), run, _crypto_failure, close, materialize)
 
 
 def _crypto_failure(error: BaseException) -> bool:

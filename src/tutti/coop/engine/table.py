@@ -5,9 +5,10 @@ member's pseudonym); an expression over it is compiled to the engine's SQL and r
 and the engine executes, with no other layer between them.
 
 Every engine answers the same way: ``to_pyarrow(expr)`` runs an Ibis expression built on ``table`` and returns
-an Arrow table; a file that does not open with the keys given (a member left out, a wrong or destroyed key,
-altered bytes) raises ``DecryptionFailed``, the cooperative's decryption error, whatever the engine's own
-exception was. Nothing is read until an expression runs.
+an Arrow table, and ``materialize(expr)`` keeps an intermediate result in the engine as a table of its own (so
+several results derived from it read the pool once); a file that does not open with the keys given (a member left
+out, a wrong or destroyed key, altered bytes) raises ``DecryptionFailed``, the cooperative's decryption error,
+whatever the engine's own exception was. Nothing is read until an expression runs.
 """
 
 from __future__ import annotations
@@ -46,6 +47,22 @@ class PoolTable:
     _run: Callable[[Any], pa.Table] = field(repr=False)
     _refused: Callable[[BaseException], bool] = field(repr=False)
     _close: Callable[[], None] = field(repr=False)
+    _materialize: Callable[[Any], Any] | None = field(default=None, repr=False)
+
+    def materialize(self, expr: Any) -> Any:
+        """``expr`` computed once and kept by the engine for as long as the table is open, as a new Ibis table:
+        several results derived from one scan of the pool read (and decrypt) the pool once."""
+        if self._materialize is None:
+            return expr
+        try:
+            return self._materialize(expr)
+        except Exception as error:
+            if self._refused(error):
+                raise DecryptionFailed(
+                    "a pool file does not open with the keys given (a member left out, a wrong or destroyed key, "
+                    "or altered bytes)"
+                ) from error
+            raise
 
     def to_pyarrow(self, expr: Any) -> pa.Table:
         """The result of an Ibis expression over ``table``; DecryptionFailed if a pool file does not open."""

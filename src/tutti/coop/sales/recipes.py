@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -40,6 +40,7 @@ from tutti.coop.sales.bounding import CellBounds, bounded_cells, bounded_plays, 
 from tutti.coop.sales.privacy import Spend, check_privacy, dp_counts, dp_sums, k_floor, pseudonymised
 
 Table = Any  # ibis.expr.types.Table: Ibis ships no type information
+Materialize = Callable[[Table], Table]  # ``PoolTable.materialize``: computed once, read by several results
 Kind = Literal["aggregate", "rows"]
 DEFAULT_K = 10
 ROW_FIELDS = ("artist", "track", "album", "ms_played", "skipped", "shuffle", "content_kind", "country", "platform")
@@ -97,10 +98,19 @@ def _in_period(pool: Table, period: Period) -> Table:
     return kept
 
 
+def inline(expr: Table) -> Table:
+    """No engine to keep a result in: the expression is used as it is (and computed where it is read)."""
+    return expr
+
+
 def _spellings(pool: Table, key: str, name: str) -> Table:
     """Each key's most common spelling among the included members (ties: the first in code-point order)."""
     named = pool.filter(pool[key].notnull() & pool[name].notnull())
-    counted = named.group_by([key, name]).aggregate(uses=named.count())
+    return _most_used(named.group_by([key, name]).aggregate(uses=named.count()), key, name)
+
+
+def _most_used(counted: Table, key: str, name: str) -> Table:
+    """Of ``counted`` (key, name, uses), each key's name with most uses."""
     ranked = counted.mutate(
         spelling=ibis.row_number().over(group_by=counted[key], order_by=[ibis.desc(counted.uses), counted[name]])
     )
@@ -124,7 +134,7 @@ class Recipe(Protocol):
 
     def describe(self, params: Any) -> str: ...
 
-    def engine_tables(self, pool: Table, params: Any) -> dict[str, Table]: ...
+    def engine_tables(self, pool: Table, params: Any, materialize: Materialize = ...) -> dict[str, Table]: ...
 
     def finish(self, tables: Mapping[str, pa.Table], params: Any, release_key: bytes) -> ReleaseTables: ...
 
@@ -162,14 +172,22 @@ class ArtistPreferences:
             "listeners. No play, time of day, country or device is included."
         )
 
-    def engine_tables(self, pool: Table, params: ArtistPreferencesParameters) -> dict[str, Table]:
+    def engine_tables(
+        self, pool: Table, params: ArtistPreferencesParameters, materialize: Materialize = inline
+    ) -> dict[str, Table]:
         music = _in_period(pool, params.period)
         music = music.filter((music.content_kind == "music") & music.artist_key.notnull())
         # A scrobble has no duration: it counts as the track's length, else as SCROBBLE_MS (as in the recaps).
         timed = music.ms_played.coalesce(music.duration_ms, ibis.literal(SCROBBLE_MS, type="int64"))
         clamped = timed.clip(lower=0, upper=CellBounds(1, 1).max_ms_per_play)
         with_ms = music.mutate(clamped_ms=clamped)
-        per = with_ms.group_by(["member", "artist_key"]).aggregate(ms=with_ms.clamped_ms.sum())
+        # One scan of the pool: each member's time and plays per artist and spelling, kept by the engine.
+        spelled = materialize(
+            with_ms.group_by(["member", "artist_key", "artist"]).aggregate(
+                ms=with_ms.clamped_ms.sum(), uses=with_ms.count()
+            )
+        )
+        per = spelled.group_by(["member", "artist_key"]).aggregate(ms=spelled.ms.sum())
         totals = per.group_by("member").aggregate(member_ms=per.ms.sum())
         shared = per.join(totals, "member")
         shared = shared.filter(shared.member_ms > 0)
@@ -180,7 +198,9 @@ class ArtistPreferences:
         preferences = top.select(
             "member", top["rank"].cast("int64").name("rank"), "artist_key", top.ms.cast("int64"), "member_ms"
         )
-        return {"preferences": preferences, "spellings": _spellings(music, "artist_key", "artist")}
+        named = spelled.filter(spelled.artist.notnull())
+        counted = named.group_by(["artist_key", "artist"]).aggregate(uses=named.uses.sum())
+        return {"preferences": preferences, "spellings": _most_used(counted, "artist_key", "artist")}
 
     def finish(
         self, tables: Mapping[str, pa.Table], params: ArtistPreferencesParameters, release_key: bytes
@@ -260,14 +280,16 @@ class AggregateStatistics:
         key = f"{params.by}_key"
         return ["country", "month", key], key, params.by
 
-    def engine_tables(self, pool: Table, params: AggregateParameters) -> dict[str, Table]:
+    def engine_tables(
+        self, pool: Table, params: AggregateParameters, materialize: Materialize = inline
+    ) -> dict[str, Table]:
         cell, key, name = self._cell(params)
         plays = _in_period(pool, params.period)
         plays = plays.filter(plays[key].notnull())
         moment = plays.start_utc.coalesce(plays.end_utc)
         plays = plays.mutate(month=moment.truncate("M").date())
         bounds = CellBounds(params.max_cells, params.max_per_cell)
-        bounded = bounded_cells(plays, cell, bounds)
+        bounded = materialize(bounded_cells(plays, cell, bounds))
         return {
             "cells": cell_totals(bounded, cell),
             "spellings": _spellings(plays, key, name),
@@ -337,7 +359,9 @@ class ListeningDistributions:
             f"added to every figure. Privacy: epsilon {params.epsilon:g} (the smaller, the stronger)."
         )
 
-    def engine_tables(self, pool: Table, params: DistributionParameters) -> dict[str, Table]:
+    def engine_tables(
+        self, pool: Table, params: DistributionParameters, materialize: Materialize = inline
+    ) -> dict[str, Table]:
         plays = bounded_plays(_in_period(pool, params.period), params.max_plays)
         moment = plays.start_utc.coalesce(plays.end_utc)
         timed = plays.mutate(
@@ -436,7 +460,7 @@ class PseudonymousRows:
             f"{params.k} included members played are left out. This is the most detailed kind of release."
         )
 
-    def engine_tables(self, pool: Table, params: RowParameters) -> dict[str, Table]:
+    def engine_tables(self, pool: Table, params: RowParameters, materialize: Materialize = inline) -> dict[str, Table]:
         plays = _in_period(pool, params.period)
         moment = plays.start_utc.coalesce(plays.end_utc)
         unit = {"hour": "h", "day": "D", "week": "W"}[params.time_unit]

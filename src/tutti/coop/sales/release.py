@@ -39,7 +39,8 @@ WATERMARK_KEY = b"tutti.watermark"
 
 def build_release(recipe: Recipe, params: Any, table: PoolTable, release_key: bytes) -> ReleaseTables:
     """The recipe run over ``table`` (opened with the included members' keys only), protected as it says."""
-    engine = {name: table.to_pyarrow(expr) for name, expr in recipe.engine_tables(table.table, params).items()}
+    exprs = recipe.engine_tables(table.table, params, table.materialize)
+    engine = {name: table.to_pyarrow(expr) for name, expr in exprs.items()}
     return recipe.finish(engine, params, release_key)
 
 
