@@ -20,9 +20,11 @@ from tests.helpers.governance import AFTER, DURING, OPENED, buyer
 from tests.helpers.sales import PREFERENCES, STATISTICS, build, members_with_histories, passed_sale, sale
 from tutti.coop.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tutti.coop.governance import ballots, closing, consent, proposals
+from tutti.coop.jobs.worker import Worker
 from tutti.coop.members import withdrawal
-from tutti.coop.models import DownloadLink, Member, PrivacySpend, Proposal, Release, ReleaseMember
+from tutti.coop.models import DownloadLink, Member, PrivacySpend, Proposal, Release, ReleaseMember, Role, SalePreview
 from tutti.coop.sales import compute, delivery, tracing, uses
+from tutti.coop.sales.preview import PREVIEW_SALE, preview_in_words
 from tutti.coop.sales.privacy import BudgetSpent, release_pseudonym
 from tutti.coop.sales.releases import READY, release_key
 
@@ -232,3 +234,28 @@ def test_a_copy_found_elsewhere_is_traced_to_its_sale_and_buyer(founded_db: Coop
         unrelated = tmp_path / "unrelated.parquet"
         pq.write_table(stripped.drop_columns(["member"]).slice(0, 1), unrelated)
         assert tracing.trace(session, db.settings, unrelated) is None
+
+
+def test_members_read_a_preview_computed_when_the_vote_opens_and_the_buyer_only_its_counts(
+    founded_db: CoopDb,
+) -> None:
+    db = founded_db
+    ids = members_with_histories(db, 3)
+    with db.sessions.begin() as session:
+        account = buyer(session)
+        draft = proposals.draft_sale(session, account, "Listening preferences", sale(PREFERENCES))
+        assert "computed when the vote opens" in preview_in_words(session, draft, Role.MEMBER)
+        proposals.open_vote(session, steward_of(session), draft.id, now=OPENED)
+        proposal_id = draft.id
+    assert Worker(db.sessions, db.settings, [PREVIEW_SALE], poll=0.01).drain() == 1
+    with db.sessions.begin() as session:
+        proposal = session.get_one(Proposal, proposal_id)
+        summary = session.get_one(SalePreview, proposal_id).summary
+        for_members = preview_in_words(session, proposal, Role.MEMBER)
+        for_buyer = preview_in_words(session, proposal, Role.BUYER)
+    table = summary["tables"]["artist_preferences"]
+    assert summary["members"] == 3 and table["columns"] == ["member", "rank", "artist", "share_of_time"]
+    assert table["top"] and all(entry["members"] >= 2 for entry in table["top"])  # the k floor holds here too
+    assert "most common" in for_members and str(table["top"][0]["artist"]) in for_members
+    assert "most common" not in for_buyer and f"{table['rows']:,} rows" in for_buyer
+    assert len(ids) == 3

@@ -78,7 +78,7 @@ def test_a_sale_from_buyer_application_to_execution(browser: Any, live_server: L
     form.wait_for_url("**/proposals/*")
     proposal_path = form.url.removeprefix(live_server.url)
     assert form.get_by_text("Listening Lab pays 1,250.00 EUR", exact=False).is_visible()
-    assert form.get_by_text("No preview yet", exact=False).is_visible()
+    assert form.get_by_text("Preview: computed when the vote opens", exact=False).is_visible()
 
     steward.open(proposal_path)
     steward.page.get_by_role("button", name="Open the vote").click()

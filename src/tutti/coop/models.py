@@ -631,3 +631,14 @@ class BuyerQuery(Base):
     rows: Mapped[int] = mapped_column(Integer)
     members: Mapped[int] = mapped_column(Integer)
     at_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SalePreview(Base):
+    """What a sale's recipe would release, computed on the pool when its vote opened, with its privacy applied
+    (``sales.preview``): counts for everyone, and the most common entries for members and stewards."""
+
+    __tablename__ = "sale_preview"
+
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_utc: Mapped[datetime] = mapped_column(UTCDateTime())

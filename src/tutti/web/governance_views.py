@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from tutti.coop.errors import InvalidInput
 from tutti.coop.governance import ballots, buyers, consent, policy, proposals
 from tutti.coop.governance.terms import (
     CURRENCIES,
@@ -19,6 +20,9 @@ from tutti.coop.governance.terms import (
 )
 from tutti.coop.members import waitlist
 from tutti.coop.models import BuyerApplication, Member, Proposal
+from tutti.coop.sales.preview import preview_in_words
+from tutti.coop.sales.recipes import recipe_named
+from tutti.coop.sales.sale import parameters_of
 from tutti.web.governance_schemas import (
     BallotPublic,
     BallotsPublic,
@@ -31,10 +35,13 @@ from tutti.web.governance_schemas import (
     TallyPublic,
 )
 
-NO_PREVIEW = (
-    "No preview yet: this server does not run data recipes, so what this recipe would release cannot be shown. "
-    "Nothing can be released before it can."
-)
+
+def recipe_in_words(terms: SaleTerms) -> str:
+    """What the recipe releases and how it is protected, as the recipe itself says it."""
+    try:
+        return str(recipe_named(terms.recipe.name).describe(parameters_of(terms)))
+    except InvalidInput as error:
+        return f"This recipe cannot run on this server: {error}"
 
 
 def _percent(basis_points: int) -> str:
@@ -47,7 +54,7 @@ def _money(minor: int, currency: str) -> str:
     return f"{major:,}.{rest:0{digits}d} {currency}" if digits else f"{major:,} {currency}"
 
 
-def sale_in_words(session: Session, terms: SaleTerms) -> list[str]:
+def sale_in_words(session: Session, terms: SaleTerms, proposal: Proposal, viewer: Member) -> list[str]:
     organisation = buyers.organisation_of(session, terms.buyer_id) or "A buyer no longer approved"
     fee = policy.current(session).fee_basis_points
     members = max(1, len(proposals.electorate_now(session)))
@@ -59,8 +66,9 @@ def sale_in_words(session: Session, terms: SaleTerms) -> list[str]:
         f"Licence for {terms.duration_days} days: the buyer may not try to re-identify anyone, may not resell or "
         "pass on the data, and must delete it when the licence ends",
         f"Delivered as {DELIVERIES[terms.delivery]}",
-        f"Recipe {terms.recipe.name} (version {terms.recipe.version}) with its privacy settings: {recipe}",
-        NO_PREVIEW.rstrip("."),
+        f"Recipe {terms.recipe.name} (version {terms.recipe.version}) with its privacy settings: {recipe}. "
+        + recipe_in_words(terms),
+        preview_in_words(session, proposal, viewer.role),
         f"Your estimated share if every member were included equally: about {_money(share, terms.currency)} "
         f"(after the cooperative's fee of {_percent(fee)})",
     ]
@@ -102,7 +110,10 @@ def _my_part(session: Session, member: Member, proposal: Proposal) -> MyPartPubl
 
 def proposal_public(session: Session, member: Member, proposal: Proposal) -> ProposalPublic:
     terms = terms_from(proposal.terms)
-    words = sale_in_words(session, terms) if isinstance(terms, SaleTerms) else policy_in_words(session, terms)
+    if isinstance(terms, SaleTerms):
+        words = sale_in_words(session, terms, proposal, member)
+    else:
+        words = policy_in_words(session, terms)
     return ProposalPublic(
         id=proposal.id,
         kind=proposal.kind,  # type: ignore[arg-type]

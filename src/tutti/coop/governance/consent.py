@@ -121,6 +121,15 @@ def opted_out(session: Session, member: Member, proposal: Proposal) -> bool:
 
 def fix_inclusion(session: Session, proposal: Proposal, terms: SaleTerms) -> int:
     """At close: store who a passed sale includes (see the module docstring); how many."""
+    included = eligible(session, proposal, terms)
+    session.add_all([SaleInclusion(proposal_id=proposal.id, member_id=m) for m in included])
+    session.flush()
+    return len(included)
+
+
+def eligible(session: Session, proposal: Proposal, terms: SaleTerms) -> list[str]:
+    """Who a sale would include if its vote closed now: active members (not buyers), not opted out, whose
+    standing consent allows it."""
     out = set(session.scalars(select(SaleOptOut.member_id).where(SaleOptOut.proposal_id == proposal.id)))
     rows = {c.member_id: c for c in session.scalars(select(Consent))}
     candidates = session.scalars(
@@ -133,9 +142,7 @@ def fix_inclusion(session: Session, proposal: Proposal, terms: SaleTerms) -> int
                                                               tuple(row.excluded_purposes))  # fmt: skip
         if member_id not in out and prefs.allows(terms):
             included.append(member_id)
-    session.add_all([SaleInclusion(proposal_id=proposal.id, member_id=m) for m in included])
-    session.flush()
-    return len(included)
+    return included
 
 
 def included(session: Session, proposal: Proposal) -> list[str]:

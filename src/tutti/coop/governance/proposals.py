@@ -33,6 +33,7 @@ MAX_TITLE = 200
 # Contribution points at which a member's weight rises, under the ``banded`` weighting: coarse on purpose.
 WEIGHT_BANDS = ((10_000, 3), (1_000, 2), (0, 1))
 CLOSE_JOB = "close-vote"
+PREVIEW_JOB = "preview-sale"  # ``sales.preview``: what a sale would release, computed when its vote opens
 NOTICE_JOB = "send-vote-notices"
 REMINDER_BEFORE = timedelta(days=1)
 
@@ -166,6 +167,9 @@ def open_vote(
     )
     enqueue(session, CLOSE_JOB, {"proposal_id": proposal.id}, unique_key=f"close-vote:{proposal.id}",
             run_after=proposal.closes_utc, now=when)  # fmt: skip
+    if proposal.kind == SALE:
+        enqueue(session, PREVIEW_JOB, {"proposal_id": proposal.id}, unique_key=f"{PREVIEW_JOB}:{proposal.id}",
+                now=when)  # fmt: skip
     notice(session, proposal, "opened", when, now=when)
     if proposal.closes_utc - REMINDER_BEFORE > when:
         notice(session, proposal, "closing", proposal.closes_utc - REMINDER_BEFORE, now=when)

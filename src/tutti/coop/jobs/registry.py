@@ -6,6 +6,7 @@ from tutti.coop.contributions.validation import VALIDATE_CONTRIBUTION
 from tutti.coop.governance.jobs import CLOSE_VOTE, SEND_VOTE_NOTICES
 from tutti.coop.jobs.housekeeping import PURGE_EXPIRED, RECONCILE_POOL, REMOVE_LEFTOVERS
 from tutti.coop.jobs.kinds import JobKind
+from tutti.coop.sales.preview import PREVIEW_SALE
 from tutti.coop.sales.releases import BUILD_RELEASE
 
 KINDS: tuple[JobKind, ...] = (
@@ -15,6 +16,7 @@ KINDS: tuple[JobKind, ...] = (
     RECONCILE_POOL,
     CLOSE_VOTE,
     SEND_VOTE_NOTICES,
+    PREVIEW_SALE,
     BUILD_RELEASE,
 )
 KINDS_BY_NAME: dict[str, JobKind] = {kind.name: kind for kind in KINDS}

@@ -99,7 +99,14 @@ def _record(session: Session, settings: CoopSettings, proposal: Proposal, terms:
 
 def included_source(session: Session, settings: CoopSettings, proposal: Proposal) -> tuple[PoolSource, dict[str, str]]:
     """The pool files and keys of the members a sale includes now, and their pseudonyms' member ids."""
-    members = [session.get_one(Member, member_id) for member_id in consent.included(session, proposal)]
+    return members_source(session, settings, consent.included(session, proposal))
+
+
+def members_source(
+    session: Session, settings: CoopSettings, member_ids: list[str]
+) -> tuple[PoolSource, dict[str, str]]:
+    """The pool files and keys of these members (those whose key still exists), and their pseudonyms' ids."""
+    members = [session.get_one(Member, member_id) for member_id in member_ids]
     keys: dict[str, bytes] = {}
     ids: dict[str, str] = {}
     for member in members:

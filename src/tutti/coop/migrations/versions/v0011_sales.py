@@ -1,4 +1,5 @@
-"""Sales: releases and whose data went into each, the privacy budget's spends, download links, buyers' queries.
+"""Sales: releases and whose data went into each, the privacy budget's spends, download links, buyers' queries,
+and the preview of what a sale would release.
 
 Revision ID: 0011
 Revises: 0009
@@ -104,9 +105,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_download_link_token_hash")),
     )
     op.create_index(op.f("ix_download_link_release_id"), "download_link", ["release_id"])
+    op.create_table(
+        "sale_preview",
+        sa.Column("proposal_id", sa.String(36), nullable=False),
+        sa.Column("summary", sa.JSON(), nullable=False),
+        sa.Column("computed_utc", sa.DateTime(timezone=True), nullable=False),
+        _fk("sale_preview", "proposal_id", "proposal"),
+        sa.PrimaryKeyConstraint("proposal_id", name=op.f("pk_sale_preview")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sale_preview")
     op.drop_table("download_link")
     op.drop_table("privacy_spend")
     op.drop_table("buyer_query")
