@@ -17,6 +17,8 @@ from typer.core import TyperArgument, TyperCommand, TyperOption
 from tutti.store import Store, damaged, open_store
 
 console = Console(soft_wrap=True)
+# An id column is never narrowed or folded, whatever the terminal's width: ids are copied and pasted.
+ID_WIDTH = 36
 err_console = Console(stderr=True, soft_wrap=True)
 
 HomeOption = Annotated[

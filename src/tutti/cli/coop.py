@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
+from rich.table import Column, Table
 
-from tutti.cli._common import HomeOption, PlainHelpCommand, console, err_console
+from tutti.cli._common import ID_WIDTH, HomeOption, PlainHelpCommand, console, err_console
 from tutti.coop.errors import LogInvalid
 from tutti.errors import UsageError
 
@@ -242,8 +242,8 @@ def cases_list_command(database_url: DatabaseUrlOption = None, home: HomeOption 
         console.print("no open copy cases")
     for case in found:
         table = Table(
-            "contribution",
-            "member",
+            Column("contribution", no_wrap=True, min_width=ID_WIDTH),
+            Column("member", no_wrap=True, min_width=ID_WIDTH),
             "plays",
             "from",
             "to",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from tutti.cli._common import HomeOption, PlainHelpCommand, console
+from tutti.cli._common import ID_WIDTH, HomeOption, PlainHelpCommand, console
 from tutti.cli.coop import DatabaseUrlOption, _cooperative
 from tutti.errors import UsageError
 
@@ -41,7 +41,7 @@ def proposals_list_command(database_url: DatabaseUrlOption = None, home: HomeOpt
     with _cooperative(home, database_url) as (session, _settings):
         rows = list(session.scalars(select(Proposal).order_by(Proposal.created_utc.desc())))
     table = Table("kind", "status", "outcome", "closes (UTC)", "title")
-    table.add_column("proposal", no_wrap=True)
+    table.add_column("proposal", no_wrap=True, min_width=ID_WIDTH)
     for p in rows:
         closes = f"{p.closes_utc:%Y-%m-%d %H:%M}" if p.closes_utc else ""
         table.add_row(p.kind, p.status, p.outcome or "", closes, p.title, p.id)
@@ -136,7 +136,7 @@ def buyers_list_command(database_url: DatabaseUrlOption = None, home: HomeOption
     with _cooperative(home, database_url) as (session, _settings):
         waiting = buyers.pending(session)
     table = Table("organisation", "kind", "purpose")
-    table.add_column("application", no_wrap=True)
+    table.add_column("application", no_wrap=True, min_width=ID_WIDTH)
     for a in waiting:
         table.add_row(a.organisation, a.kind, a.purpose, a.id)
     console.print(table if waiting else "no application is waiting")

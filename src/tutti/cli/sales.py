@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
-from tutti.cli._common import HomeOption, PlainHelpCommand, console
+from tutti.cli._common import ID_WIDTH, HomeOption, PlainHelpCommand, console
 from tutti.cli.coop import DatabaseUrlOption, _cooperative
 from tutti.errors import UsageError
 
@@ -29,7 +29,9 @@ def releases_list_command(database_url: DatabaseUrlOption = None, home: HomeOpti
 
     with _cooperative(home, database_url) as (session, _settings):
         rows = list(session.scalars(select(Release).order_by(Release.created_utc.desc())))
-    table = Table("sale", "recipe", "state", "members", "rows", "licence ends (UTC)")
+    table = Table(
+        Column("sale", no_wrap=True, min_width=ID_WIDTH), "recipe", "state", "members", "rows", "licence ends (UTC)"
+    )
     for r in rows:
         table.add_row(r.proposal_id, f"{r.recipe} v{r.recipe_version}", r.status, str(r.members_included), str(r.rows),
                       f"{r.expires_utc:%Y-%m-%d}")  # fmt: skip
