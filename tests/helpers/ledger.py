@@ -15,14 +15,17 @@ from tutti.coop.models import Contribution, ContributionStatus, Member, Proposal
 PAID = AFTER + timedelta(days=1)
 
 
+def add_points(session: Session, member_id: str, points: int) -> None:
+    """An accepted contribution of ``points`` for the member (a row only: no upload runs)."""
+    session.add(Contribution(member_id=member_id, status=ContributionStatus.ACCEPTED, score=points, created_utc=AFTER))
+    session.flush()
+
+
 def with_points(session: Session, email: str, points: int) -> Member:
-    """A member whose accepted contributions earned ``points`` (rows only: no upload runs)."""
+    """A new member whose accepted contributions earned ``points``."""
     found = member(session, email)
     if points:
-        session.add(
-            Contribution(member_id=found.id, status=ContributionStatus.ACCEPTED, score=points, created_utc=AFTER)
-        )
-        session.flush()
+        add_points(session, found.id, points)
     return found
 
 
@@ -32,11 +35,13 @@ def passed_sale(
     *,
     opted_out: Iterable[str] = (),
     buyer_email: str = "data@lab.example",
+    known: dict[str, str] | None = None,
     **terms: Any,
 ) -> tuple[str, dict[str, str]]:
-    """Members (email -> points) and a sale they pass, opted-out emails left out; (sale id, email -> member id)."""
+    """New members (email -> points), and members ``known`` already (email -> id), and a sale they pass, the
+    ``opted_out`` emails left out; (sale id, email -> member id)."""
     with sessions.begin() as session:
-        ids = {email: with_points(session, email, p).id for email, p in points.items()}
+        ids = dict(known or {}) | {email: with_points(session, email, p).id for email, p in points.items()}
         draft = proposals.draft_sale(session, buyer(session, buyer_email), "Artist preferences", sale_terms(**terms))
         proposals.open_vote(session, steward(session), draft.id, now=OPENED)
         sale = draft.id
