@@ -233,6 +233,8 @@ def settle(session: Session, steward: Member, line_id: int, paid: bool, *, now: 
         raise Conflict(f"payout line {line_id} was marked {line.status} already")
     transit = accounts.account(session, accounts.IN_TRANSIT, now=when).id
     target = accounts.account(session, accounts.PAID_OUT, now=when).id if paid else line.account_id
+    if not paid and session.get_one(LedgerAccount, line.account_id).owner_id is None:
+        target = accounts.account(session, accounts.FEE, now=when).id  # its member withdrew (``erasure``)
     post(session, key=f"payout-line-{line_id}", kind=f"payout-{outcome}", legs=[Leg(transit, target, line.amount)],
          batch_id=batch.id, now=when)  # fmt: skip
     if all(other.status != PENDING for other in lines_of(session, batch.id)):

@@ -140,6 +140,9 @@ def decide(session: Session, settings: CoopSettings, member: Member, *, now: dat
         update(ApiToken).where(ApiToken.member_id == member.id, ApiToken.revoked_utc.is_(None)).values(revoked_utc=when)
     )
     session.execute(delete(WaitlistEntry).where(WaitlistEntry.member_id == member.id))
+    from tutti.coop.ledger import erasure  # the ledger depends on members, not the reverse
+
+    erasure.on_withdrawal(session, member, now=when)
     emails.forget(member)
     member.password_hash = None
     member.status = Status.WITHDRAWN
