@@ -36,7 +36,10 @@ def _sale_paid(db: CoopDb) -> tuple[str, dict[str, str]]:
 def _receipt(db: CoopDb, member_id: str) -> dict[str, Any]:
     with db.sessions.begin() as session:
         mine = receipts.of_member(session, member_id)[0]
-        return orjson.loads(orjson.dumps(receipts.receipt_file(session, db.settings, member_id, mine.id)))
+        loaded: dict[str, Any] = orjson.loads(
+            orjson.dumps(receipts.receipt_file(session, db.settings, member_id, mine.id))
+        )
+        return loaded
 
 
 def test_a_receipt_verifies_offline_and_any_change_to_it_is_caught(founded_db: CoopDb) -> None:

@@ -140,7 +140,8 @@ class Receivable:
 
 def _totals_by_sale(session: Session, kind: str) -> dict[str, int]:
     query = select(LedgerTransfer.proposal_id, func.sum(LedgerTransfer.amount)).where(LedgerTransfer.kind == kind)
-    return {sale: int(total or 0) for sale, total in session.execute(query.group_by(LedgerTransfer.proposal_id))}
+    rows = session.execute(query.group_by(LedgerTransfer.proposal_id))
+    return {sale: int(total or 0) for sale, total in rows if sale is not None}
 
 
 def receivables(session: Session) -> list[Receivable]:
