@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tutti.web.routes import auth, buyers, contributions, governance, log, members, stewardship, tokens
+from tutti.web.routes import auth, buyers, contributions, governance, ledger, log, members, stewardship, tokens
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
@@ -15,4 +15,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     log.router,
     buyers.router,
     governance.router,
+    ledger.router,
 )

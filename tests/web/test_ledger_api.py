@@ -1,0 +1,72 @@
+"""The ledger's API and pages on both databases: a steward records a payment (once, however often it is sent),
+members see their share and fetch a receipt that verifies, give payout details, and a batch is paid line by line
+once; members cannot touch the stewards' side."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.helpers.governance import PASSWORD
+from tests.helpers.ledger import passed_sale
+from tests.web.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, api_login, new_client
+from tutti.coop.audit import transparency
+from tutti.coop.ledger import receipts
+
+
+def _login(app: FastAPI, email: str, password: str) -> tuple[TestClient, dict[str, str]]:
+    client = new_client(app)
+    return client, {"X-CSRF-Token": api_login(client, email, password)}
+
+
+def test_payments_earnings_receipts_and_payouts_through_the_api(app: FastAPI) -> None:
+    sale, _ = passed_sale(app.state.sessions, {"ada@example.org": 3, "bo@example.org": 1}, price_minor=40_000)
+    steward, s_h = _login(app, STEWARD_EMAIL, STEWARD_PASSWORD)
+    ada, a_h = _login(app, "ada@example.org", PASSWORD)
+    body = {"sale_id": sale, "amount_minor": 40_000, "key": "invoice-1"}
+    assert ada.post("/api/ledger/payments", json=body, headers=a_h).status_code == 403
+    first = steward.post("/api/ledger/payments", json=body, headers=s_h)
+    assert first.status_code == 201 and first.json()["replayed"] is False, first.text
+    again = steward.post("/api/ledger/payments", json=body, headers=s_h)
+    assert again.json() == {**first.json(), "replayed": True}
+    changed = steward.post("/api/ledger/payments", json={**body, "amount_minor": 1}, headers=s_h)
+    assert changed.status_code == 409 and "used for another transfer" in changed.json()["detail"]
+    negative = steward.post("/api/ledger/payments", json={**body, "amount_minor": -5, "key": "x"}, headers=s_h)
+    assert negative.status_code == 422
+
+    earnings = ada.get("/api/me/earnings").json()
+    assert (earnings["currency"], earnings["balance_minor"]) == ("EUR", 27_000)
+    [mine] = earnings["receipts"]
+    assert (mine["reason"], mine["weight"], mine["share_minor"]) == ("included", 3, 27_000)
+    receipt = ada.get(f"/api/me/receipts/{mine['receipt_id']}")
+    assert receipt.status_code == 200
+    key = transparency.pinned_verifier_key(app.state.settings.data_dir)
+    assert receipts.verify_receipt(receipt.json(), key).body["share"] == 27_000
+    assert steward.get(f"/api/me/receipts/{mine['receipt_id']}").status_code == 404
+
+    bad = {"method": "iban", "name": "Ada", "account": "DE00 0000 0000 0000 0000 00"}
+    assert ada.put("/api/me/payout-details", json=bad, headers=a_h).status_code == 400
+    good = {"method": "iban", "name": "Ada", "account": "DE89 3704 0044 0532 0130 00"}
+    saved = ada.put("/api/me/payout-details", json=good, headers=a_h)
+    assert saved.json() == {"method": "iban", "name": "Ada", "masked": "DE•• •••• 3000"}
+
+    assert ada.post("/api/ledger/batches", json={"method": "iban"}, headers=a_h).status_code == 403
+    batch = steward.post("/api/ledger/batches", json={"method": "iban"}, headers=s_h).json()
+    assert [line["amount_minor"] for line in batch["lines"]] == [27_000]
+    sent = steward.post(f"/api/ledger/batches/{batch['batch_id']}/sent", headers=s_h)
+    assert sent.json()["status"] == "sent"
+    line = batch["lines"][0]["line_id"]
+    paid = steward.post(f"/api/ledger/lines/{line}", json={"outcome": "paid"}, headers=s_h)
+    assert paid.json()["status"] == "closed"
+    twice = steward.post(f"/api/ledger/lines/{line}", json={"outcome": "paid"}, headers=s_h)
+    assert twice.status_code == 409
+    assert ada.get("/api/me/earnings").json()["balance_minor"] == 0
+    exported = steward.get("/api/ledger/export")
+    assert exported.status_code == 200 and exported.text.startswith("posted_utc,")
+    assert ada.get("/api/ledger/export").status_code == 403
+    assert steward.get("/api/ledger/receivables").json()[0]["outstanding_minor"] == 0
+
+    assert ada.get("/earnings").status_code == 200 and "0.00 EUR" in ada.get("/earnings").text
+    assert ada.get("/finance").status_code == 403
+    assert "Receivables" in steward.get("/finance").text
+    assert ada.get("/earnings/statement/2026").text.startswith("year,currency")
