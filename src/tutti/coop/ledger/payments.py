@@ -28,6 +28,8 @@ from tutti.coop.models import LedgerAccount, LedgerTransfer, Member, Proposal, u
 
 PAYMENT = "payment"
 REFUND = "refund"
+# A sale is paid for once executed (and only then: a sale whose buyer left expired instead).
+PAYABLE = frozenset({proposals.EXECUTED})
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def divide(amount: int, fee_basis_points: int, weights: dict[str, int], salt: st
 def _sale(session: Session, proposal_id: str) -> tuple[Proposal, SaleTerms]:
     proposal = proposals.get(session, proposal_id)
     terms = terms_from(proposal.terms)
-    if proposal.kind != proposals.SALE or proposal.status != proposals.EXECUTED or not isinstance(terms, SaleTerms):
+    if proposal.kind != proposals.SALE or proposal.status not in PAYABLE or not isinstance(terms, SaleTerms):
         raise Conflict("only a passed, executed sale can be paid for")
     return proposal, terms
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from tutti.coop.governance.terms import SaleTerms, terms_from
 from tutti.coop.ledger import accounts
+from tutti.coop.ledger.payments import PAYABLE
 from tutti.coop.ledger.payout_files import major
 from tutti.coop.ledger.transfers import book
 from tutti.coop.models import LedgerAccount, LedgerPosting, LedgerTransfer, Proposal
@@ -149,7 +150,7 @@ def receivables(session: Session) -> list[Receivable]:
     paid, refunded = _totals_by_sale(session, "payment"), _totals_by_sale(session, "refund")
     found = []
     for proposal in session.scalars(
-        select(Proposal).where(Proposal.kind == "sale", Proposal.status == "executed").order_by(Proposal.closed_utc)
+        select(Proposal).where(Proposal.kind == "sale", Proposal.status.in_(PAYABLE)).order_by(Proposal.closed_utc)
     ):
         terms = terms_from(proposal.terms)
         assert isinstance(terms, SaleTerms)
