@@ -23,21 +23,28 @@ def test_payments_earnings_receipts_and_payouts_through_the_api(app: FastAPI) ->
     sale, _ = passed_sale(app.state.sessions, {"ada@example.org": 3, "bo@example.org": 1}, price_minor=40_000)
     steward, s_h = _login(app, STEWARD_EMAIL, STEWARD_PASSWORD)
     ada, a_h = _login(app, "ada@example.org", PASSWORD)
-    body = {"sale_id": sale, "amount_minor": 40_000, "key": "invoice-1"}
-    assert ada.post("/api/ledger/payments", json=body, headers=a_h).status_code == 403
-    first = steward.post("/api/ledger/payments", json=body, headers=s_h)
+    body = {"amount_minor": 40_000, "key": "invoice-1"}
+    payments = f"/api/ledger/sales/{sale}/payments"
+    assert ada.post(payments, json=body, headers=a_h).status_code == 403
+    first = steward.post(payments, json=body, headers=s_h)
     assert first.status_code == 201 and first.json()["replayed"] is False, first.text
-    again = steward.post("/api/ledger/payments", json=body, headers=s_h)
+    again = steward.post(payments, json=body, headers=s_h)
     assert again.json() == {**first.json(), "replayed": True}
-    changed = steward.post("/api/ledger/payments", json={**body, "amount_minor": 1}, headers=s_h)
+    changed = steward.post(payments, json={**body, "amount_minor": 1}, headers=s_h)
     assert changed.status_code == 409 and "used for another transfer" in changed.json()["detail"]
-    negative = steward.post("/api/ledger/payments", json={**body, "amount_minor": -5, "key": "x"}, headers=s_h)
+    negative = steward.post(payments, json={**body, "amount_minor": -5, "key": "x"}, headers=s_h)
     assert negative.status_code == 422
+    unknown = steward.post("/api/ledger/sales/nothing/payments", json={**body, "key": "y"}, headers=s_h)
+    assert unknown.status_code == 404
+    refund = steward.post(f"/api/ledger/payments/{first.json()['transfer_id']}/refunds",
+                          json={"amount_minor": 4_000, "key": "credit-1"}, headers=s_h)  # fmt: skip
+    assert refund.status_code == 201 and refund.json()["kind"] == "refund"
 
     earnings = ada.get("/api/me/earnings").json()
-    assert (earnings["currency"], earnings["balance_minor"]) == ("EUR", 27_000)
-    [mine] = earnings["receipts"]
+    assert (earnings["currency"], earnings["balance_minor"]) == ("EUR", 27_000 - 2_700)
+    refunded, mine = earnings["receipts"]
     assert (mine["reason"], mine["weight"], mine["share_minor"]) == ("included", 3, 27_000)
+    assert (refunded["transfer_kind"], refunded["share_minor"]) == ("refund", -2_700)
     receipt = ada.get(f"/api/me/receipts/{mine['receipt_id']}")
     assert receipt.status_code == 200
     key = transparency.pinned_verifier_key(app.state.settings.data_dir)
@@ -52,7 +59,7 @@ def test_payments_earnings_receipts_and_payouts_through_the_api(app: FastAPI) ->
 
     assert ada.post("/api/ledger/batches", json={"method": "iban"}, headers=a_h).status_code == 403
     batch = steward.post("/api/ledger/batches", json={"method": "iban"}, headers=s_h).json()
-    assert [line["amount_minor"] for line in batch["lines"]] == [27_000]
+    assert [line["amount_minor"] for line in batch["lines"]] == [24_300]
     sent = steward.post(f"/api/ledger/batches/{batch['batch_id']}/sent", headers=s_h)
     assert sent.json()["status"] == "sent"
     line = batch["lines"][0]["line_id"]
@@ -64,7 +71,7 @@ def test_payments_earnings_receipts_and_payouts_through_the_api(app: FastAPI) ->
     exported = steward.get("/api/ledger/export")
     assert exported.status_code == 200 and exported.text.startswith("posted_utc,")
     assert ada.get("/api/ledger/export").status_code == 403
-    assert steward.get("/api/ledger/receivables").json()[0]["outstanding_minor"] == 0
+    assert steward.get("/api/ledger/receivables").json()[0]["outstanding_minor"] == 4_000
 
     assert ada.get("/earnings").status_code == 200 and "0.00 EUR" in ada.get("/earnings").text
     assert ada.get("/finance").status_code == 403

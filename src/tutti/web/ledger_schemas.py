@@ -62,13 +62,11 @@ class EarningsPublic(BaseModel):
 
 
 class PaymentCreate(_Request):
-    sale_id: str = Field(min_length=1, max_length=36)
     amount_minor: int = Field(ge=1, le=MAX_MINOR)
     key: str = Field(min_length=1, max_length=200, description="Yours to choose: the same key again records nothing.")
 
 
 class RefundCreate(_Request):
-    payment_id: str = Field(min_length=1, max_length=36)
     amount_minor: int = Field(ge=1, le=MAX_MINOR)
     key: str = Field(min_length=1, max_length=200)
 

@@ -37,6 +37,7 @@ from tutti.web.pages import redirect
 
 router = APIRouter(tags=["ledger"])
 Year = Annotated[int, Path(ge=2000, le=9999)]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _download(data: bytes, name: str, media_type: str) -> Response:
@@ -80,7 +81,7 @@ def payout_details_form(
 
 
 @router.get("/earnings/receipts/{receipt_id}", include_in_schema=False)
-def receipt_download(receipt_id: int, db: Db, settings: Settings, member: CurrentMember) -> Response:
+def receipt_download(receipt_id: RowId, db: Db, settings: Settings, member: CurrentMember) -> Response:
     data = receipts.receipt_file(db, settings, member.id, receipt_id)
     db.commit()  # the checkpoint it holds is kept, and written beside the database
     return _download(orjson.dumps(data, option=orjson.OPT_INDENT_2), f"tutti-receipt-{receipt_id}.json",
@@ -100,7 +101,7 @@ def earnings_api(db: Db, settings: Settings, member: CurrentMember) -> EarningsP
 
 
 @router.get("/api/me/receipts/{receipt_id}", response_class=Response)
-def receipt_api(receipt_id: int, db: Db, settings: Settings, member: CurrentMember) -> Response:
+def receipt_api(receipt_id: RowId, db: Db, settings: Settings, member: CurrentMember) -> Response:
     """A receipt with its proofs, to check offline with ``tutti coop log verify --receipt``."""
     return receipt_download(receipt_id, db, settings, member)
 
@@ -183,7 +184,7 @@ def batch_sent_form(request: Request, batch_id: str, db: Db, member: ActingStewa
 
 @router.post("/finance/lines/{line_id}", include_in_schema=False, dependencies=[form_page("finance.html")])
 def line_form(
-    request: Request, line_id: int, db: Db, member: ActingSteward, page: PageContext,
+    request: Request, line_id: RowId, db: Db, member: ActingSteward, page: PageContext,
     outcome: Annotated[str, Form(pattern="^(paid|failed)$")],
 ) -> Response:  # fmt: skip
     _finance(db, page)
@@ -203,18 +204,18 @@ def receivables_api(db: Db, member: Steward) -> list[ReceivablePublic]:
     return ledger_views.receivables(db)
 
 
-@router.post("/api/ledger/payments", status_code=status.HTTP_201_CREATED)
-def payment_api(body: PaymentCreate, db: Db, member: ActingSteward) -> TransferPublic:
+@router.post("/api/ledger/sales/{sale_id}/payments", status_code=status.HTTP_201_CREATED)
+def payment_api(sale_id: str, body: PaymentCreate, db: Db, member: ActingSteward) -> TransferPublic:
     """Record a buyer's payment for a passed sale; the same ``key`` again records nothing (``replayed``)."""
-    posted = payments.record_payment(db, member, body.sale_id, body.amount_minor, body.key)
+    posted = payments.record_payment(db, member, sale_id, body.amount_minor, body.key)
     db.commit()
     return _transfer(posted)
 
 
-@router.post("/api/ledger/refunds", status_code=status.HTTP_201_CREATED)
-def refund_api(body: RefundCreate, db: Db, member: ActingSteward) -> TransferPublic:
+@router.post("/api/ledger/payments/{payment_id}/refunds", status_code=status.HTTP_201_CREATED)
+def refund_api(payment_id: str, body: RefundCreate, db: Db, member: ActingSteward) -> TransferPublic:
     """Refund part or all of a payment, reversing the fee and every share in proportion."""
-    posted = payments.record_refund(db, member, body.payment_id, body.amount_minor, body.key)
+    posted = payments.record_refund(db, member, payment_id, body.amount_minor, body.key)
     db.commit()
     return _transfer(posted)
 
@@ -242,7 +243,7 @@ def batch_sent_api(batch_id: str, db: Db, member: ActingSteward) -> BatchPublic:
 
 
 @router.post("/api/ledger/lines/{line_id}")
-def line_api(line_id: int, body: LineSettle, db: Db, member: ActingSteward) -> BatchPublic:
+def line_api(line_id: RowId, body: LineSettle, db: Db, member: ActingSteward) -> BatchPublic:
     """Mark one payout line paid or failed, once (a second time answers 409)."""
     line = payouts.settle(db, member, line_id, body.outcome == "paid")
     db.commit()
