@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tests.coop.conftest import CoopDb
 from tests.helpers.governance import steward
@@ -17,7 +18,7 @@ from tests.helpers.ledger import PAID, add_points, passed_sale, with_points
 from tutti.coop.errors import Conflict
 from tutti.coop.ledger import accounts, payments, payouts
 from tutti.coop.ledger.transfers import check_books, legs_of
-from tutti.coop.models import LedgerAccount, LedgerTransfer, PayoutLine
+from tutti.coop.models import LedgerAccount, LedgerTransfer, Member, PayoutLine
 
 MEMBERS = [f"m{i}@example.org" for i in range(4)]
 METHODS = ["iban", "paypal", "iban", "wise"]
@@ -81,9 +82,20 @@ def _check(db: CoopDb, world: World) -> None:
                 assert accounts.balance(session, name).net_credit >= 0
 
 
-def _apply(
-    db: CoopDb, world: World, sale: str, price: int, op: tuple[object, ...], done: list[tuple[str, int, str]]
-) -> None:
+Done = list[tuple[str, str, int, str]]  # (kind, key, amount, and the sale or payment it was for)
+
+
+def _replay(session: Session, actor: Member, sale: str, done: Done, pick: int) -> None:
+    """Send one of the payments or refunds posted so far again, with its key: the first transfer comes back."""
+    kind, key, amount, target = done[pick % len(done)]
+    if kind == "payment":
+        again = payments.record_payment(session, actor, sale, amount, key, now=PAID)
+    else:
+        again = payments.record_refund(session, actor, target, amount, key, now=PAID)
+    assert again.replayed and again.transfer.key == key
+
+
+def _apply(db: CoopDb, world: World, sale: str, price: int, op: tuple[object, ...], done: Done) -> None:
     """One operation in a transaction of its own; refusals (Conflict) must leave everything as it was."""
     before = _totals(db)
     key = f"k{next(world.counter)}"
@@ -95,10 +107,13 @@ def _apply(
                     amount = max(1, price * percent // 100)  # of the price: a few of them overpay, and are refused
                     posted = payments.record_payment(session, actor, sale, amount, key, now=PAID)
                     assert sum(leg.amount for leg in legs_of(session, posted.transfer.id)) == amount
-                    done.append((key, amount, posted.transfer.id))
+                    done.append(("payment", key, amount, posted.transfer.id))
                 case ("refund", int(pick), int(percent)) if done:
-                    _, paid_amount, payment = done[pick % len(done)]
-                    payments.record_refund(session, actor, payment, max(1, paid_amount * percent // 100), key, now=PAID)
+                    # Of a payment (or again of one refunded already), by a share of the amount picked.
+                    _, _, base, payment = done[pick % len(done)]
+                    amount = max(1, base * percent // 100)
+                    payments.record_refund(session, actor, payment, amount, key, now=PAID)
+                    done.append(("refund", key, amount, payment))
                 case ("batch", str(method)):
                     payouts.create_batch(session, db.settings, actor, method, now=PAID)
                 case ("send", _):
@@ -110,9 +125,7 @@ def _apply(
                     if line is not None:
                         payouts.settle(session, actor, line.id, paid, now=PAID)
                 case ("replay", int(pick)) if done:
-                    old_key, amount, transfer_id = done[pick % len(done)]
-                    again = payments.record_payment(session, actor, sale, amount, old_key, now=PAID)
-                    assert again.replayed and again.transfer.id == transfer_id
+                    _replay(session, actor, sale, done, pick)
                 case _:
                     pass
     except Conflict:
@@ -142,6 +155,6 @@ def test_random_money_keeps_the_books_exact(
     n = next(world.counter)
     sale, _ = passed_sale(founded_db.sessions, {}, opted_out=sorted(opted_out), buyer_email=f"b{n}@corp.example",
                           known=world.ids, price_minor=price)  # fmt: skip
-    done: list[tuple[str, int, str]] = []
+    done: Done = []
     for op in ops:
         _apply(founded_db, world, sale, price, op, done)
