@@ -6,7 +6,9 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import zipfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,7 +22,7 @@ from tutti.coop.audit import transparency
 from tutti.coop.errors import InvalidInput, NotFound
 from tutti.coop.ledger import accounts, erasure, payments, payouts, receipts, statements
 from tutti.coop.ledger.transfers import check_books
-from tutti.coop.members import withdrawal
+from tutti.coop.members import data_export, withdrawal
 from tutti.coop.models import LedgerAccount, Member, PayoutDetails
 
 POINTS = {"ada@example.org": 3, "bo@example.org": 1}
@@ -103,3 +105,17 @@ def test_a_withdrawing_member_is_told_about_their_balance_and_the_books_still_ba
         assert accounts.balance(session, accounts.FEE).net_credit == 2_000 + 13_500
         assert check_books(session).ok
         assert erasure.what_happens(session, session.get_one(Member, ids["bo@example.org"])) is not None
+
+
+def test_a_members_data_export_holds_their_money(founded_db: CoopDb, tmp_path: Path) -> None:
+    _, ids = _sale_paid(founded_db)
+    with founded_db.sessions.begin() as session:
+        ada = session.get_one(Member, ids["ada@example.org"])
+        payouts.set_details(
+            session, founded_db.settings, ada, payouts.check_details("paypal", "Ada", "ada@pay.example")
+        )
+        written = data_export.export_member_data(session, founded_db.settings, ada, tmp_path / "mine.zip")
+    with zipfile.ZipFile(written.path) as archive:
+        money = orjson.loads(archive.read("money.json"))
+    assert money["balance_minor"] == 13_500 and money["payout_details"]["email"] == "ada@pay.example"
+    assert [r["share"] for r in money["receipts"]] == [13_500]
