@@ -274,6 +274,7 @@ def test_export_holds_all_of_the_members_data(client: TestClient) -> None:
             "audit.json",
             "contributions.json",
             "member.json",
+            "money.json",
             "plays.jsonl",
             "plays.parquet",
         ]
