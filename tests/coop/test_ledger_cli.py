@@ -1,6 +1,7 @@
 """``tutti coop ledger`` and ``tutti coop log verify --receipt`` against a cooperative founded by ``tutti coop
-init``, on both databases: a payment recorded twice lands once, a payout batch is written, sent and settled once,
-the books check and export, and a member's receipt verifies offline while an altered one fails."""
+init``, on both databases: a payment recorded twice lands once, a refund reverses part of it, a payout batch is
+written, sent and settled once, the books check and export, and a member's receipt verifies offline while an
+altered one fails."""
 
 from __future__ import annotations
 
@@ -43,8 +44,11 @@ def test_the_money_from_the_command_line(empty_db: EmptyDb, tmp_path: Path, monk
         paid = runner.invoke(app, ["coop", "ledger", "pay", sale, "30000", "--key", "invoice-1", *acting])
         assert paid.exit_code == 0, paid.output
     assert "recorded already" in paid.stdout
+    payment_id = paid.stdout.split()[1]
+    refunded = runner.invoke(app, ["coop", "ledger", "refund", payment_id, "3000", "--key", "credit-1", *acting])
+    assert refunded.exit_code == 0 and "3,000 minor units" in refunded.stdout, refunded.output
     batched = runner.invoke(app, ["coop", "ledger", "batch", "iban", *acting])
-    assert batched.exit_code == 0 and "1 lines, 18,000 minor units" in batched.stdout, batched.output
+    assert batched.exit_code == 0 and "1 lines, 16,200 minor units" in batched.stdout, batched.output
     batch_id = batched.stdout.split()[1].rstrip(":")
     written = runner.invoke(app, ["coop", "ledger", "file", batch_id, "--out", str(tmp_path),
                                   "--debtor-iban", "FR1420041010050500013M02606", *where])  # fmt: skip
@@ -62,7 +66,7 @@ def test_the_money_from_the_command_line(empty_db: EmptyDb, tmp_path: Path, monk
     assert exported.exit_code == 0 and (tmp_path / "ledger.csv").read_text().startswith("posted_utc,")
 
     with sessions.begin() as session:
-        mine = receipts.of_member(session, ids["ada@example.org"])[0]
+        mine = receipts.of_member(session, ids["ada@example.org"])[-1]  # the payment's (the refund's is newer)
         data = receipts.receipt_file(session, settings, ids["ada@example.org"], mine.id)
     good, bad = tmp_path / "receipt.json", tmp_path / "altered.json"
     good.write_bytes(orjson.dumps(data))
