@@ -44,7 +44,9 @@ def test_payments_earnings_receipts_and_payouts_through_the_api(app: FastAPI) ->
     assert (earnings["currency"], earnings["balance_minor"]) == ("EUR", 27_000 - 2_700)
     refunded, mine = earnings["receipts"]
     assert (mine["reason"], mine["weight"], mine["share_minor"]) == ("included", 3, 27_000)
+    # A refund's receipt weighs by what the payment gave: 27,000 of its 40,000.
     assert (refunded["transfer_kind"], refunded["share_minor"]) == ("refund", -2_700)
+    assert (refunded["reason"], refunded["weight"], refunded["total_weight"]) == ("included", 27_000, 40_000)
     receipt = ada.get(f"/api/me/receipts/{mine['receipt_id']}")
     assert receipt.status_code == 200
     key = transparency.pinned_verifier_key(app.state.settings.data_dir)

@@ -100,7 +100,7 @@ def record_payment(
     member_accounts = {m: accounts.account(session, accounts.MEMBER, m, now=when).id for m in sorted(shares.members)}
     legs += [Leg(buyer, member_accounts[m], s) for m, s in sorted(shares.members.items()) if s]
     posted = post(session, key=key, kind=PAYMENT, legs=legs, proposal_id=proposal.id, now=when)
-    receipts.issue(session, posted.transfer, proposal, weights, shares.members, shares.fee, now=when)
+    receipts.issue(session, posted.transfer, proposal, set(weights), weights, shares.members, shares.fee, now=when)
     return posted
 
 
@@ -132,6 +132,9 @@ def record_refund(
         session.execute(select(LedgerAccount.id, LedgerAccount.owner_id).where(LedgerAccount.id.in_(back))).all()
     )
     members = {owner: -part for a, part in back.items() if (owner := owners.get(a)) is not None}
-    weights = split.split_basis(session, proposal.id)
-    receipts.issue(session, posted.transfer, proposal, weights, members, -back.get(accounts.FEE, 0), now=when)
+    # Each receipt's weight is what the payment gave that member, of all it gave (the fee's part included).
+    weights = {owner: moved[a] for a in back if (owner := owners.get(a)) is not None}
+    included = set(split.split_basis(session, proposal.id)) | set(weights)
+    receipts.issue(session, posted.transfer, proposal, included, weights, members, -back.get(accounts.FEE, 0),
+                   now=when, basis="payment", total_weight=payment.amount)  # fmt: skip
     return posted

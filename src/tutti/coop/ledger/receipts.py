@@ -73,21 +73,27 @@ def issue(
     session: Session,
     transfer: LedgerTransfer,
     proposal: Proposal,
+    included: set[str],
     weights: Mapping[str, int],
     shares: Mapping[str, int],
     fee: int,
     *,
     now: datetime,
+    basis: str | None = None,
+    total_weight: int | None = None,
 ) -> int:
-    """Every active member's receipt for ``transfer``, their tree's root in the log; how many."""
+    """Every active member's receipt for ``transfer``, their tree's root in the log; how many.
+
+    ``included`` are the sale's members, ``weights`` what the amount was split by (with ``basis`` naming it:
+    the policy's share basis for a payment; ``payment`` for a refund, split by what the payment gave each, of
+    ``total_weight``, all it gave, the fee's part included)."""
     currency = book(session)
     assert currency is not None
     members = session.scalars(
         select(Member).where(Member.status == Status.ACTIVE, Member.role.in_([Role.MEMBER, Role.STEWARD]))
     )
-    included = set(weights)
-    total_weight = sum(weights.values())
-    basis = policy.current(session).share_basis
+    total_weight = sum(weights.values()) if total_weight is None else total_weight
+    basis = basis or policy.current(session).share_basis
     bodies: list[tuple[str, str]] = []
     for member in members:
         account_id = accounts.account(session, accounts.MEMBER, member.id, now=now).id
