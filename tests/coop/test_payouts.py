@@ -109,7 +109,7 @@ def test_the_csv_files_follow_the_documented_columns(founded_db: CoopDb) -> None
     assert tuple(wise[0]) == payout_files.WISE_COLUMNS
     assert wise[0] == {
         "name": "Cy Listener", "recipientEmail": "cy@example.org", "paymentReference": f"Tutti payout {line_id}",
-        "receiverType": "PRIVATE", "amountCurrency": "EUR", "amount": "18.00", "sourceCurrency": "EUR",
+        "receiverType": "PRIVATE", "amountCurrency": "target", "amount": "18.00", "sourceCurrency": "EUR",
         "targetCurrency": "EUR",
     }  # fmt: skip
 

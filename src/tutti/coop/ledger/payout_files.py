@@ -97,9 +97,10 @@ def paypal_csv(lines: Sequence[FileLine], *, currency: str, minor_units: int) ->
 
 
 def wise_csv(lines: Sequence[FileLine], *, currency: str, minor_units: int) -> bytes:
-    """Wise's batch payment file for email recipients, with its header (``WISE_COLUMNS``)."""
+    """Wise's batch payment file for email recipients, with its header (``WISE_COLUMNS``): ``amountCurrency``
+    ``target`` makes each a fixed-target payment, so the member gets the exact amount and Wise's fee is ours."""
     return _csv(
-        [(line.name, line.email or "", f"Tutti payout {line.line_id}", "PRIVATE", currency,
+        [(line.name, line.email or "", f"Tutti payout {line.line_id}", "PRIVATE", "target",
           major(line.amount, minor_units), currency, currency) for line in lines],
         WISE_COLUMNS,
     )  # fmt: skip
