@@ -4,14 +4,16 @@ once; members cannot touch the stewards' side."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.helpers.governance import PASSWORD
 from tests.helpers.ledger import passed_sale
-from tests.web.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, api_login, new_client
+from tests.web.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, api_login, form_token, new_client
 from tutti.coop.audit import transparency
-from tutti.coop.ledger import receipts
+from tutti.coop.ledger import accounts, receipts, statements
 
 
 def _login(app: FastAPI, email: str, password: str) -> tuple[TestClient, dict[str, str]]:
@@ -53,6 +55,7 @@ def test_payments_earnings_receipts_and_payouts_through_the_api(app: FastAPI) ->
     assert receipts.verify_receipt(receipt.json(), key).body["share"] == 27_000
     assert steward.get(f"/api/me/receipts/{mine['receipt_id']}").status_code == 404
 
+    assert "243.00 EUR on your balance" in ada.get("/withdraw").text  # told before withdrawing
     bad = {"method": "iban", "name": "Ada", "account": "DE00 0000 0000 0000 0000 00"}
     assert ada.put("/api/me/payout-details", json=bad, headers=a_h).status_code == 400
     good = {"method": "iban", "name": "Ada", "account": "DE89 3704 0044 0532 0130 00"}
@@ -79,3 +82,25 @@ def test_payments_earnings_receipts_and_payouts_through_the_api(app: FastAPI) ->
     assert ada.get("/finance").status_code == 403
     assert "Receivables" in steward.get("/finance").text
     assert ada.get("/earnings/statement/2026").text.startswith("year,currency")
+
+
+def test_the_finance_forms_record_once_however_often_they_are_sent(app: FastAPI) -> None:
+    sale, ids = passed_sale(app.state.sessions, {"ada@example.org": 1}, price_minor=10_000)
+    steward, _ = _login(app, STEWARD_EMAIL, STEWARD_PASSWORD)
+    page = steward.get("/finance").text
+    key = re.search(r'name="key" value="([^"]+)"', page)
+    assert key is not None
+    form = {"csrf_token": form_token(steward, "/finance", "/finance/payments"), "sale_id": sale, "key": key.group(1)}
+    for _ in range(2):  # a double click
+        sent = steward.post("/finance/payments", data={**form, "amount_minor": "10000"}, follow_redirects=False)
+        assert sent.status_code == 303, sent.text
+    with app.state.sessions() as session:
+        assert accounts.member_balance(session, ids["ada@example.org"]) == 9_000
+        [payment] = statements.payments_made(session)
+    action = f"/finance/payments/{payment.transfer_id}/refunds"
+    refund = {"csrf_token": form_token(steward, "/finance", action), "key": "refund-form-1", "amount_minor": "1000"}
+    assert steward.post(action, data=refund, follow_redirects=False).status_code == 303
+    too_much = steward.post(action, data={**refund, "key": "refund-form-2", "amount_minor": "9001"})
+    assert too_much.status_code == 409 and "9,000 minor units left to refund" in too_much.text
+    with app.state.sessions() as session:
+        assert accounts.member_balance(session, ids["ada@example.org"]) == 8_100

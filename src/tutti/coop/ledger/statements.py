@@ -157,3 +157,30 @@ def receivables(session: Session) -> list[Receivable]:
         found.append(Receivable(proposal.id, proposal.title, terms.price_minor,
                                 paid.get(proposal.id, 0) - refunded.get(proposal.id, 0)))  # fmt: skip
     return found
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    """A buyer's payment and how much of it was refunded."""
+
+    transfer_id: str
+    proposal_id: str | None
+    posted_utc: datetime
+    amount: int
+    refunded: int
+
+
+def payments_made(session: Session) -> list[PaymentRow]:
+    """Every payment, newest first, with what was refunded of it."""
+    refunded = dict(
+        session.execute(
+            select(LedgerTransfer.reverses, func.sum(LedgerTransfer.amount))
+            .where(LedgerTransfer.kind == "refund")
+            .group_by(LedgerTransfer.reverses)
+        ).all()
+    )
+    query = select(LedgerTransfer).where(LedgerTransfer.kind == "payment").order_by(LedgerTransfer.created_utc.desc())
+    return [
+        PaymentRow(t.id, t.proposal_id, t.created_utc, t.amount, int(refunded.get(t.id, 0) or 0))
+        for t in session.scalars(query)
+    ]

@@ -125,6 +125,7 @@ def _finance(db: Db, page: PageContext) -> None:
         receivables=ledger_views.receivables(db),
         batches=[ledger_views.batch_public(db, b) for b in payouts.batches(db)],
         failures=payouts.failures(db),
+        payments_made=statements.payments_made(db),
         methods=payouts.METHODS,
         form_key=secrets.token_hex(8),
         money=ledger_views.money_of(db),
@@ -149,6 +150,19 @@ def payment_form(
 ) -> Response:
     _finance(db, page)
     payments.record_payment(db, member, sale_id, amount_minor, key)
+    db.commit()
+    return redirect("/finance", request)
+
+
+@router.post(
+    "/finance/payments/{payment_id}/refunds", include_in_schema=False, dependencies=[form_page("finance.html")]
+)
+def refund_form(
+    request: Request, payment_id: str, db: Db, member: ActingSteward, page: PageContext,
+    amount_minor: Annotated[int, Form(ge=1, le=10**15)], key: Annotated[str, Form(max_length=200)],
+) -> Response:  # fmt: skip
+    _finance(db, page)
+    payments.record_refund(db, member, payment_id, amount_minor, key)
     db.commit()
     return redirect("/finance", request)
 
