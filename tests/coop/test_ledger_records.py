@@ -58,6 +58,15 @@ def test_a_receipt_verifies_offline_and_any_change_to_it_is_caught(founded_db: C
         "checkpoint of another key": {**data, "checkpoint": data["checkpoint"].replace("\u2014", "-")},
         "proof cut": {**data, "inclusion": {**data["inclusion"], "proof": data["inclusion"]["proof"][:-1]}},
     }
+    # And files that are not receipts at all: each refused in a sentence, never with a traceback.
+    edits |= {
+        "empty": {},
+        "no proof": {**data, "inclusion": {}},
+        "proof not a list": {**data, "receipts_tree": {**data["receipts_tree"], "proof": "00"}},
+        "entry a list": {**data, "entry": []},
+        "seq a word": {**data, "entry": {**data["entry"], "seq": "one"}},
+        "body not text": {**data, "receipt": {"share": 1}},
+    }
     for name, altered in edits.items():
         with pytest.raises(InvalidInput):
             receipts.verify_receipt(altered, key)

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -208,36 +210,38 @@ def _hexes(values: object, name: str) -> list[bytes]:
 def verify_receipt(data: Mapping[str, Any], key: checkpoint.VerifierKey) -> VerifiedReceipt:
     """Check a receipt file offline against the log's verifier ``key``; InvalidInput naming what fails."""
     try:
-        body, tree, entry, inclusion = data["receipt"], data["receipts_tree"], data["entry"], data["inclusion"]
-        held = checkpoint.verify(str(data["checkpoint"]), key)
-        created = datetime.fromisoformat(entry["created_utc"])
-        seq, payload = int(entry["seq"]), str(entry["payload"])
-        digest = link_hash(seq, str(entry["kind"]), created, entry["member_id"], payload, str(entry["prev_hash"]))
-        signature = base64.b64decode(entry["signature"], validate=True)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput(f"not a receipt file: {exc}") from None
+        return _verify(data, key)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidInput(f"not a receipt file: {type(exc).__name__} {exc}") from None
+
+
+def _verify(data: Mapping[str, Any], key: checkpoint.VerifierKey) -> VerifiedReceipt:
+    body, tree, entry, inclusion = data["receipt"], data["receipts_tree"], data["entry"], data["inclusion"]
+    held = checkpoint.verify(str(data["checkpoint"]), key)
+    created = datetime.fromisoformat(entry["created_utc"])
+    seq, payload = int(entry["seq"]), str(entry["payload"])
+    digest = link_hash(seq, str(entry["kind"]), created, entry["member_id"], payload, str(entry["prev_hash"]))
+    signature = base64.b64decode(entry["signature"], validate=True)
     if digest != entry["hash"]:
         raise InvalidInput("the receipt's log entry is altered: its hash is not the hash of its contents")
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     try:
         Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature, bytes.fromhex(digest))
     except InvalidSignature:
         raise InvalidInput("the receipt's log entry is not signed by the log's key") from None
-    path = _hexes(inclusion.get("proof"), "inclusion proof")
-    if int(inclusion.get("tree_size", -1)) != held.size or not merkle.verify_inclusion(
+    path = _hexes(inclusion["proof"], "inclusion proof")
+    if int(inclusion["tree_size"]) != held.size or not merkle.verify_inclusion(
         merkle.leaf_hash(bytes.fromhex(digest)), seq - 1, held.size, path, held.root
     ):
         raise InvalidInput("the receipt's log entry is not in the log the checkpoint signs")
     if entry["kind"] != audit.ReceiptsIssued.kind:
         raise InvalidInput("the receipt's log entry does not issue receipts")
     logged = orjson.loads(payload)
-    audit_path = _hexes(tree.get("proof"), "receipts proof")
-    if not isinstance(body, str) or not merkle.verify_inclusion(
-        leaf(body), int(tree.get("position", -1)), int(tree.get("size", -1)), audit_path,
-        bytes.fromhex(logged["receipts_root"]),
-    ) or int(tree["size"]) != logged["receipts"]:  # fmt: skip
+    audit_path = _hexes(tree["proof"], "receipts proof")
+    position, size = int(tree["position"]), int(tree["size"])
+    root = bytes.fromhex(logged["receipts_root"])
+    if not isinstance(body, str) or size != logged["receipts"]:
+        raise InvalidInput("the receipt is not among those the log entry signs")
+    if not merkle.verify_inclusion(leaf(body), position, size, audit_path, root):
         raise InvalidInput("the receipt is not among those the log entry signs")
     parsed: dict[str, Any] = orjson.loads(body)
     if parsed.get("transfer_id") != logged["transfer_id"]:
