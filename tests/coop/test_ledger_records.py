@@ -19,7 +19,7 @@ from tests.coop.conftest import CoopDb
 from tests.helpers.governance import steward
 from tests.helpers.ledger import PAID, passed_sale
 from tutti.coop.audit import transparency
-from tutti.coop.errors import InvalidInput, NotFound
+from tutti.coop.errors import Conflict, InvalidInput, NotFound
 from tutti.coop.ledger import accounts, erasure, payments, payouts, receipts, statements
 from tutti.coop.ledger.transfers import check_books
 from tutti.coop.members import data_export, withdrawal
@@ -128,3 +128,24 @@ def test_a_members_data_export_holds_their_money(founded_db: CoopDb, tmp_path: P
         money = orjson.loads(archive.read("money.json"))
     assert money["balance_minor"] == 13_500 and money["payout_details"]["email"] == "ada@pay.example"
     assert [r["share"] for r in money["receipts"]] == [13_500]
+
+
+def test_a_payout_in_transit_when_its_member_withdraws_fails_to_the_fee_account(founded_db: CoopDb) -> None:
+    _, ids = _sale_paid(founded_db)
+    with founded_db.sessions.begin() as session:
+        ada = session.get_one(Member, ids["ada@example.org"])
+        details = payouts.check_details("iban", "Ada", "DE89370400440532013000")
+        payouts.set_details(session, founded_db.settings, ada, details, now=PAID)
+        batch = payouts.create_batch(session, founded_db.settings, steward(session), "iban", now=PAID)
+        batch_id = batch.id
+    with founded_db.sessions() as session:
+        withdrawal.withdraw(session, founded_db.settings, session.get_one(Member, ids["ada@example.org"]), now=PAID)
+    with founded_db.sessions.begin() as session:
+        with pytest.raises(Conflict, match="no longer has iban details"):
+            payouts.batch_file(session, founded_db.settings, batch_id, debtor_iban="FR1420041010050500013M02606")
+        payouts.mark_sent(session, steward(session), batch_id, now=PAID)
+        [line] = payouts.lines_of(session, batch_id)
+        payouts.settle(session, steward(session), line.id, False, now=PAID)
+        assert accounts.balance(session, accounts.FEE).net_credit == 2_000 + 13_500
+        assert accounts.balance(session, line.account_id).net_credit == 0
+        assert check_books(session).ok
