@@ -29,6 +29,20 @@ def register(coop_app: typer.Typer) -> None:
     coop_app.add_typer(ledger_app, name="ledger")
 
 
+def _record(home: Path | None, database_url: str | None, steward: str, kind: str, target: str, amount: int,
+            key: str) -> None:  # fmt: skip
+    """Record a payment for the sale ``target`` or a refund of the payment ``target``, and say what happened."""
+    from tutti.coop.ledger import payments
+    from tutti.coop.members import accounts
+
+    record = payments.record_payment if kind == payments.PAYMENT else payments.record_refund
+    with _cooperative(home, database_url) as (session, _settings):
+        posted = record(session, accounts.get_member(session, steward), target, amount, key)
+        session.commit()
+        said = "was recorded already" if posted.replayed else "recorded"
+        console.print(f"{kind} {posted.transfer.id} of {posted.transfer.amount:,} minor units {said}", highlight=False)
+
+
 @ledger_app.command("pay", cls=PlainHelpCommand)
 def ledger_pay_command(
     sale_id: Annotated[str, typer.Argument(help="The passed sale the buyer paid for.")],
@@ -39,14 +53,7 @@ def ledger_pay_command(
     home: HomeOption = None,
 ) -> None:
     """Record a buyer's payment: the fee is taken, the rest split among the sale's members; receipts issued."""
-    from tutti.coop.ledger import payments
-    from tutti.coop.members import accounts
-
-    with _cooperative(home, database_url) as (session, _settings):
-        posted = payments.record_payment(session, accounts.get_member(session, steward), sale_id, amount, key)
-        session.commit()
-        said = "was recorded already" if posted.replayed else "recorded"
-        console.print(f"payment {posted.transfer.id} of {posted.transfer.amount:,} minor units {said}", highlight=False)
+    _record(home, database_url, steward, "payment", sale_id, amount, key)
 
 
 @ledger_app.command("refund", cls=PlainHelpCommand)
@@ -59,13 +66,7 @@ def ledger_refund_command(
     home: HomeOption = None,
 ) -> None:
     """Refund part or all of a payment: the fee and every share are reversed in proportion."""
-    from tutti.coop.ledger import payments
-    from tutti.coop.members import accounts
-
-    with _cooperative(home, database_url) as (session, _settings):
-        posted = payments.record_refund(session, accounts.get_member(session, steward), payment_id, amount, key)
-        session.commit()
-        console.print(f"refund {posted.transfer.id} of {posted.transfer.amount:,} minor units", highlight=False)
+    _record(home, database_url, steward, "refund", payment_id, amount, key)
 
 
 @ledger_app.command("batch", cls=PlainHelpCommand)
