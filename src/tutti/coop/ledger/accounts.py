@@ -95,3 +95,23 @@ def member_balance(session: Session, member_id: str) -> int:
     """What the cooperative owes a member now, in minor units (0 without an account)."""
     found = find(session, MEMBER, member_id)
     return 0 if found is None else balance(session, found.id).net_credit
+
+
+def of_members(session: Session, member_ids: list[str], *, now: datetime | None = None) -> dict[str, str]:
+    """{member id: account id} for every member given, their accounts made (at once) where missing."""
+    found = dict(
+        session.execute(
+            select(LedgerAccount.owner_id, LedgerAccount.id).where(
+                LedgerAccount.kind == MEMBER, LedgerAccount.owner_id.is_not(None)
+            )
+        ).all()
+    )
+    missing = [m for m in member_ids if m not in found]
+    if missing:
+        when = now or utcnow()
+        rows = [LedgerAccount(id=_new_account_id(), kind=MEMBER, owner_id=m, no_overdraft=True, debits_posted=0,
+                              credits_posted=0, created_utc=when) for m in missing]  # fmt: skip
+        session.add_all(rows)
+        session.flush()
+        found.update((row.owner_id, row.id) for row in rows)
+    return {m: str(found[m]) for m in member_ids}

@@ -97,7 +97,7 @@ def record_payment(
     shares = divide(amount, policy.current(session).fee_basis_points, weights, key)
     buyer = accounts.account(session, accounts.BUYER, terms.buyer_id, now=when).id
     legs = [Leg(buyer, accounts.account(session, accounts.FEE, now=when).id, shares.fee)] if shares.fee else []
-    member_accounts = {m: accounts.account(session, accounts.MEMBER, m, now=when).id for m in sorted(shares.members)}
+    member_accounts = accounts.of_members(session, sorted(shares.members), now=when)
     legs += [Leg(buyer, member_accounts[m], s) for m, s in sorted(shares.members.items()) if s]
     posted = post(session, key=key, kind=PAYMENT, legs=legs, proposal_id=proposal.id, now=when)
     receipts.issue(session, posted.transfer, proposal, set(weights), weights, shares.members, shares.fee, now=when)

@@ -56,10 +56,10 @@ REASONS: dict[str, str] = {
 }
 
 
-def _reason(session: Session, member: Member, proposal: Proposal, included: set[str]) -> str:
+def _reason(member: Member, proposal: Proposal, included: set[str], opted_out: set[str]) -> str:
     if member.id in included:
         return "included"
-    if session.get(SaleOptOut, (proposal.id, member.id)) is not None:
+    if member.id in opted_out:
         return "opted-out"
     closed = proposal.closed_utc
     if member.activated_utc is None or closed is None or member.activated_utc > closed:
@@ -91,14 +91,18 @@ def issue(
     ``total_weight``, all it gave, the fee's part included)."""
     currency = book(session)
     assert currency is not None
-    members = session.scalars(
-        select(Member).where(Member.status == Status.ACTIVE, Member.role.in_([Role.MEMBER, Role.STEWARD]))
+    members = list(
+        session.scalars(
+            select(Member).where(Member.status == Status.ACTIVE, Member.role.in_([Role.MEMBER, Role.STEWARD]))
+        )
     )
+    account_of = accounts.of_members(session, [m.id for m in members], now=now)
+    opted_out = set(session.scalars(select(SaleOptOut.member_id).where(SaleOptOut.proposal_id == proposal.id)))
     total_weight = sum(weights.values()) if total_weight is None else total_weight
     basis = basis or policy.current(session).share_basis
     bodies: list[tuple[str, str]] = []
     for member in members:
-        account_id = accounts.account(session, accounts.MEMBER, member.id, now=now).id
+        account_id = account_of[member.id]
         body = {
             "version": RECEIPT_VERSION,
             "proposal_id": proposal.id,
@@ -110,7 +114,7 @@ def issue(
             "minor_units": currency.minor_units,
             "amount": transfer.amount if transfer.kind == "payment" else -transfer.amount,
             "fee": fee,
-            "reason": _reason(session, member, proposal, included),
+            "reason": _reason(member, proposal, included, opted_out),
             "basis": basis,
             "weight": int(weights.get(member.id, 0)),
             "total_weight": total_weight,
