@@ -112,7 +112,8 @@ def _apply(db: CoopDb, world: World, sale: str, price: int, op: tuple[object, ..
                     # Of a payment (or again of one refunded already), by a share of the amount picked.
                     _, _, base, payment = done[pick % len(done)]
                     amount = max(1, base * percent // 100)
-                    payments.record_refund(session, actor, payment, amount, key, now=PAID)
+                    posted = payments.record_refund(session, actor, payment, amount, key, now=PAID)
+                    assert sum(leg.amount for leg in legs_of(session, posted.transfer.id)) == amount
                     done.append(("refund", key, amount, payment))
                 case ("batch", str(method)):
                     payouts.create_batch(session, db.settings, actor, method, now=PAID)
