@@ -15,7 +15,7 @@ from tests.helpers.ledger import PAID, passed_sale
 from tutti.coop.errors import Conflict
 from tutti.coop.ledger import accounts, payments, payouts
 from tutti.coop.ledger.transfers import check_books
-from tutti.coop.models import LedgerTransfer, Member
+from tutti.coop.models import LedgerAccount, LedgerTransfer, Member
 
 POINTS = {"ada@example.org": 5, "bo@example.org": 3, "cy@example.org": 1, "di@example.org": 0}
 
@@ -92,11 +92,14 @@ def test_money_racing_on_postgresql_is_neither_created_nor_lost(founded_db: Coop
     with db.sessions() as session:
         assert check_books(session).ok
         kinds = dict(session.execute(select(LedgerTransfer.kind, func.count()).group_by(LedgerTransfer.kind)).all())
-        assert kinds["payment"] == 30 and kinds["refund"] == 10
+        # A refund racing the batch that paid its members' balances out is refused whole; the others land once.
+        refunds = kinds.get("refund", 0)
+        assert kinds["payment"] == 30 and refunds <= 10
         assert kinds.get("payout-paid", 0) + kinds.get("payout-failed", 0) == len(lines)
-        held = {name: accounts.balance(session, name).net_credit for name in accounts.SYSTEM}
+        made = [name for name in accounts.SYSTEM if session.get(LedgerAccount, name) is not None]
+        held = dict.fromkeys(accounts.SYSTEM, 0) | {n: accounts.balance(session, n).net_credit for n in made}
         members = sum(accounts.member_balance(session, m) for m in ids.values())
         assert all(accounts.member_balance(session, m) >= 0 for m in ids.values())
         # What buyers paid is exactly what the fee, the members, the rails and the refunds hold.
         assert sum(held.values()) + members == 20 * 10_000 + 10 * 5_000
-        assert held[accounts.REFUNDS] == 10 * 2_000 and held[accounts.IN_TRANSIT] == 0
+        assert held[accounts.REFUNDS] == refunds * 2_000 and held[accounts.IN_TRANSIT] == 0
