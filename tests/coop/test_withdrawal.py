@@ -125,6 +125,7 @@ def test_a_member_exports_everything_held_about_them(coop_db: CoopDb, tmp_path: 
             "audit.json",
             "member.json",
             "governance.json",
+            "money.json",
         }
         listens = [orjson.loads(line) for line in archive.read("plays.jsonl").splitlines()]
         table = pq.read_table(io.BytesIO(archive.read("plays.parquet")))

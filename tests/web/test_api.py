@@ -275,6 +275,7 @@ def test_export_holds_all_of_the_members_data(client: TestClient) -> None:
             "contributions.json",
             "governance.json",
             "member.json",
+            "money.json",
             "plays.jsonl",
             "plays.parquet",
         ]

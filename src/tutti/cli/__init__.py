@@ -14,7 +14,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from tutti import __version__
-from tutti.cli import coop, governance, insights, library, sales
+from tutti.cli import coop, governance, insights, ledger, library, sales
 from tutti.cli._common import console, err_console
 from tutti.errors import TuttiError
 
@@ -41,6 +41,7 @@ library.register(app)
 insights.register(app)
 governance.register(coop.coop_app)
 sales.register(coop.coop_app)
+ledger.register(coop.coop_app)
 app.add_typer(coop.coop_app, name="coop")
 coop_app = coop.coop_app
 

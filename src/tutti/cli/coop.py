@@ -349,6 +349,10 @@ def log_verify_command(
     full: Annotated[
         bool, typer.Option("--full", help="With --server: download every entry and check each one too.")
     ] = False,
+    receipt: Annotated[
+        Path | None,
+        typer.Option("--receipt", help="Check only this receipt (a file from My earnings), offline, with the key."),
+    ] = None,
     database_url: DatabaseUrlOption = None,
     home: HomeOption = None,
 ) -> None:
@@ -356,6 +360,11 @@ def log_verify_command(
     from tutti.coop.audit import transparency
     from tutti.log_client import LogServer
 
+    if receipt is not None:
+        from tutti.coop.settings import data_dir_for
+
+        _verify_receipt(receipt, _verifier_key(key, None if key else data_dir_for(home)))
+        return
     held = [path.read_text(encoding="utf-8") for path in checkpoints or []]
     if server is not None:
         pinned = _verifier_key(key, None)
@@ -373,6 +382,32 @@ def log_verify_command(
         raise LogInvalid(f"the log does not verify: {len(result.findings)} problem(s), listed above")
     console.print(
         f"the log verifies: {result.entries:,} entries, {result.checkpoints:,} checkpoints checked", highlight=False
+    )
+
+
+def _verify_receipt(path: Path, pinned: VerifierKey) -> None:
+    """Check a receipt file against the log's key alone and say what it shows."""
+    import orjson
+
+    from tutti.coop.errors import InvalidInput
+    from tutti.coop.ledger import receipts
+    from tutti.coop.ledger.payout_files import major
+
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise InvalidInput(f"{path} is not a receipt file: {exc}") from None
+    try:
+        checked = receipts.verify_receipt(data, pinned)
+    except InvalidInput as exc:
+        raise LogInvalid(f"{path}: {exc}") from None
+    body = checked.body
+    share = major(abs(body["share"]), body["minor_units"])
+    console.print(
+        f"the receipt verifies: {body['sale']} ({body['transfer_kind']}): {body['reason']}, weight "
+        f"{body['weight']:,} of {body['total_weight']:,}, share {'-' if body['share'] < 0 else ''}{share} "
+        f"{body['currency']}; signed in the log of {checked.log_size:,} entries",
+        highlight=False,
     )
 
 

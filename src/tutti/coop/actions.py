@@ -146,6 +146,28 @@ QUERY_SALE = Action(
     statuses=frozenset({Status.ACTIVE}),
     events=(audit.QueryAnswered, audit.QueryRefused),
 )
+RECORD_PAYMENT = Action(
+    "record-payment",
+    "Record a buyer's payment or a refund for a passed sale: the fee is taken and the rest split among the members "
+    "the sale includes; every member gets a receipt.",
+    roles=frozenset({Role.STEWARD}),
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.LedgerTransferPosted, audit.ReceiptsIssued),
+)
+SET_PAYOUT_DETAILS = Action(
+    "set-payout-details",
+    "Say where one is paid: an IBAN, or a PayPal or Wise email, sealed with one's own key.",
+    roles=MEMBERS_WITH_DATA,
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.PayoutDetailsChanged,),
+)
+ISSUE_PAYOUT = Action(
+    "issue-payout",
+    "Batch the balances above the minimum into a payout file, mark it sent, then each line paid or failed.",
+    roles=frozenset({Role.STEWARD}),
+    statuses=frozenset({Status.ACTIVE}),
+    events=(audit.PayoutBatchChanged, audit.LedgerTransferPosted),
+)
 
 ACTIONS: tuple[Action, ...] = (
     SIGNUP,
@@ -164,6 +186,9 @@ ACTIONS: tuple[Action, ...] = (
     SET_CONSENT,
     DOWNLOAD_RELEASE,
     QUERY_SALE,
+    RECORD_PAYMENT,
+    SET_PAYOUT_DETAILS,
+    ISSUE_PAYOUT,
 )
 ACTIONS_BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}
 

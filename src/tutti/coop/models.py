@@ -642,3 +642,135 @@ class SalePreview(Base):
     proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     computed_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- The ledger (``tutti.coop.ledger``): accounts, immutable transfers of balanced postings, payouts, receipts. ---
+
+
+class LedgerBook(Base):
+    """The ledger's one currency (ISO 4217) and its minor units, fixed by the first transfer ever posted."""
+
+    __tablename__ = "ledger_book"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=1)
+    currency: Mapped[str] = mapped_column(String(3))
+    minor_units: Mapped[int] = mapped_column(Integer)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LedgerAccount(Base):
+    """An account: its posted totals are kept by the database itself (a trigger on ``ledger_posting``).
+
+    ``id`` is random, never derived from a member: once ``owner_id`` is cleared at erasure, the account is
+    pseudonymous and the books still balance. ``no_overdraft`` accounts refuse debits beyond their credits.
+    """
+
+    __tablename__ = "ledger_account"
+    __table_args__ = (
+        CheckConstraint("debits_posted >= 0 AND credits_posted >= 0", name="totals_not_negative"),
+        CheckConstraint("NOT no_overdraft OR debits_posted <= credits_posted", name="no_overdraft"),
+        Index("ix_ledger_account_kind_owner_id", "kind", "owner_id", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    no_overdraft: Mapped[bool] = mapped_column(default=False)
+    debits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
+    credits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LedgerTransfer(Base):
+    """One idempotent, immutable transfer: its client key, what it is, and a digest of its content.
+
+    A second post under ``key`` is a replay when ``digest`` matches (nothing changes) and refused otherwise.
+    """
+
+    __tablename__ = "ledger_transfer"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(24), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    # No foreign keys: the books outlive the proposals and batches they mention.
+    proposal_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    batch_id: Mapped[str | None] = mapped_column(String(36))
+    reverses: Mapped[str | None] = mapped_column(String(36))
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class LedgerPosting(Base):
+    """One leg pair of a transfer: ``amount`` from ``debit_account_id`` to ``credit_account_id``, balanced by
+    construction (as TigerBeetle's transfers are); never updated or deleted (triggers refuse it)."""
+
+    __tablename__ = "ledger_posting"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(ForeignKey("ledger_transfer.id"), index=True)
+    debit_account_id: Mapped[str] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    credit_account_id: Mapped[str] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class PayoutDetails(Base):
+    """Where a member is paid: ``method`` (iban, paypal, wise) and the details sealed with their data key."""
+
+    __tablename__ = "payout_details"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    method: Mapped[str] = mapped_column(String(8))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PayoutBatch(Base):
+    """A steward's batch of payouts by one method: open (its money in transit), then sent, then closed."""
+
+    __tablename__ = "payout_batch"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    method: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(8))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PayoutLine(Base):
+    """One member's payout in a batch: pending until marked paid or failed, exactly once."""
+
+    __tablename__ = "payout_line"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_payout_line_batch_id_account_id", "batch_id", "account_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("payout_batch.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(8))
+    decided_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ShareReceipt(Base):
+    """A member's receipt for one payment or refund of a sale: its canonical JSON body (salted), its place in
+    the tree of that transfer's receipts, and the log entry that signs the tree's root."""
+
+    __tablename__ = "share_receipt"
+    __table_args__ = (Index("ix_share_receipt_transfer_id_position", "transfer_id", "position", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(ForeignKey("ledger_transfer.id"))
+    account_id: Mapped[str] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    audit_seq: Mapped[int] = mapped_column(Integer)

@@ -134,6 +134,8 @@ class PolicyCreate(_Request):
     weighting: Weighting | None = None
     scoring_weights: dict[str, Weight] | None = Field(None, max_length=16)
     standing_rules: str | None = Field(None, max_length=20_000)
+    share_basis: Literal["points", "equal", "mix"] | None = None
+    payout_minimum_minor: int | None = Field(None, ge=0, le=10**15, description="The smallest balance paid out.")
 
 
 class OpenVoteCreate(_Request):
@@ -248,3 +250,5 @@ class PolicyPublic(_Public):
     scoring_weights: dict[str, int]
     standing_rules: str
     capacity_per_day: int
+    share_basis: str
+    payout_minimum_minor: int

@@ -324,6 +324,55 @@ class QueryRefused(Event):
     reason: str
 
 
+@dataclass(frozen=True)
+class LedgerTransferPosted(Event):
+    kind: ClassVar[str] = "ledger-transfer-posted"
+    description: ClassVar[str] = (
+        "A transfer was posted to the ledger (``ledger.transfers``): its kind (payment, refund, payout, "
+        "payout-paid, payout-failed), total ``amount`` in minor units of ``currency``, how many postings, and the "
+        "sale it concerns. Whose shares it moved is in members' receipts, not in the log."
+    )
+    transfer_id: str
+    transfer_kind: str
+    amount: int
+    currency: str
+    postings: int
+    proposal_id: str | None
+
+
+@dataclass(frozen=True)
+class ReceiptsIssued(Event):
+    kind: ClassVar[str] = "receipts-issued"
+    description: ClassVar[str] = (
+        "Every member's receipt for a payment or refund of a sale was issued: ``receipts_root`` is the Merkle tree "
+        "head of the ``receipts`` salted receipt bodies, so each member can prove theirs is among them."
+    )
+    transfer_id: str
+    proposal_id: str
+    receipts: int
+    receipts_root: str
+
+
+@dataclass(frozen=True)
+class PayoutDetailsChanged(Event):
+    kind: ClassVar[str] = "payout-details-changed"
+    description: ClassVar[str] = "A member set or removed where they are paid (``method``); the details are sealed."
+    member_id: str
+    method: str
+
+
+@dataclass(frozen=True)
+class PayoutBatchChanged(Event):
+    kind: ClassVar[str] = "payout-batch-changed"
+    description: ClassVar[str] = (
+        "A steward (``member_id``) made, sent or settled a payout batch: its ``status`` and how many lines."
+    )
+    member_id: str
+    batch_id: str
+    status: str
+    lines: int
+
+
 EVENTS: tuple[type[Event], ...] = (
     CooperativeFounded,
     MemberJoined,
@@ -353,6 +402,10 @@ EVENTS: tuple[type[Event], ...] = (
     ReleaseDownloaded,
     QueryAnswered,
     QueryRefused,
+    LedgerTransferPosted,
+    ReceiptsIssued,
+    PayoutDetailsChanged,
+    PayoutBatchChanged,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in EVENTS}
 

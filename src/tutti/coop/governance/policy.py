@@ -33,6 +33,9 @@ class Policy:
     weighting: str = "equal"
     scoring_weights: dict[str, int] = field(default_factory=dict)
     standing_rules: str = ""
+    # How a sale's proceeds are split (``ledger.split``), and the smallest balance a payout batch pays out.
+    share_basis: str = "points"
+    payout_minimum_minor: int = 1000
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Policy:

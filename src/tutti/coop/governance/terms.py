@@ -49,6 +49,11 @@ WEIGHTINGS: dict[str, str] = {
     "equal": "one member, one vote",
     "banded": "1, 2 or 3 votes by contribution band (see docs/governance.md for what a band can reveal)",
 }
+SHARE_BASES: dict[str, str] = {
+    "points": "by contribution points",
+    "equal": "in equal shares",
+    "mix": "half in equal shares, half by contribution points",
+}
 MAX_PRICE_MINOR = 10**15
 MAX_TEXT = 4000
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
@@ -171,6 +176,8 @@ class PolicyChange:
     weighting: str | None = None
     scoring_weights: dict[str, int] | None = None
     standing_rules: str | None = None
+    share_basis: str | None = None
+    payout_minimum_minor: int | None = None
     version: int = TERMS_VERSION
 
     def changes(self) -> dict[str, Any]:
@@ -192,7 +199,7 @@ class PolicyChange:
                 raise InvalidInput("scoring_weights must name 1 to 16 weights")
             weights = {_text(k, "a scoring weight's name", limit=40): _whole(v, f"scoring_weights.{k}", 0, 1000)
                        for k, v in weights.items()}  # fmt: skip
-        rules = raw.get("standing_rules")
+        rules, basis = raw.get("standing_rules"), raw.get("share_basis")
         change = cls(
             fee_basis_points=maybe("fee_basis_points", 0, 10_000),
             capacity_per_day=maybe("capacity_per_day", 0, 1_000_000),
@@ -202,6 +209,8 @@ class PolicyChange:
             weighting=None if raw.get("weighting") is None else _choice(raw["weighting"], WEIGHTINGS, "weighting"),
             scoring_weights=weights,
             standing_rules=None if rules is None else _text(rules, "standing_rules", limit=20_000),
+            share_basis=None if basis is None else _choice(basis, SHARE_BASES, "share_basis"),
+            payout_minimum_minor=maybe("payout_minimum_minor", 0, MAX_PRICE_MINOR),
             version=_whole(raw.get("version", TERMS_VERSION), "version", TERMS_VERSION, TERMS_VERSION),
         )
         if not change.changes():

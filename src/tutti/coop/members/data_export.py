@@ -7,6 +7,7 @@
 ``member.json``      their member record (no password hash; the email is theirs to see)
 ``governance.json``  their consent, opt-outs, buyer applications, which votes they cast (never how) and sales
                      that include them (``governance.records``)
+``money.json``       their balance, every movement of it, their receipts and payout details (``tutti.coop.ledger``)
 """
 
 from __future__ import annotations
@@ -77,6 +78,18 @@ def _contribution_record(session: Session, row: Contribution) -> dict[str, Any]:
     }
 
 
+def _money_record(session: Session, settings: CoopSettings, member: Member) -> dict[str, Any]:
+    from tutti.coop.ledger import accounts, payouts, receipts, statements  # the ledger depends on members
+
+    details = payouts.details_of(session, settings, member.id)
+    return {
+        "balance_minor": accounts.member_balance(session, member.id),
+        "movements": [m.__dict__ for m in statements.history(session, member.id)],
+        "receipts": [receipts.body_of(r) for r in receipts.of_member(session, member.id)],
+        "payout_details": None if details is None else details.__dict__,
+    }
+
+
 def export_member_data(
     session: Session, settings: CoopSettings, member: Member, out_zip: Path, *, now: datetime | None = None
 ) -> MemberExport:
@@ -123,5 +136,6 @@ def export_member_data(
         )
         archive.writestr("member.json", _json(_member_record(member, emails.email_of(session, settings, member))))
         archive.writestr("governance.json", _json(records.about(session, member)))
+        archive.writestr("money.json", _json(_money_record(session, settings, member)))
     partial.replace(out_zip)
     return MemberExport(out_zip, plays.num_rows, len(contributions), len(events))

@@ -145,6 +145,9 @@ def decide(session: Session, settings: CoopSettings, member: Member, *, now: dat
     # Their consent and opt-outs go too: a withdrawn member is in no sale whatever they chose.
     session.execute(delete(Consent).where(Consent.member_id == member.id))
     session.execute(delete(SaleOptOut).where(SaleOptOut.member_id == member.id))
+    from tutti.coop.ledger import erasure  # the ledger depends on members, not the reverse
+
+    erasure.on_withdrawal(session, member, now=when)
     emails.forget(member)
     member.password_hash = None
     member.status = Status.WITHDRAWN

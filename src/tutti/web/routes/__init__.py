@@ -10,6 +10,7 @@ from tutti.web.routes import (
     contributions,
     governance,
     governance_pages,
+    ledger,
     log,
     members,
     sales,
@@ -28,4 +29,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     governance.router,
     governance_pages.router,
     sales.router,
+    ledger.router,
 )

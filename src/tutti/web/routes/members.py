@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from tutti.coop.audit import transparency
 from tutti.coop.errors import InvalidInput
+from tutti.coop.ledger import erasure
 from tutti.coop.members import data_export, withdrawal
 from tutti.coop.models import Member, Status, utcnow
 from tutti.coop.settings import CoopSettings
@@ -94,8 +95,8 @@ def export_download(db: Db, settings: Settings, member: ActingMember) -> FileRes
 
 
 @router.get("/withdraw", include_in_schema=False)
-def withdraw_page(member: CurrentMember, page: PageContext) -> HTMLResponse:
-    return page.render("withdraw.html", form={})
+def withdraw_page(db: Db, member: CurrentMember, page: PageContext) -> HTMLResponse:
+    return page.render("withdraw.html", form={}, balance_note=erasure.what_happens(db, member))
 
 
 @router.post("/withdraw", include_in_schema=False, dependencies=[form_page("withdraw.html")])

@@ -1,0 +1,102 @@
+"""The ledger's records as the API and the pages show them (``ledger_schemas``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from tutti.coop.governance import policy
+from tutti.coop.ledger import accounts, payouts, receipts, statements
+from tutti.coop.ledger.transfers import book
+from tutti.coop.models import Member, PayoutBatch
+from tutti.coop.settings import CoopSettings
+from tutti.web.ledger_schemas import (
+    BatchPublic,
+    EarningsPublic,
+    MovementPublic,
+    PayoutDetailsPublic,
+    PayoutLinePublic,
+    ReceivablePublic,
+    ShareReceiptPublic,
+)
+
+
+def earnings(db: Session, settings: CoopSettings, member: Member) -> EarningsPublic:
+    currency = book(db)
+    details = payouts.details_of(db, settings, member.id)
+    mine = []
+    for row in receipts.of_member(db, member.id):
+        body = receipts.body_of(row)
+        mine.append(
+            ShareReceiptPublic(
+                receipt_id=row.id,
+                sale_id=body["proposal_id"],
+                sale=body["sale"],
+                transfer_kind=body["transfer_kind"],
+                reason=body["reason"],
+                weight=body["weight"],
+                total_weight=body["total_weight"],
+                share_minor=body["share"],
+                issued_utc=body["issued_utc"],
+            )
+        )
+    return EarningsPublic(
+        currency=currency.currency if currency else None,
+        minor_units=currency.minor_units if currency else 2,
+        balance_minor=accounts.member_balance(db, member.id),
+        payout_minimum_minor=policy.current(db).payout_minimum_minor,
+        movements=[
+            MovementPublic(
+                posted_utc=m.posted_utc,
+                transfer_id=m.transfer_id,
+                kind=m.kind,
+                sale_id=m.proposal_id,
+                amount_minor=m.amount,
+            )
+            for m in statements.history(db, member.id)
+        ],
+        receipts=mine,
+        payout_details=None
+        if details is None
+        else PayoutDetailsPublic(method=details.method, name=details.name, masked=details.masked),  # type: ignore[arg-type]
+    )
+
+
+def batch_public(db: Session, batch: PayoutBatch) -> BatchPublic:
+    return BatchPublic(
+        batch_id=batch.id,
+        method=batch.method,  # type: ignore[arg-type]
+        status=batch.status,  # type: ignore[arg-type]
+        created_utc=batch.created_utc,
+        lines=[
+            PayoutLinePublic(line_id=line.id, amount_minor=line.amount, status=line.status)  # type: ignore[arg-type]
+            for line in payouts.lines_of(db, batch.id)
+        ],
+    )
+
+
+def receivables(db: Session) -> list[ReceivablePublic]:
+    return [
+        ReceivablePublic(
+            sale_id=r.proposal_id,
+            title=r.title,
+            price_minor=r.price,
+            paid_minor=r.paid,
+            outstanding_minor=r.outstanding,
+        )
+        for r in statements.receivables(db)
+    ]
+
+
+def money_of(db: Session) -> Callable[[int], str]:
+    """How the pages write an amount of minor units: in major units of the ledger's currency (``1,234.50 EUR``)."""
+    currency = book(db)
+    code, digits = (currency.currency, currency.minor_units) if currency else ("", 2)
+
+    def money(amount: int) -> str:
+        whole, part = divmod(abs(amount), 10**digits)
+        sign = "-" if amount < 0 else ""
+        return f"{sign}{whole:,}.{part:0{digits}d} {code}".strip() if digits else f"{sign}{whole:,} {code}".strip()
+
+    return money
