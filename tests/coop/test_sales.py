@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tests.coop.conftest import CoopDb, steward_of
@@ -21,6 +21,7 @@ from tests.helpers.sales import PREFERENCES, STATISTICS, build, members_with_his
 from tutti.coop.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tutti.coop.governance import ballots, closing, consent, proposals
 from tutti.coop.jobs.worker import Worker
+from tutti.coop.ledger import split
 from tutti.coop.members import withdrawal
 from tutti.coop.models import DownloadLink, Member, PrivacySpend, Proposal, Release, ReleaseMember, Role, SalePreview
 from tutti.coop.sales import compute, delivery, tracing, uses
@@ -259,3 +260,27 @@ def test_members_read_a_preview_computed_when_the_vote_opens_and_the_buyer_only_
     assert "most common" in for_members and str(table["top"][0]["artist"]) in for_members
     assert "most common" not in for_buyer and f"{table['rows']:,} rows" in for_buyer
     assert len(ids) == 3
+
+
+def test_a_sales_proceeds_go_to_the_members_whose_data_went_into_its_release(founded_db: CoopDb) -> None:
+    db = founded_db
+    ids = members_with_histories(db, 3)
+    proposal_id, _buyer = passed_sale(db, sale(PREFERENCES), ids)
+    with db.sessions.begin() as session:  # before the job: the members included at close (the steward too)
+        assert set(split.split_basis(session, proposal_id)) == set(ids) | {steward_of(session).id}
+    with db.sessions.begin() as session:  # the release is being built: nobody is paid yet
+        session.add(
+            Release(
+                proposal_id=proposal_id, status="building", recipe="artist-preferences", recipe_version=1,
+                parameters={}, sealed_key=b"", watermark="", created_utc=AFTER, expires_utc=AFTER,
+            )
+        )  # fmt: skip
+    with db.sessions.begin() as session, pytest.raises(Conflict, match="building"):
+        split.split_basis(session, proposal_id)
+    with db.sessions.begin() as session:
+        session.execute(delete(Release))
+    build(db)
+    with db.sessions.begin() as session:
+        went_in = set(session.scalars(select(ReleaseMember.member_id)))
+        session.execute(delete(ReleaseMember).where(ReleaseMember.member_id == ids[0]))  # as if none of theirs fit
+        assert set(split.split_basis(session, proposal_id)) == went_in - {ids[0]}
