@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from email import message_from_bytes
+from email.policy import default
 
 import pytest
 from fastapi import FastAPI
@@ -15,7 +17,10 @@ from sqlalchemy import func, select
 
 from tests.helpers.governance import sale_terms
 from tests.web.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, api_login, api_signup, new_client
+from tutti.coop import mail
 from tutti.coop.governance import closing, policy
+from tutti.coop.governance.jobs import SEND_VOTE_NOTICES
+from tutti.coop.jobs.worker import Worker
 from tutti.coop.models import GovernancePolicy, OnboardingPolicy, Proposal
 from tutti.web.routes import buyers as buyer_routes
 from tutti.web.routes import governance as governance_routes
@@ -60,6 +65,11 @@ def test_a_sale_from_application_to_published_ballots(app: FastAPI, caplog: pyte
     opened = steward[0].post(f"/api/proposals/{sale['id']}/open", json={"voting_days": 3}, headers=steward[1])
     assert opened.status_code == 200 and opened.json()["rules"]["threshold"] == "simple"
     assert opened.json()["electorate_size"] == 3
+    assert Worker(app.state.sessions, app.state.settings, [SEND_VOTE_NOTICES]).drain() == 1
+    kept = mail.kept_about(app.state.settings, ada.get("/api/me").json()["id"])
+    bodies = [message_from_bytes(m.read_bytes(), policy=default) for m in kept]
+    (opened_mail,) = [str(b.get_content()) for b in bodies if str(b["Subject"]).startswith("Vote open")]
+    assert f"vote at http://testserver/proposals/{sale['id']}" in opened_mail  # links as the steward reached us
 
     votes = f"/api/proposals/{sale['id']}/votes"
     mine = ada.post(votes, json={"choice": "yes"}, headers=ada_h).json()

@@ -125,9 +125,12 @@ def open_vote(
     proposal_id: str,
     *,
     voting_days: int | None = None,
+    site: str = "",
     now: datetime | None = None,
 ) -> Proposal:
-    """A steward opens a draft's vote for ``voting_days`` (default: the policy's); see the module docstring."""
+    """A steward opens a draft's vote for ``voting_days`` (default: the policy's); see the module docstring.
+
+    ``site`` (the server's address, as the steward reached it) makes the links of the vote's emails absolute."""
     require(OPEN_VOTE, steward)
     when = now or utcnow()
     proposal = get(session, proposal_id)
@@ -162,17 +165,17 @@ def open_vote(
         ),
         now=when,
     )
-    enqueue(session, CLOSE_JOB, {"proposal_id": proposal.id}, unique_key=f"close-vote:{proposal.id}",
+    enqueue(session, CLOSE_JOB, {"proposal_id": proposal.id, "site": site}, unique_key=f"close-vote:{proposal.id}",
             run_after=proposal.closes_utc, now=when)  # fmt: skip
-    notice(session, proposal, "opened", when, now=when)
+    notice(session, proposal, "opened", when, site=site, now=when)
     if proposal.closes_utc - REMINDER_BEFORE > when:
-        notice(session, proposal, "closing", proposal.closes_utc - REMINDER_BEFORE, now=when)
+        notice(session, proposal, "closing", proposal.closes_utc - REMINDER_BEFORE, site=site, now=when)
     return proposal
 
 
-def notice(session: Session, proposal: Proposal, kind: str, at: datetime, *, now: datetime) -> None:
+def notice(session: Session, proposal: Proposal, kind: str, at: datetime, *, site: str, now: datetime) -> None:
     """Queue the emails of ``kind`` about ``proposal`` (``notices``), to be sent at ``at``, once."""
-    enqueue(session, NOTICE_JOB, {"proposal_id": proposal.id, "notice": kind},
+    enqueue(session, NOTICE_JOB, {"proposal_id": proposal.id, "notice": kind, "site": site},
             unique_key=f"vote-notice:{proposal.id}:{kind}", run_after=at, now=now)  # fmt: skip
 
 

@@ -176,7 +176,7 @@ def proposal_page(db: Db, member: CurrentMember, page: PageContext, proposal_id:
 @router.post("/proposals/{proposal_id}/open", include_in_schema=False, dependencies=[form_page("proposal.html")])
 def open_form(request: Request, db: Db, member: ActingSteward, page: PageContext, proposal_id: str) -> Response:
     _proposal_page(db, member, page, proposal_id)
-    proposals.open_vote(db, member, proposal_id)
+    proposals.open_vote(db, member, proposal_id, site=str(request.base_url).rstrip("/"))
     db.commit()
     return redirect(f"/proposals/{proposal_id}", request)
 
