@@ -97,14 +97,7 @@ def new_sale_form(
     recipe_parameters: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     page.extra.update(_new_context(member))
-    digits = terms.CURRENCIES.get(currency, 2)
-    try:
-        major, _, minor = price.strip().partition(".")
-        price_minor = int(major or "0") * 10**digits + (
-            int(minor.ljust(digits, "0")[:digits]) if digits and minor else 0
-        )
-    except ValueError:
-        raise InvalidInput("the price must be a number such as 1250.00") from None
+    price_minor = terms.parse_price(price, currency)
     parameters: dict[str, int | float | str] = {}
     for part in filter(None, (p.strip() for p in recipe_parameters.replace("\n", ",").split(","))):
         key, _, value = part.partition("=")
