@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.helpers.governance import sale_terms
-from tests.web.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, api_login, api_signup, new_client
+from tests.web.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, api_login, api_signup, form_token, new_client
 from tutti.coop import mail
 from tutti.coop.governance import closing, policy
 from tutti.coop.governance.jobs import SEND_VOTE_NOTICES
@@ -165,3 +165,27 @@ def test_no_route_of_any_role_changes_the_policy_or_executes_a_sale(app: FastAPI
     with app.state.sessions() as session:
         assert policy.current(session).fee_basis_points == 0
         assert session.get_one(Proposal, policy_draft["id"]).status == "executed"
+
+
+def test_refused_governance_forms_show_the_page_again_with_the_reason(app: FastAPI) -> None:
+    steward = _client(app, "", steward=True)
+    lab, lab_h = _buyer(app, steward)
+    sale = lab.post("/api/sale-proposals", json={"title": "Sale", **sale_terms()}, headers=lab_h).json()
+    page = f"/proposals/{sale['id']}"
+    ada, _ = _client(app, "ada@example.org")
+    steward[0].post(f"/api/proposals/{sale['id']}/open", json={}, headers=steward[1])
+    csrf = form_token(ada, page, f"{page}/vote")
+    assert ada.post(f"{page}/vote", data={"csrf_token": csrf, "choice": "yes"}).status_code == 200
+    wrong = {"csrf_token": csrf, "tracking_code": "AAAA-AAAA-AAAA-AAAA", "secret": "guess", "choice": "no"}
+    refused = ada.post(f"{page}/change", data=wrong)
+    assert refused.status_code == 404 and "no ballot has that tracking code" in refused.text
+    assert "guess" not in refused.text  # a secret typed into a form is never shown back
+    again = ada.post(f"{page}/vote", data={"csrf_token": csrf, "choice": "no"})
+    assert again.status_code == 409 and "voted on this proposal already" in again.text
+    csrf_lab = form_token(lab, "/proposals/new", "/proposals/new/sale")
+    form = {"csrf_token": csrf_lab, "title": "Too precise", "price": "1.234", "currency": "EUR", "purpose": "x",
+            "purpose_category": "research", "data_kind": "aggregates", "duration_days": "30", "delivery": "files",
+            "recipe": "aggregate-statistics"}  # fmt: skip
+    priced = lab.post("/proposals/new/sale", data=form)
+    assert priced.status_code == 400 and "at most 2 decimals in EUR" in priced.text
+    assert 'value="Too precise"' in priced.text  # the form keeps what was typed
