@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from tutti.coop.governance import ballots, buyers, consent, policy, proposals
 from tutti.coop.governance.terms import (
+    CURRENCIES,
     DATA_KINDS,
     DELIVERIES,
     PURPOSES,
@@ -14,7 +15,6 @@ from tutti.coop.governance.terms import (
     WEIGHTINGS,
     PolicyChange,
     SaleTerms,
-    price_text,
     terms_from,
 )
 from tutti.coop.members import waitlist
@@ -41,6 +41,12 @@ def _percent(basis_points: int) -> str:
     return f"{basis_points / 100:.2f} %"
 
 
+def _money(minor: int, currency: str) -> str:
+    digits = CURRENCIES.get(currency, 2)
+    major, rest = divmod(minor, 10**digits)
+    return f"{major:,}.{rest:0{digits}d} {currency}" if digits else f"{major:,} {currency}"
+
+
 def sale_in_words(session: Session, terms: SaleTerms) -> list[str]:
     organisation = buyers.organisation_of(session, terms.buyer_id) or "A buyer no longer approved"
     fee = policy.current(session).fee_basis_points
@@ -55,7 +61,7 @@ def sale_in_words(session: Session, terms: SaleTerms) -> list[str]:
         f"Delivered as {DELIVERIES[terms.delivery]}",
         f"Recipe {terms.recipe.name} (version {terms.recipe.version}) with its privacy settings: {recipe}",
         NO_PREVIEW.rstrip("."),
-        f"Your estimated share if every member were included equally: about {price_text(share, terms.currency)} "
+        f"Your estimated share if every member were included equally: about {_money(share, terms.currency)} "
         f"(after the cooperative's fee of {_percent(fee)})",
     ]
 

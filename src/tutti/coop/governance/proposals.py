@@ -24,7 +24,18 @@ from tutti.coop.governance import ballots, policy
 from tutti.coop.governance.rules import Rules
 from tutti.coop.governance.terms import PolicyChange, SaleTerms
 from tutti.coop.jobs.queue import enqueue
-from tutti.coop.models import Contribution, ContributionStatus, Elector, Member, Proposal, Role, Status, new_id, utcnow
+from tutti.coop.models import (
+    Contribution,
+    ContributionStatus,
+    Elector,
+    Job,
+    Member,
+    Proposal,
+    Role,
+    Status,
+    new_id,
+    utcnow,
+)
 
 DRAFT, OPEN, CLOSED, EXECUTED, EXPIRED = "draft", "open", "closed", "executed", "expired"
 SALE, POLICY = "sale", "policy"
@@ -165,18 +176,27 @@ def open_vote(
         ),
         now=when,
     )
-    enqueue(session, CLOSE_JOB, {"proposal_id": proposal.id, "site": site}, unique_key=f"close-vote:{proposal.id}",
+    enqueue(session, CLOSE_JOB, {"proposal_id": proposal.id}, unique_key=f"close-vote:{proposal.id}",
             run_after=proposal.closes_utc, now=when)  # fmt: skip
-    notice(session, proposal, "opened", when, site=site, now=when)
+    notice(session, proposal, "opened", when, now=when)
     if proposal.closes_utc - REMINDER_BEFORE > when:
-        notice(session, proposal, "closing", proposal.closes_utc - REMINDER_BEFORE, site=site, now=when)
+        notice(session, proposal, "closing", proposal.closes_utc - REMINDER_BEFORE, now=when)
+    _address(session, proposal, site)
     return proposal
 
 
-def notice(session: Session, proposal: Proposal, kind: str, at: datetime, *, site: str, now: datetime) -> None:
+def notice(session: Session, proposal: Proposal, kind: str, at: datetime, *, now: datetime, site: str = "") -> None:
     """Queue the emails of ``kind`` about ``proposal`` (``notices``), to be sent at ``at``, once."""
     enqueue(session, NOTICE_JOB, {"proposal_id": proposal.id, "notice": kind, "site": site},
             unique_key=f"vote-notice:{proposal.id}:{kind}", run_after=at, now=now)  # fmt: skip
+
+
+def _address(session: Session, proposal: Proposal, site: str) -> None:
+    """Give the jobs a vote's opening queued (its close, its emails) the server's address, for absolute links."""
+    keys = [f"close-vote:{proposal.id}", *(f"vote-notice:{proposal.id}:{kind}" for kind in ("opened", "closing"))]
+    for job in session.scalars(select(Job).where(Job.unique_key.in_(keys))):
+        job.payload = {**job.payload, "site": site}
+    session.flush()
 
 
 def is_elector(session: Session, proposal: Proposal, member: Member) -> bool:
