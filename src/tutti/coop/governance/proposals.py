@@ -24,18 +24,7 @@ from tutti.coop.governance import ballots, policy
 from tutti.coop.governance.rules import Rules
 from tutti.coop.governance.terms import PolicyChange, SaleTerms
 from tutti.coop.jobs.queue import enqueue
-from tutti.coop.models import (
-    Contribution,
-    ContributionStatus,
-    Elector,
-    Job,
-    Member,
-    Proposal,
-    Role,
-    Status,
-    new_id,
-    utcnow,
-)
+from tutti.coop.models import Contribution, ContributionStatus, Elector, Member, Proposal, Role, Status, new_id, utcnow
 
 DRAFT, OPEN, CLOSED, EXECUTED, EXPIRED = "draft", "open", "closed", "executed", "expired"
 SALE, POLICY = "sale", "policy"
@@ -193,6 +182,8 @@ def notice(session: Session, proposal: Proposal, kind: str, at: datetime, *, now
 
 def _address(session: Session, proposal: Proposal, site: str) -> None:
     """Give the jobs a vote's opening queued (its close, its emails) the server's address, for absolute links."""
+    from tutti.coop.models import Job  # the only use of the job table here
+
     keys = [f"close-vote:{proposal.id}", *(f"vote-notice:{proposal.id}:{kind}" for kind in ("opened", "closing"))]
     for job in session.scalars(select(Job).where(Job.unique_key.in_(keys))):
         job.payload = {**job.payload, "site": site}
