@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests.conftest import ROOT
@@ -15,7 +17,7 @@ from tests.coop.conftest import CoopDb, events
 from tests.helpers.governance import AFTER, DURING, OPENED, buyer, close, member, open_sale, sale_terms, steward
 from tutti.coop import mail
 from tutti.coop.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tutti.coop.governance import ballots, buyers, closing, consent, execution, policy, proposals, records
+from tutti.coop.governance import ballots, buyers, closing, consent, execution, policy, proposals, records, terms
 from tutti.coop.governance.jobs import CLOSE_VOTE, SEND_VOTE_NOTICES
 from tutti.coop.jobs.worker import Worker
 from tutti.coop.members import accounts, waitlist, withdrawal
@@ -402,3 +404,17 @@ def test_two_closes_at_once_close_the_vote_once(founded_db: CoopDb) -> None:
     with founded_db.sessions() as session:
         assert len(events(session, "proposal-closed")) == 1 and len(events(session, "proposal-executed")) == 1
         assert len(ballots.published(session, session.get_one(Proposal, sale))) == 1
+
+
+@given(minor=st.integers(0, 10**12), currency=st.sampled_from(sorted(terms.CURRENCIES)))
+def test_a_price_reads_back_as_the_minor_units_it_shows(minor: int, currency: str) -> None:
+    shown = terms.price_text(minor, currency)
+    assert terms.parse_price(shown.removesuffix(f" {currency}"), currency) == minor
+
+
+@pytest.mark.parametrize(
+    ("text", "currency"), [("1.234", "EUR"), ("10.5", "JPY"), ("-5", "EUR"), ("1e3", "EUR"), ("", "EUR")]
+)
+def test_a_price_with_more_decimals_than_its_currency_or_no_number_is_refused(text: str, currency: str) -> None:
+    with pytest.raises(InvalidInput, match="the price must be a number"):
+        terms.parse_price(text, currency)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from email import message_from_bytes
+from email.policy import default
 
 import pytest
 from fastapi import FastAPI
@@ -14,8 +16,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.helpers.governance import sale_terms
-from tests.web.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, api_login, api_signup, new_client
+from tests.web.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, api_login, api_signup, form_token, new_client
+from tutti.coop import mail
 from tutti.coop.governance import closing, policy
+from tutti.coop.governance.jobs import SEND_VOTE_NOTICES
+from tutti.coop.jobs.worker import Worker
 from tutti.coop.models import GovernancePolicy, OnboardingPolicy, Proposal
 from tutti.web.routes import buyers as buyer_routes
 from tutti.web.routes import governance as governance_routes
@@ -60,6 +65,11 @@ def test_a_sale_from_application_to_published_ballots(app: FastAPI, caplog: pyte
     opened = steward[0].post(f"/api/proposals/{sale['id']}/open", json={"voting_days": 3}, headers=steward[1])
     assert opened.status_code == 200 and opened.json()["rules"]["threshold"] == "simple"
     assert opened.json()["electorate_size"] == 3
+    assert Worker(app.state.sessions, app.state.settings, [SEND_VOTE_NOTICES]).drain() == 1
+    kept = mail.kept_about(app.state.settings, ada.get("/api/me").json()["id"])
+    bodies = [message_from_bytes(m.read_bytes(), policy=default) for m in kept]
+    (opened_mail,) = [str(b.get_content()) for b in bodies if str(b["Subject"]).startswith("Vote open")]
+    assert f"vote at http://testserver/proposals/{sale['id']}" in opened_mail  # links as the steward reached us
 
     votes = f"/api/proposals/{sale['id']}/votes"
     mine = ada.post(votes, json={"choice": "yes"}, headers=ada_h).json()
@@ -155,3 +165,27 @@ def test_no_route_of_any_role_changes_the_policy_or_executes_a_sale(app: FastAPI
     with app.state.sessions() as session:
         assert policy.current(session).fee_basis_points == 0
         assert session.get_one(Proposal, policy_draft["id"]).status == "executed"
+
+
+def test_refused_governance_forms_show_the_page_again_with_the_reason(app: FastAPI) -> None:
+    steward = _client(app, "", steward=True)
+    lab, lab_h = _buyer(app, steward)
+    sale = lab.post("/api/sale-proposals", json={"title": "Sale", **sale_terms()}, headers=lab_h).json()
+    page = f"/proposals/{sale['id']}"
+    ada, _ = _client(app, "ada@example.org")
+    steward[0].post(f"/api/proposals/{sale['id']}/open", json={}, headers=steward[1])
+    csrf = form_token(ada, page, f"{page}/vote")
+    assert ada.post(f"{page}/vote", data={"csrf_token": csrf, "choice": "yes"}).status_code == 200
+    wrong = {"csrf_token": csrf, "tracking_code": "AAAA-AAAA-AAAA-AAAA", "secret": "guess", "choice": "no"}
+    refused = ada.post(f"{page}/change", data=wrong)
+    assert refused.status_code == 404 and "no ballot has that tracking code" in refused.text
+    assert "guess" not in refused.text  # a secret typed into a form is never shown back
+    again = ada.post(f"{page}/vote", data={"csrf_token": csrf, "choice": "no"})
+    assert again.status_code == 409 and "voted on this proposal already" in again.text
+    csrf_lab = form_token(lab, "/proposals/new", "/proposals/new/sale")
+    form = {"csrf_token": csrf_lab, "title": "Too precise", "price": "1.234", "currency": "EUR", "purpose": "x",
+            "purpose_category": "research", "data_kind": "aggregates", "duration_days": "30", "delivery": "files",
+            "recipe": "aggregate-statistics"}  # fmt: skip
+    priced = lab.post("/proposals/new/sale", data=form)
+    assert priced.status_code == 400 and "at most 2 decimals in EUR" in priced.text
+    assert 'value="Too precise"' in priced.text  # the form keeps what was typed

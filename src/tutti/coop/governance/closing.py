@@ -21,8 +21,9 @@ from tutti.coop.governance.terms import SaleTerms, terms_from
 from tutti.coop.models import AuditEvent, Proposal, utcnow
 
 
-def close(session: Session, proposal_id: str, *, now: datetime | None = None) -> Proposal:
-    """Close ``proposal_id``'s vote if its window has ended (Conflict before); a no-op once closed."""
+def close(session: Session, proposal_id: str, *, site: str = "", now: datetime | None = None) -> Proposal:
+    """Close ``proposal_id``'s vote if its window has ended (Conflict before); a no-op once closed. ``site``
+    makes the result email's links absolute."""
     when = now or utcnow()
     proposal = proposals.get(session, proposal_id)
     if proposal.status != proposals.OPEN:
@@ -64,7 +65,7 @@ def close(session: Session, proposal_id: str, *, now: datetime | None = None) ->
     )
     if decided == PASSED:
         execution.execute(session, proposal, now=when)
-    proposals.notice(session, proposal, "result", when, now=when)
+    proposals.notice(session, proposal, "result", when, site=site, now=when)
     return proposal
 
 

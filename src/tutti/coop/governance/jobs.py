@@ -23,7 +23,7 @@ _log = logging.getLogger("tutti.coop.governance")
 def _close(run: JobRun) -> None:
     proposal_id = str(run.payload["proposal_id"])
     with run.settle() as session:
-        proposal = closing.close(session, proposal_id)
+        proposal = closing.close(session, proposal_id, site=str(run.payload.get("site", "")))
         run.result = {"status": proposal.status, "outcome": proposal.outcome}
         engine = session.get_bind()
     if isinstance(engine, Engine) and not ballots.scrub(engine):
@@ -32,7 +32,9 @@ def _close(run: JobRun) -> None:
 
 def _notify(run: JobRun) -> None:
     with run.sessions() as session:
-        sent = notices.send(session, run.settings, str(run.payload["proposal_id"]), str(run.payload["notice"]))
+        payload = run.payload
+        sent = notices.send(session, run.settings, str(payload["proposal_id"]), str(payload["notice"]),
+                            site=str(payload.get("site", "")))  # fmt: skip
     with run.settle():
         run.result = {"sent": sent}
 

@@ -128,9 +128,12 @@ def open_vote(
     proposal_id: str,
     *,
     voting_days: int | None = None,
+    site: str = "",
     now: datetime | None = None,
 ) -> Proposal:
-    """A steward opens a draft's vote for ``voting_days`` (default: the policy's); see the module docstring."""
+    """A steward opens a draft's vote for ``voting_days`` (default: the policy's); see the module docstring.
+
+    ``site`` (the server's address, as the steward reached it) makes the links of the vote's emails absolute."""
     require(OPEN_VOTE, steward)
     when = now or utcnow()
     proposal = get(session, proposal_id)
@@ -173,13 +176,24 @@ def open_vote(
     notice(session, proposal, "opened", when, now=when)
     if proposal.closes_utc - REMINDER_BEFORE > when:
         notice(session, proposal, "closing", proposal.closes_utc - REMINDER_BEFORE, now=when)
+    _address(session, proposal, site)
     return proposal
 
 
-def notice(session: Session, proposal: Proposal, kind: str, at: datetime, *, now: datetime) -> None:
+def notice(session: Session, proposal: Proposal, kind: str, at: datetime, *, now: datetime, site: str = "") -> None:
     """Queue the emails of ``kind`` about ``proposal`` (``notices``), to be sent at ``at``, once."""
-    enqueue(session, NOTICE_JOB, {"proposal_id": proposal.id, "notice": kind},
+    enqueue(session, NOTICE_JOB, {"proposal_id": proposal.id, "notice": kind, "site": site},
             unique_key=f"vote-notice:{proposal.id}:{kind}", run_after=at, now=now)  # fmt: skip
+
+
+def _address(session: Session, proposal: Proposal, site: str) -> None:
+    """Give the jobs a vote's opening queued (its close, its emails) the server's address, for absolute links."""
+    from tutti.coop.models import Job  # the only use of the job table here
+
+    keys = [f"close-vote:{proposal.id}", *(f"vote-notice:{proposal.id}:{kind}" for kind in ("opened", "closing"))]
+    for job in session.scalars(select(Job).where(Job.unique_key.in_(keys))):
+        job.payload = {**job.payload, "site": site}
+    session.flush()
 
 
 def is_elector(session: Session, proposal: Proposal, member: Member) -> bool:

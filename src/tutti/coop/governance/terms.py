@@ -59,6 +59,24 @@ MAX_TEXT = 4000
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 
 
+def price_text(minor: int, currency: str) -> str:
+    """An amount as it reads: ``1,250.00 EUR``, with the currency's own number of minor units."""
+    digits = CURRENCIES.get(currency, 2)
+    major, rest = divmod(minor, 10**digits)
+    return f"{major:,}.{rest:0{digits}d} {currency}" if digits else f"{major:,} {currency}"
+
+
+def parse_price(text: str, currency: str) -> int:
+    """``1,250.50`` in EUR as 125050 (minor units); InvalidInput for more decimals than the currency has."""
+    digits = CURRENCIES.get(currency, 2)
+    major, _, minor = text.strip().replace(",", "").partition(".")
+    if not major.isdigit() or (minor and not minor.isdigit()) or len(minor) > digits:
+        places = f"at most {digits} decimals" if digits else "no decimals"
+        raise InvalidInput(f"the price must be a number with {places} in {currency}, such as 1250")
+    scale: int = 10**digits
+    return int(major) * scale + int(minor.ljust(digits, "0") or "0")
+
+
 def _choice(value: object, allowed: Mapping[str, str], name: str) -> str:
     if not isinstance(value, str) or value not in allowed:
         raise InvalidInput(f"{name} must be one of {', '.join(allowed)}")
@@ -131,10 +149,7 @@ class SaleTerms:
 
     @property
     def price_text(self) -> str:
-        """The price as it reads: ``1,250.00 EUR``, with the currency's own number of minor units."""
-        digits = CURRENCIES[self.currency]
-        major, minor = divmod(self.price_minor, 10**digits)
-        return f"{major:,}.{minor:0{digits}d} {self.currency}" if digits else f"{major:,} {self.currency}"
+        return price_text(self.price_minor, self.currency)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": "sale", **asdict(self)}

@@ -8,7 +8,7 @@ client's address, and a tracking code there would tie the ballot to them.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from tutti.coop.governance import ballots, consent, proposals
 from tutti.web.deps import ActingMember, ActingSteward, CurrentMember, Db
@@ -78,10 +78,12 @@ def proposal_api(proposal_id: str, db: Db, member: CurrentMember) -> ProposalPub
 
 
 @router.post("/api/proposals/{proposal_id}/open")
-def open_api(proposal_id: str, body: OpenVoteCreate, db: Db, member: ActingSteward) -> ProposalPublic:
+def open_api(request: Request, proposal_id: str, body: OpenVoteCreate, db: Db, member: ActingSteward) -> ProposalPublic:
     """Open a draft's vote: the electorate (active members now), quorum and threshold are frozen; audited."""
     proposals.get_visible(db, member, proposal_id)
-    proposal = proposals.open_vote(db, member, proposal_id, voting_days=body.voting_days)
+    proposal = proposals.open_vote(
+        db, member, proposal_id, voting_days=body.voting_days, site=str(request.base_url).rstrip("/")
+    )
     db.commit()
     return proposal_public(db, member, proposal)
 

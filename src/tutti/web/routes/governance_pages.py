@@ -97,14 +97,7 @@ def new_sale_form(
     recipe_parameters: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     page.extra.update(_new_context(member))
-    digits = terms.CURRENCIES.get(currency, 2)
-    try:
-        major, _, minor = price.strip().partition(".")
-        price_minor = int(major or "0") * 10**digits + (
-            int(minor.ljust(digits, "0")[:digits]) if digits and minor else 0
-        )
-    except ValueError:
-        raise InvalidInput("the price must be a number such as 1250.00") from None
+    price_minor = terms.parse_price(price, currency)
     parameters: dict[str, int | float | str] = {}
     for part in filter(None, (p.strip() for p in recipe_parameters.replace("\n", ",").split(","))):
         key, _, value = part.partition("=")
@@ -176,7 +169,7 @@ def proposal_page(db: Db, member: CurrentMember, page: PageContext, proposal_id:
 @router.post("/proposals/{proposal_id}/open", include_in_schema=False, dependencies=[form_page("proposal.html")])
 def open_form(request: Request, db: Db, member: ActingSteward, page: PageContext, proposal_id: str) -> Response:
     _proposal_page(db, member, page, proposal_id)
-    proposals.open_vote(db, member, proposal_id)
+    proposals.open_vote(db, member, proposal_id, site=str(request.base_url).rstrip("/"))
     db.commit()
     return redirect(f"/proposals/{proposal_id}", request)
 
