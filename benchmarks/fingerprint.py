@@ -9,6 +9,10 @@ one member sharing a third of the upload's; the upload is a generated history of
 median of ``--runs`` of each.
 
     python benchmarks/fingerprint.py [--members 1000 10000] [--per-member 1500] [--plays 100000] [--runs 5]
+
+Measured (SQLite, 2 shared cores, median of 3): at 10,000 members (15,000,000 indexed shingles) the whole lookup
+took 240-261 ms, all of it under the lock before it was split; now 243 ms before the lock and 31 ms under it (at
+1,000 members: 223 ms and 35 ms).
 """
 
 from __future__ import annotations
