@@ -1,5 +1,4 @@
-"""What members' pooled plays show of tracks (lengths, Spotify URIs), kept without member ids; and when each
-member confirmed their address (members who signed up before confirmation existed count as confirmed then).
+"""What members' pooled plays show of tracks (lengths, Spotify URIs), kept without member ids.
 
 Revision ID: 0009
 Revises: 0007
@@ -26,12 +25,7 @@ def upgrade() -> None:
         sa.Column("votes", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("kind", "key", name=op.f("pk_track_evidence")),
     )
-    with op.batch_alter_table("member") as batch:
-        batch.add_column(sa.Column("email_confirmed_utc", sa.DateTime(timezone=True), nullable=True))
-    op.execute("UPDATE member SET email_confirmed_utc = created_utc")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("member") as batch:
-        batch.drop_column("email_confirmed_utc")
     op.drop_table("track_evidence")
