@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 import orjson
 import pytest
@@ -262,3 +263,16 @@ def test_an_upload_whose_every_attempt_died_is_rejected_as_not_checked(coop_db: 
     assert not (coop_db.settings.data_dir / f"contributions/{member}/{cid}.upload").exists()
     with coop_db.sessions() as session:
         assert session.get_one(Job, row.job_id).error == queue.LEASE_EXPIRED
+
+
+def test_an_upload_whose_reading_ends_early_is_rejected_at_the_first_attempt(coop_db: CoopDb) -> None:
+    """Its progress is shown past the files it did not read, instead of the job crashing on every attempt."""
+    member = join(coop_db, "listener@example.org")
+    # Last.fm files of every kind, good and broken: reading stops at a broken one, many files before the end.
+    cid = submit(coop_db, member, sorted((Path(__file__).parents[1] / "data" / "lastfm").glob("*.*")))
+    assert validation_worker(coop_db).run_one() is not None
+    row = contribution(coop_db, cid)
+    with coop_db.sessions() as session:
+        job = session.get_one(Job, row.job_id)
+    assert (job.status, job.attempts) == (JobStatus.DONE, 1)
+    assert row.status is ContributionStatus.REJECTED and sealed_reports.NOT_VALIDATED not in row.reasons

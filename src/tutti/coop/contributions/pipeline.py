@@ -112,7 +112,8 @@ class _Steps:
         self._show(f"reading file {min(done + 1, total)} of {total}" if done < total else _AFTER_READING[0])
 
     def next(self) -> None:
-        self.done += 1
+        # Past reading, whether or not every file was read (an unreadable one ends the reading early).
+        self.done = max(self.done, self.files) + 1
         self._show(_AFTER_READING[min(self.done - self.files, len(_AFTER_READING) - 1)])
 
     def _show(self, note: str) -> None:
