@@ -8,6 +8,11 @@ second, until every upload is validated. Prints the upload answers' and the othe
 p95, max), the errors, and how each upload was validated (the log's decisions per upload, the jobs' attempts).
 
     python benchmarks/load.py [--uploads 100] [--workers 1] [--databases sqlite postgresql]
+
+Measured (2 cores shared with other work, 100 uploads of 275 MiB, 1 worker), the other page's answers: SQLite
+median 0.013 s, p95 0.092 s, max 0.633 s; PostgreSQL median 0.025 s, p95 0.102 s, max 0.300 s; none of 1 s or
+more, 0 errors, every upload validated once, every job done. Before upload bodies were written on threads of
+their own and uploads handled a few at a time: max 8.8 s (SQLite) and 8.1 s (PostgreSQL).
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ cooperative as it is when deciding, settled once; uploads that cannot be validat
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 import orjson
 import pytest
@@ -100,30 +101,37 @@ def test_only_active_members_may_submit(coop_db: CoopDb) -> None:
 
 
 class Interleaved:
-    """A job's intake that lets other work finish between the checks and the decision (a slower worker)."""
+    """A job's intake that lets other work finish between the checks (and the look-up of the copy index) and the
+    decision (a slower worker): ``meanwhile`` runs a job, or does whatever it is given."""
 
-    def __init__(self, inner: pipeline.Intake, meanwhile: Worker) -> None:
+    def __init__(self, inner: pipeline.Intake, meanwhile: Worker | Callable[[], object]) -> None:
         self.inner = inner
         self.settings = inner.settings
-        self.meanwhile = meanwhile
+        self.meanwhile = meanwhile.run_one if isinstance(meanwhile, Worker) else meanwhile
 
     def known(self) -> Known:
         return self.inner.known()
 
+    def looking(self) -> AbstractContextManager[Session]:
+        return self.inner.looking()
+
     @contextmanager
     def deciding(self) -> Iterator[Session]:
-        assert self.meanwhile.run_one() is not None
+        assert self.meanwhile() is not None
         with self.inner.deciding() as session:
             yield session
 
 
-def _validate_slowly(db: CoopDb, cid: str, member_id: str) -> ContributionReport | None:
-    """Validate ``cid`` as its job would, while another worker decides the other queued upload meanwhile."""
+def _validate_slowly(
+    db: CoopDb, cid: str, member_id: str, meanwhile: Callable[[], object] | None = None
+) -> ContributionReport | None:
+    """Validate ``cid`` as its job would, while another worker decides the other queued upload meanwhile (or
+    ``meanwhile`` is done)."""
     with db.sessions.begin() as session:
         lease = queue.claim(session, {validation.KIND: validation.VALIDATE_CONTRIBUTION.lease})
     assert lease is not None and lease.payload == {"contribution_id": cid}
     run = JobRun(lease, db.sessions, db.settings)
-    intake = Interleaved(validation._InJob(run, member_id), validation_worker(db))
+    intake = Interleaved(validation._InJob(run, member_id), meanwhile or validation_worker(db))
     with db.sessions() as session:
         row = session.get_one(Contribution, cid)
         key = crypto.member_key(session, session.get_one(Member, member_id), db.settings)
@@ -148,6 +156,26 @@ def test_the_decision_sees_a_copy_accepted_while_the_upload_was_checked(coop_db:
         assert catalog.counts(session).total == 0
         assert {e.member_id for e in events(session, "contribution-held")} == {owner, copier}
         assert catalog.reconcile(session, pool).consistent
+
+
+def test_a_history_withdrawn_while_the_upload_was_checked_holds_nothing(coop_db: CoopDb) -> None:
+    owner, second = join(coop_db, "owner@example.org"), join(coop_db, "second@example.org")
+    original = submit(coop_db, owner, files_of(*MICA))
+    assert validation_worker(coop_db).run_one() is not None
+    again = submit(coop_db, second, files_of(*MICA))
+
+    def owner_withdraws() -> bool:
+        with coop_db.sessions() as session:
+            withdraw(session, coop_db.settings, session.get_one(Member, owner))
+        return True
+
+    # The look-up before the lock finds the owner's history; by the decision it is withdrawn, out of the index.
+    report = _validate_slowly(coop_db, again, second, owner_withdraws)
+    assert report is not None
+    assert report.status is ContributionStatus.ACCEPTED, report.reasons
+    assert contribution(coop_db, original).status is ContributionStatus.ACCEPTED  # its row keeps its counts
+    with coop_db.sessions() as session:
+        assert events(session, "contribution-held") == []
 
 
 def test_two_uploads_of_one_export_racing_in_two_workers_are_never_both_accepted(coop_db: CoopDb) -> None:
@@ -235,3 +263,16 @@ def test_an_upload_whose_every_attempt_died_is_rejected_as_not_checked(coop_db: 
     assert not (coop_db.settings.data_dir / f"contributions/{member}/{cid}.upload").exists()
     with coop_db.sessions() as session:
         assert session.get_one(Job, row.job_id).error == queue.LEASE_EXPIRED
+
+
+def test_an_upload_whose_reading_ends_early_is_rejected_at_the_first_attempt(coop_db: CoopDb) -> None:
+    """Its progress is shown past the files it did not read, instead of the job crashing on every attempt."""
+    member = join(coop_db, "listener@example.org")
+    # Last.fm files of every kind, good and broken: reading stops at a broken one, many files before the end.
+    cid = submit(coop_db, member, sorted((Path(__file__).parents[1] / "data" / "lastfm").glob("*.*")))
+    assert validation_worker(coop_db).run_one() is not None
+    row = contribution(coop_db, cid)
+    with coop_db.sessions() as session:
+        job = session.get_one(Job, row.job_id)
+    assert (job.status, job.attempts) == (JobStatus.DONE, 1)
+    assert row.status is ContributionStatus.REJECTED and sealed_reports.NOT_VALIDATED not in row.reasons

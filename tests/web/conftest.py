@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email as email_message
+import email.policy as email_policy
 import re
 import socket
 import threading
@@ -9,8 +11,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -19,8 +23,10 @@ from fastapi.testclient import TestClient
 from tests.conftest import samples_path
 from tests.coop import conftest as coop_conftest
 from tests.coop.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, CoopDb
+from tutti.coop import mail
 from tutti.coop.contributions.validation import VALIDATE_CONTRIBUTION
 from tutti.coop.jobs.worker import Worker
+from tutti.coop.settings import CoopSettings
 from tutti.web.app import create_app
 from tutti.web.server import server_config
 
@@ -71,10 +77,43 @@ def form_token(client: TestClient, page: str = "/signup", action: str | None = N
 
 
 def api_signup(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    """Sign up through the API, then log in (with a cookie); the session's CSRF token."""
+    """Sign up through the API, confirm the address from the mailed link, then log in (with a cookie); the
+    session's CSRF token."""
     response = client.post("/api/signup", json={"email": email, "password": password})
     assert response.status_code == 202, response.text
+    confirm_by_mail(client, email)
     return api_login(client, email, password)
+
+
+def mailed_link(settings: CoopSettings, email: str) -> str:
+    """The confirmation link of the newest message kept in the outbox for ``email`` (no SMTP server is set)."""
+    kept = sorted((settings.data_dir / mail.OUTBOX).glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    messages = [email_message.message_from_bytes(p.read_bytes(), policy=email_policy.default) for p in kept]
+    bodies = [str(m.get_content()) for m in messages if isinstance(m, EmailMessage) and m["To"] == email]
+    assert bodies, f"no message to {email} in the outbox"
+    found = re.search(r"(https?://\S+/confirm\?token=\S+)", bodies[-1])
+    assert found is not None, "the message holds no confirmation link"
+    return found.group(1)
+
+
+def confirm_by_mail(client: httpx.Client, email: str, settings: CoopSettings | None = None) -> None:
+    """Open the mailed link and press its button, as the address's owner does (``settings``: the server's, when
+    ``client`` is no TestClient of the app)."""
+    if settings is None:
+        assert isinstance(client, TestClient)
+        settings = client.app.state.settings  # type: ignore[attr-defined]
+    assert settings is not None
+    follow_confirmation(client, mailed_link(settings, email))
+
+
+def follow_confirmation(client: httpx.Client, link: str) -> None:
+    """Open a confirmation link and press the page's button."""
+    token = link.split("token=", 1)[1]
+    page = client.get(f"/confirm?token={token}").text.split('action="/confirm"', 1)[-1]
+    found = re.search(r'name="csrf_token" value="([^"]*)"', page)
+    assert found is not None, "no form on the confirmation page"
+    answer = client.post("/confirm", data={"csrf_token": found.group(1), "token": token})
+    assert answer.status_code in (200, 303), answer.text
 
 
 def api_login(client: TestClient, email: str, password: str) -> str:

@@ -20,6 +20,7 @@ from tests.web.conftest import (
     api_signup,
     api_token,
     bearer,
+    confirm_by_mail,
     new_client,
     run_jobs,
     sample,
@@ -51,12 +52,22 @@ def test_signup_then_login_sets_a_protected_cookie(app: FastAPI) -> None:
     with new_client(app) as plain, new_client(app, https=True) as secure:
         response = plain.post("/api/signup", json={"email": "Ada@Example.org", "password": PASSWORD})
         assert response.status_code == 202 and "set-cookie" not in response.headers
+        # Not before the address is confirmed: the right password then answers as a wrong one, or an unknown
+        # address, does.
+        early = plain.post("/api/session", json={"email": "ada@example.org", "password": PASSWORD})
+        wrong = plain.post("/api/session", json={"email": "ada@example.org", "password": "not the password"})
+        unknown = plain.post("/api/session", json={"email": "nobody@example.org", "password": PASSWORD})
+        assert early.status_code == wrong.status_code == unknown.status_code == 401
+        assert early.json() == wrong.json() == unknown.json()
+        assert sorted(early.headers) == sorted(wrong.headers) == sorted(unknown.headers)
+        confirm_by_mail(plain, "ada@example.org")
         login = plain.post("/api/session", json={"email": "ada@example.org", "password": PASSWORD})
         assert login.json()["member"]["status"] == "active"
         assert login.json()["member"]["email"] == "ada@example.org"
         cookie = login.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
         assert secure.post("/api/signup", json={"email": "bo@example.org", "password": PASSWORD}).status_code == 202
+        confirm_by_mail(secure, "bo@example.org")
         over_https = secure.post("/api/session", json={"email": "bo@example.org", "password": PASSWORD})
         assert "; secure" in over_https.headers["set-cookie"].lower()
         assert plain.get("/api/me").json()["email"] == "ada@example.org"

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.web.conftest import PASSWORD, STEWARD_EMAIL, STEWARD_PASSWORD, LiveServer
+from tests.web.conftest import PASSWORD, STEWARD_EMAIL, STEWARD_PASSWORD, LiveServer, confirm_by_mail
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = Path(sys.executable).with_name("st")
@@ -31,6 +31,7 @@ def _token(server: LiveServer, email: str, password: str, *, new: bool) -> str:
         if new:
             signed = client.post("/api/signup", json={"email": email, "password": password})
             assert signed.status_code == 202, signed.text
+            confirm_by_mail(client, email, server.db.settings)
         answer = client.post("/api/session", json={"email": email, "password": password})
         assert answer.status_code == 200, answer.text
         csrf = answer.json()["csrf_token"]

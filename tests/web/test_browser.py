@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.browser import DESKTOP, PHONE, require_browser
-from tests.web.conftest import MICA_PLAYS, LiveServer, sample
+from tests.web.conftest import MICA_PLAYS, LiveServer, mailed_link, sample
 
 require_browser()
 
@@ -53,6 +53,16 @@ class Visit:
         assert self.page.locator("h1").count() == 1, name
 
 
+def confirm_address(visit: Visit, live_server: LiveServer, address: str) -> None:
+    """The link mailed to ``address``, and the button of the page it opens."""
+    page = visit.page
+    page.goto(mailed_link(live_server.db.settings, address))
+    visit.check("confirm")
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**/login?confirmed=1")
+    assert page.get_by_role("status").inner_text().startswith("Your address is confirmed")
+
+
 @pytest.mark.samples
 def test_a_member_joins_contributes_and_withdraws(browser: Any, live_server: LiveServer, tmp_path: Path) -> None:
     visit = Visit(browser, live_server, PHONE, tmp_path)
@@ -65,6 +75,8 @@ def test_a_member_joins_contributes_and_withdraws(browser: Any, live_server: Liv
     page.get_by_role("button", name="Create my account").click()
     page.wait_for_url("**/login?joined=1")
     assert page.get_by_role("status").inner_text().startswith("Thank you.")
+    # Not before the address is confirmed: the mailed link opens a page whose button confirms it.
+    confirm_address(visit, live_server, "ada@example.org")
     page.get_by_label("Password").fill("a long enough passphrase")
     page.get_by_label("Email").fill("ada@example.org")
     page.get_by_role("button", name="Log in").click()
@@ -127,6 +139,8 @@ def test_pages_fit_a_desktop_and_load_nothing_from_elsewhere(
     page.get_by_role("button", name="Create my account").click()
     page.wait_for_url("**/login?joined=1")
     assert page.get_by_role("status").inner_text().startswith("Thank you.")
+    # Not before the address is confirmed: the mailed link opens a page whose button confirms it.
+    confirm_address(visit, live_server, "bo@example.org")
     page.get_by_label("Password").fill("a long enough passphrase")
     page.get_by_label("Email").fill("bo@example.org")
     page.get_by_role("button", name="Log in").click()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from tests.web.conftest import MICA_PLAYS, PASSWORD, LiveServer, sample
+from tests.web.conftest import MICA_PLAYS, PASSWORD, LiveServer, confirm_by_mail, sample
 from tutti.cli import app
 from tutti.coop_client import COOP_TOKEN
 
@@ -28,6 +28,7 @@ def contribute(*args: str) -> tuple[int, str]:
 def member_token(server: LiveServer, email: str) -> str:
     with httpx.Client(base_url=server.url) as client:
         assert client.post("/api/signup", json={"email": email, "password": PASSWORD}).status_code == 202
+        confirm_by_mail(client, email, server.db.settings)
         signed = client.post("/api/session", json={"email": email, "password": PASSWORD})
         made = client.post("/api/tokens", json={"name": "cli"}, headers={"X-CSRF-Token": signed.json()["csrf_token"]})
         return str(made.json()["secret"])

@@ -20,6 +20,7 @@ from tests.web.conftest import (
     STEWARD_PASSWORD,
     api_login,
     api_signup,
+    confirm_by_mail,
     form_token,
     new_client,
     run_jobs,
@@ -60,7 +61,8 @@ def markup(html: str) -> Markup:
 
 
 def signup_form(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    """Sign up through the page form, then log in as it asks; where the login sent the new member."""
+    """Sign up through the page form, confirm the address from the mailed link, then log in as it asks; where
+    the login sent the new member."""
     response = client.post(
         "/signup",
         data={"email": email, "password": password, "csrf_token": form_token(client)},
@@ -68,6 +70,7 @@ def signup_form(client: TestClient, email: str, password: str = PASSWORD) -> str
     )
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/login?joined=1" and SESSION_COOKIE not in client.cookies
+    confirm_by_mail(client, email)
     login = client.post(
         "/login",
         data={"email": email, "password": password, "csrf_token": form_token(client, "/login?joined=1", "/login")},

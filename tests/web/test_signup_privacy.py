@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from tests.coop.conftest import STEWARD_EMAIL, CoopDb
-from tests.web.conftest import PASSWORD, form_token
+from tests.web.conftest import PASSWORD, follow_confirmation, form_token
 from tutti.coop import mail
 from tutti.coop.settings import MailSettings
 from tutti.web.app import create_app
@@ -109,7 +110,12 @@ def test_the_api_answers_the_same_for_a_new_and_a_taken_email(
     assert "tried to sign up" in warning["Subject"]
     assert "Nothing was changed" in warning.get_content() and PASSWORD not in warning.get_content()
     assert len(inbox.messages) == 2
-    # The owner's password was not changed by the stranger's attempt; the newcomer's account exists.
+    # The owner's password was not changed by the stranger's attempt; the newcomer's account exists, and
+    # opens once the address is confirmed from the link in the welcome (before, a login answers as a wrong one).
+    assert mailing_client.post("/api/session", json={"email": NEW, "password": PASSWORD}).status_code == 401
+    link = re.search(r"(http\S+/confirm\?token=\S+)", welcome.get_content())
+    assert link is not None and "tried" not in welcome.get_content()
+    follow_confirmation(mailing_client, link.group(1))
     assert mailing_client.post("/api/session", json={"email": NEW, "password": PASSWORD}).status_code == 200
 
 

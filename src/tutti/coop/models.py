@@ -163,6 +163,8 @@ class Member(Base):
     created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     activated_utc: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     withdrawn_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the member followed the link mailed at signup; no login before (``accounts.confirm_email``).
+    email_confirmed_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pseudonym: Mapped[str] = mapped_column(String(32), unique=True, default=new_pseudonym)
 
     @property

@@ -53,9 +53,17 @@ def own_known(rows: pa.Table, own_plays: pa.Table) -> pa.Array:
     return pa.array([False] * rows.num_rows, pa.bool_())
 
 
-def check(session: Session, member_id: str, printed: Fingerprinted) -> tuple[CopyCheck, tuple[str, ...]]:
-    """The copy check against every other member's history, and the contributions it matched (when a copy)."""
-    found = matching.overlaps(session, member_id, printed.sampled)
+def look(session: Session, member_id: str, printed: Fingerprinted) -> matching.Looked:
+    """The index looked up before the decision (``matching.look``), outside the cooperative's lock."""
+    return matching.look(session, member_id, printed.sampled)
+
+
+def check(
+    session: Session, member_id: str, printed: Fingerprinted, looked: matching.Looked | None = None
+) -> tuple[CopyCheck, tuple[str, ...]]:
+    """The copy check against every other member's history as it is now (from ``looked`` and what changed since,
+    when given), and the contributions it matched (when a copy)."""
+    found = matching.overlaps(session, member_id, printed.sampled, looked)
     if not found:
         return CopyCheck(0.0, "containment", False, 0, None, NO_MATCH), ()
     near = [o for o in found if o.near_copy]

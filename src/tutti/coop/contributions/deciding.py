@@ -5,7 +5,8 @@ when the upload was picked up (``known.load``). The decision runs under the coop
 (``db.lock_cooperative``), one at a time, and reads again what may have changed meanwhile:
 
 * the copy index (``copies.check``): an upload decided a moment earlier, of the same history or a part of it, is
-  in it, so two concurrent uploads of one export cannot both pass as originals;
+  in it, so two concurrent uploads of one export cannot both pass as originals. The long look-up in a large index
+  is made before the lock (``copies.look``), and only what was decided or dropped since is read under it;
 * the member's own pool (``known.refresh``): another upload of theirs pooled meanwhile changes which plays are
   new, and the score is redone.
 
@@ -24,6 +25,7 @@ from tutti.coop.contributions import copies, known, scoring
 from tutti.coop.contributions.checking import Checked
 from tutti.coop.contributions.copies import Fingerprinted
 from tutti.coop.contributions.known import Known
+from tutti.coop.contributions.matching import Looked
 from tutti.coop.contributions.report import CopyCheck
 from tutti.coop.contributions.scoring import Scored
 from tutti.coop.models import ContributionStatus
@@ -62,11 +64,17 @@ class Decision:
 
 
 def decide(
-    session: Session, before: Known, checked: Checked, printed: Fingerprinted, scored: Scored | None
+    session: Session,
+    before: Known,
+    checked: Checked,
+    printed: Fingerprinted,
+    scored: Scored | None,
+    looked: Looked | None = None,
 ) -> Decision:
-    """The verdict on the upload, against the cooperative as it is now (see the module docstring)."""
+    """The verdict on the upload, against the cooperative as it is now (see the module docstring); ``looked``: the
+    copy index as looked up before the lock, caught up here."""
     now = known.refresh(session, before)
-    copy, matched = copies.check(session, before.member_id, printed) if checked.usable else (None, ())
+    copy, matched = copies.check(session, before.member_id, printed, looked) if checked.usable else (None, ())
     if not checked.passed:
         return Decision(ContributionStatus.REJECTED, checked.reasons, copy, None, codes=checked.codes)
     if copy is not None and copy.near_copy:

@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from tutti.coop import audit
 from tutti.coop.contributions import fingerprint
-from tutti.coop.models import HistoryShingle
+from tutti.coop.models import AuditEvent, HistoryShingle
 
 NEAR_COPY = 0.3
 MIN_SHARED = 5
@@ -46,9 +48,37 @@ class Overlap:
         return self.shared >= MIN_SHARED and max(self.upload_share, self.history_share) >= NEAR_COPY
 
 
-def overlaps(session: Session, member_id: str, sampled: fingerprint.Shingles) -> list[Overlap]:
-    """Every other member whose history shares sampled shingles with the upload, most shared first."""
-    return _overlaps(session, member_id, fingerprint.to_signed(sampled))
+@dataclass(frozen=True)
+class Looked:
+    """A look-up of the index made before the deciding transaction: how long the log was when it began, and the
+    index rows it found, as (member, contribution, shingle)."""
+
+    seq: int
+    rows: tuple[tuple[str, str, int], ...]
+
+
+def look(session: Session, member_id: str, sampled: fingerprint.Shingles) -> Looked:
+    """Look the upload's shingles up before the cooperative's lock is taken (the long part, on a large index);
+    ``overlaps`` then catches up under the lock with what was indexed or dropped since. The log's length is read
+    first, so whatever is indexed after it is in the catch-up, and whatever before, in the look-up."""
+    seq = int(session.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0))) or 0)
+    return Looked(seq, tuple(_rows(session, member_id, fingerprint.to_signed(sampled))))
+
+
+def overlaps(
+    session: Session, member_id: str, sampled: fingerprint.Shingles, looked: Looked | None = None
+) -> list[Overlap]:
+    """Every other member whose history shares sampled shingles with the upload, most shared first; with
+    ``looked``, from that look-up and what changed since: the contributions decided since (a decision indexes its
+    shingles and logs itself in one transaction), less those no longer indexed (a case refused them, their member
+    withdrew)."""
+    values = fingerprint.to_signed(sampled)
+    if looked is None:
+        return _overlaps(session, values, _rows(session, member_id, values))
+    since = _decided_since(session, looked.seq)
+    rows = [*looked.rows, *(_rows(session, member_id, values, since) if since else [])]
+    alive = _indexed(session, {contribution for _owner, contribution, _shingle in rows})
+    return _overlaps(session, values, [row for row in rows if row[1] in alive])
 
 
 def overlaps_of_member(session: Session, member_id: str) -> list[Overlap]:
@@ -57,22 +87,50 @@ def overlaps_of_member(session: Session, member_id: str) -> list[Overlap]:
     values = list(
         session.scalars(select(HistoryShingle.shingle).where(HistoryShingle.member_id == member_id).distinct())
     )
-    return _overlaps(session, member_id, values) if values else []
+    return _overlaps(session, values, _rows(session, member_id, values)) if values else []
 
 
-def _overlaps(session: Session, member_id: str, values: list[int]) -> list[Overlap]:
-    hits: defaultdict[str, set[int]] = defaultdict(set)
-    contributions: defaultdict[str, set[str]] = defaultdict(set)
+def _rows(
+    session: Session, member_id: str, values: list[int], contributions: set[str] | None = None
+) -> list[tuple[str, str, int]]:
+    """Index rows of other members holding any of ``values`` (of ``contributions`` only, when given)."""
+    found: list[tuple[str, str, int]] = []
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
-        rows = session.execute(
-            select(HistoryShingle.member_id, HistoryShingle.contribution_id, HistoryShingle.shingle).where(
-                HistoryShingle.shingle.in_(chunk), HistoryShingle.member_id != member_id
+        query = select(HistoryShingle.member_id, HistoryShingle.contribution_id, HistoryShingle.shingle).where(
+            HistoryShingle.shingle.in_(chunk), HistoryShingle.member_id != member_id
+        )
+        if contributions is not None:
+            query = query.where(HistoryShingle.contribution_id.in_(sorted(contributions)))
+        found += [(str(o), str(c), int(v)) for o, c, v in session.execute(query)]
+    return found
+
+
+def _decided_since(session: Session, seq: int) -> set[str]:
+    """Contributions whose shingles were indexed after the log's entry ``seq`` (accepted or held since)."""
+    kinds = (audit.ContributionAccepted.kind, audit.ContributionHeld.kind)
+    payloads = session.scalars(select(AuditEvent.payload).where(AuditEvent.seq > seq, AuditEvent.kind.in_(kinds)))
+    return {str(orjson.loads(payload)["contribution_id"]) for payload in payloads}
+
+
+def _indexed(session: Session, contributions: set[str]) -> set[str]:
+    ids, found = sorted(contributions), set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        found |= set(
+            session.scalars(
+                select(HistoryShingle.contribution_id).where(HistoryShingle.contribution_id.in_(chunk)).distinct()
             )
         )
-        for owner, contribution_id, shingle in rows:
-            hits[owner].add(shingle)
-            contributions[owner].add(contribution_id)
+    return found
+
+
+def _overlaps(session: Session, values: list[int], rows: list[tuple[str, str, int]]) -> list[Overlap]:
+    hits: defaultdict[str, set[int]] = defaultdict(set)
+    contributions: defaultdict[str, set[str]] = defaultdict(set)
+    for owner, contribution_id, shingle in rows:
+        hits[owner].add(shingle)
+        contributions[owner].add(contribution_id)
     if not hits:
         return []
     sizes = {

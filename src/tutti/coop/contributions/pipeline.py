@@ -56,6 +56,8 @@ class Intake(Protocol):
 
     def known(self) -> Known: ...
 
+    def looking(self) -> AbstractContextManager[Session]: ...
+
     def deciding(self) -> AbstractContextManager[Session]: ...
 
 
@@ -85,6 +87,8 @@ def run(
     steps.next()
     scored = scoring.score_new(printed.rows, own, printed.own_known) if checked.passed else None  # score
     steps.next()
+    with intake.looking() as session:  # the copy index, before the lock: only the catch-up runs under it
+        looked = copies.look(session, before.member_id, printed) if checked.usable else None
     with intake.deciding() as session:
         lock_cooperative(session)
         contribution = session.get(Contribution, contribution_id, populate_existing=True)
@@ -92,7 +96,7 @@ def run(
             return None  # its member withdrew meanwhile
         if checked.passed:  # and against what other members' plays show of the same tracks
             checked = checking.with_checks(checked, evidence.check(session, printed.rows))
-        decision = deciding.decide(session, before, checked, printed, scored)  # decide
+        decision = deciding.decide(session, before, checked, printed, scored, looked)  # decide
         blob = sealing.seal(session, intake.settings, before, contribution_id, upload.table, decision)  # seal
         return pooling.record(session, intake.settings, contribution, before, checked, printed, decision, blob, now=now)
 
@@ -108,7 +112,8 @@ class _Steps:
         self._show(f"reading file {min(done + 1, total)} of {total}" if done < total else _AFTER_READING[0])
 
     def next(self) -> None:
-        self.done += 1
+        # Past reading, whether or not every file was read (an unreadable one ends the reading early).
+        self.done = max(self.done, self.files) + 1
         self._show(_AFTER_READING[min(self.done - self.files, len(_AFTER_READING) - 1)])
 
     def _show(self, note: str) -> None:
@@ -126,6 +131,10 @@ class _InSession:
 
     def known(self) -> Known:
         return known.load(self.session, self.settings, self.member)
+
+    @contextmanager
+    def looking(self) -> Iterator[Session]:
+        yield self.session
 
     @contextmanager
     def deciding(self) -> Iterator[Session]:

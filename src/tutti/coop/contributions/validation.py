@@ -99,6 +99,11 @@ class _InJob:
             return known.load(session, self.settings, member)
 
     @contextmanager
+    def looking(self) -> Iterator[Session]:
+        with self.run.sessions() as session:
+            yield session
+
+    @contextmanager
     def deciding(self) -> Iterator[Session]:
         with self.run.settle() as session:
             yield session

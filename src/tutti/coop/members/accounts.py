@@ -74,10 +74,12 @@ def create_member(
     role: Role = Role.MEMBER,
     now: datetime | None = None,
     hashed: str | None = None,
+    confirmed: bool = True,
 ) -> Member:
     """A new waitlisted member (not yet placed, not yet audited): the shared first step of signup and init.
 
-    ``hashed`` is the password's hash when the caller checked and hashed it already (``register``)."""
+    ``hashed`` is the password's hash when the caller checked and hashed it already (``register``); an account
+    not ``confirmed`` cannot log in until its address is (``confirm_email``)."""
     address = normalise_email(email)
     settings = settings_of(session)
     if hashed is None:
@@ -85,7 +87,10 @@ def create_member(
         hashed = password_hasher(session).hash(password)
     if _exists(session, address):
         raise Conflict("an account with this email already exists")
-    member = Member(id=new_id(), password_hash=hashed, role=role, created_utc=now or utcnow())
+    when = now or utcnow()
+    member = Member(
+        id=new_id(), password_hash=hashed, role=role, created_utc=when, email_confirmed_utc=when if confirmed else None
+    )
     session.add(member)
     try:
         emails.set_email(session, settings, member, address)
@@ -104,8 +109,10 @@ def register(
     session: Session, email: str, password: str, *, client: str | None = None, now: datetime | None = None
 ) -> tuple[Member, bool]:
     """Signup as the web offers it, which must not tell whether an email has an account: (the member the address
-    belongs to, whether it is new). For a taken address nothing changes; the caller tells its owner, by mail, and
-    answers as for a new one.
+    belongs to, whether it waits for its address to be confirmed). A new account waits; so does one that never
+    confirmed, which takes the new password (the link mailed now is the one that counts: ``confirmation_token``
+    binds a link to the password). For a confirmed account nothing changes. The caller mails the address either
+    a confirmation link or a word to its owner, and answers the same.
 
     Both ways do the same work that takes time: the rate limit, the password's checks and its hash.
     """
@@ -118,10 +125,13 @@ def register(
     hashed = password_hasher(session).hash(password)
     owner = emails.find_member(session, settings_of(session), address)
     if owner is not None:
-        return owner, False
+        waiting = owner.email_confirmed_utc is None and owner.status is not Status.WITHDRAWN
+        if waiting:
+            owner.password_hash = hashed
+        return owner, waiting
     try:
         with session.begin_nested():
-            member = create_member(session, address, password, now=when, hashed=hashed)
+            member = create_member(session, address, password, now=when, hashed=hashed, confirmed=False)
     except Conflict:
         # The same address signed up at this very moment: taken, like any other.
         return session.get_one(Member, _member_id_of(session, address)), False
@@ -149,6 +159,40 @@ def signup(
         ratelimit.hit(session, "signup-client", client, now=when)
     member = create_member(session, email, password, now=when)
     waitlist.place(session, member, now=when)
+    return member
+
+
+CONFIRM_DAYS = 7
+BAD_LINK = "this confirmation link is not valid, or has expired: sign up again for a new one"
+
+
+def _confirmation_signature(secret: bytes, member: Member, expires: int) -> str:
+    message = f"confirm\x00{member.id}\x00{expires}\x00{member.password_hash or ''}"
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+
+
+def confirmation_token(session: Session, member: Member, *, now: datetime | None = None) -> str:
+    """What the link mailed at signup carries: the member's id, an expiry and an HMAC under the session secret of
+    both and of the password's hash, so a later signup's new password makes earlier links worthless."""
+    expires = int(((now or utcnow()) + timedelta(days=CONFIRM_DAYS)).timestamp())
+    return f"{member.id}.{expires}.{_confirmation_signature(settings_of(session).session_secret, member, expires)}"
+
+
+def confirm_email(session: Session, token: str, *, now: datetime | None = None) -> Member:
+    """Confirm the address of the account ``token`` names (again: a no-op); InvalidInput for a link that is not
+    one of ours, is out of date or belongs to a withdrawn account."""
+    when = now or utcnow()
+    member_id, _, rest = token.partition(".")
+    expires, _, signature = rest.partition(".")
+    member = session.get(Member, member_id) if member_id and expires.isdigit() else None
+    if member is None or member.status is Status.WITHDRAWN or int(expires) < when.timestamp():
+        raise InvalidInput(BAD_LINK)
+    expected = _confirmation_signature(settings_of(session).session_secret, member, int(expires))
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        raise InvalidInput(BAD_LINK)
+    if member.email_confirmed_utc is None:
+        member.email_confirmed_utc = when
+        session.flush()
     return member
 
 
@@ -182,7 +226,8 @@ def login(
         hasher.verify(stored or _decoy_hash(hasher), password)
     except (VerificationError, InvalidHashError):
         raise Unauthenticated(WRONG_CREDENTIALS) from None
-    if member is None or stored is None or member.status is Status.WITHDRAWN:
+    # An address never confirmed answers as a wrong password does: a login says nothing of who signed up.
+    if member is None or stored is None or member.status is Status.WITHDRAWN or member.email_confirmed_utc is None:
         raise Unauthenticated(WRONG_CREDENTIALS)
     ratelimit.succeeded(session, forget=account, give_back=clients, now=when)
     if hasher.check_needs_rehash(stored):

@@ -2,8 +2,9 @@
 (``tutti.coop.mail``).
 
 Signup answers the same whether or not an address has an account, so the address's owner learns by mail
-instead: a new member is welcomed (``WELCOME``), and the owner of an existing account is told that someone tried
-to sign up with it (``ALREADY_A_MEMBER``): nothing changed, and nothing need be done.
+instead: a new member is welcomed with the link that confirms the address (``WELCOME``; no login before), and
+the owner of an existing account is told that someone tried to sign up with it (``ALREADY_A_MEMBER``): nothing
+changed, and nothing need be done.
 """
 
 from __future__ import annotations
@@ -17,20 +18,21 @@ from tutti.coop.settings import CoopSettings
 
 @dataclass(frozen=True)
 class Notice:
-    """A message's subject and body, with ``{coop}`` and ``{site}`` to fill in."""
+    """A message's subject and body, with ``{coop}``, ``{site}`` and ``{link}`` to fill in."""
 
     subject: str
     body: str
 
-    def compose(self, settings: CoopSettings, to: str, coop: str, site: str) -> EmailMessage:
-        return mail.message(settings, to, self.subject.format(coop=coop), self.body.format(coop=coop, site=site))
+    def compose(self, settings: CoopSettings, to: str, coop: str, site: str, link: str = "") -> EmailMessage:
+        body = self.body.format(coop=coop, site=site, link=link)
+        return mail.message(settings, to, self.subject.format(coop=coop), body)
 
 
 WELCOME = Notice(
     "Welcome to {coop}",
-    "Your account at {coop} is made. Log in at {site}/login with this address and the password you chose.\n\n"
-    "If it was not you who signed up, write to the cooperative's stewards; nobody can log in without that "
-    "password.\n",
+    "Your account at {coop} is made. Confirm that this address is yours by opening this link (it works for "
+    "7 days):\n\n{link}\n\nThen log in at {site}/login with this address and the password you chose.\n\n"
+    "If it was not you who signed up, do nothing: without the link, nobody can log in to the account.\n",
 )
 ALREADY_A_MEMBER = Notice(
     "Someone tried to sign up at {coop} with your address",

@@ -40,9 +40,10 @@ from tutti.web.schemas import (
 router = APIRouter(tags=["session"])
 
 SIGNUP_ANSWER = (
-    "Thank you. A message is on its way to that address and says what comes next; "
-    "if the account is new, you can log in now."
+    "Thank you. A message is on its way to that address and says what comes next: a new account is confirmed "
+    "from the link in it, and then you can log in."
 )
+CONFIRMED = "Your address is confirmed: you can log in now."
 
 Email = Annotated[str, Form(max_length=MAX_EMAIL)]
 Password = Annotated[str, Form(max_length=MAX_PASSWORD)]
@@ -53,13 +54,14 @@ def _signup(
 ) -> None:
     """Sign up and write to the address: a welcome, or to an existing account's owner that someone tried. The
     answer that follows is the same either way, so it tells nobody whether the address has an account."""
-    member, is_new = accounts.register(db, email, password, client=client)
+    member, waiting = accounts.register(db, email, password, client=client)
+    site = str(request.base_url).rstrip("/")
+    link = f"{site}/confirm?token={accounts.confirmation_token(db, member)}"
     db.commit()
     address = accounts.normalise_email(email)
     name = bootstrap.existing_name(db) or DEFAULT_NAME
-    site = str(request.base_url).rstrip("/")
-    notice = notices.WELCOME if is_new else notices.ALREADY_A_MEMBER
-    mail.send(settings, notice.compose(settings, address, name, site), about=member.id)
+    notice = notices.WELCOME if waiting else notices.ALREADY_A_MEMBER
+    mail.send(settings, notice.compose(settings, address, name, site, link), about=member.id)
 
 
 def _login(request: Request, db: Session, email: str, password: str, client: str | None) -> tuple[Member, str, str]:
@@ -102,11 +104,29 @@ def signup_form(
     return redirect("/login?joined=1", request)
 
 
+@router.get("/confirm", include_in_schema=False)
+def confirm_page(page: PageContext, token: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+    """The link mailed at signup opens this page; its button confirms (a link checker opening it confirms
+    nothing)."""
+    return page.render("confirm.html", form={"token": token})
+
+
+@router.post("/confirm", include_in_schema=False, dependencies=[form_page("confirm.html")])
+def confirm_form(request: Request, db: Db, _: AnonymousForm, token: Annotated[str, Form(max_length=200)]) -> Response:
+    accounts.confirm_email(db, token)
+    db.commit()
+    return redirect("/login?confirmed=1", request)
+
+
 @router.get("/login", include_in_schema=False)
 def login_page(
-    page: PageContext, wanted: Annotated[str | None, Query(alias="next")] = None, joined: bool = False
+    page: PageContext,
+    wanted: Annotated[str | None, Query(alias="next")] = None,
+    joined: bool = False,
+    confirmed: bool = False,
 ) -> HTMLResponse:
-    return page.render("login.html", form={"next": safe_next(wanted)}, notice=SIGNUP_ANSWER if joined else None)
+    notice = SIGNUP_ANSWER if joined else CONFIRMED if confirmed else None
+    return page.render("login.html", form={"next": safe_next(wanted)}, notice=notice)
 
 
 @router.post("/login", include_in_schema=False, dependencies=[form_page("login.html")])
@@ -140,8 +160,9 @@ def logout_form(request: Request, db: Db, member: ActingMember) -> Response:
 @router.post("/api/signup", status_code=status.HTTP_202_ACCEPTED)
 def signup_api(body: SignupCreate, request: Request, db: Db, settings: Settings, client: Client) -> SignupAccepted:
     """Ask for an account. The answer is the same whether or not the email already has one: a new account is made
-    (active while today's capacity lasts, else waitlisted) and welcomed by mail; the owner of an existing one is
-    told by mail instead. Then log in with `POST /api/session`."""
+    (active while today's capacity lasts, else waitlisted) and mailed a link that confirms the address; the owner
+    of an existing one is told by mail instead. Once the address is confirmed, log in with `POST /api/session`
+    (until then a login answers as a wrong password does)."""
     _signup(request, db, settings, body.email, body.password, client)
     return SignupAccepted(detail=SIGNUP_ANSWER)
 

@@ -1,0 +1,94 @@
+"""A new account logs in only once its address is confirmed from the mailed link, and until then a login answers
+as a wrong password does. Links are tried as an attacker would: forged, another account's, out of date, and one
+from before a later signup of the same unconfirmed address (whose password it no longer matches)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.coop.conftest import NOW, CoopDb
+from tutti.coop.errors import InvalidInput, Unauthenticated
+from tutti.coop.members import accounts
+from tutti.coop.members.withdrawal import withdraw
+from tutti.coop.models import Member
+
+PASSWORD, OTHER_PASSWORD = "kettle umbrella saxophone", "lantern orchard violin"
+NEW = "newcomer@example.org"
+
+
+def _register(db: CoopDb, address: str = NEW, password: str = PASSWORD, *, days: int = 0) -> tuple[str, str, bool]:
+    """(member id, the link's token, whether a confirmation is what the address is mailed)."""
+    with db.sessions.begin() as session:
+        member, waiting = accounts.register(session, address, password, now=NOW + timedelta(days=days))
+        return member.id, accounts.confirmation_token(session, member, now=NOW + timedelta(days=days)), waiting
+
+
+def _login(db: CoopDb, password: str = PASSWORD, address: str = NEW, *, days: int = 0) -> str:
+    with db.sessions.begin() as session:
+        try:
+            accounts.login(session, address, password, now=NOW + timedelta(days=days))
+        except Unauthenticated as refused:
+            return str(refused)
+    return "ok"
+
+
+def _confirm(db: CoopDb, token: str, *, days: int = 0) -> str:
+    with db.sessions.begin() as session:
+        try:
+            accounts.confirm_email(session, token, now=NOW + timedelta(days=days))
+        except InvalidInput as refused:
+            return str(refused)
+    return "ok"
+
+
+def test_a_new_account_logs_in_only_once_confirmed_and_answers_as_a_wrong_password_before(coop_db: CoopDb) -> None:
+    _member, token, waiting = _register(coop_db)
+    assert waiting
+    unconfirmed = _login(coop_db)
+    assert unconfirmed == _login(coop_db, "not the password") == _login(coop_db, address="nobody@example.org")
+    assert unconfirmed == accounts.WRONG_CREDENTIALS
+    assert _confirm(coop_db, token) == "ok"
+    assert _login(coop_db) == "ok"
+    assert _confirm(coop_db, token) == "ok"  # a second click changes nothing
+
+
+@pytest.mark.parametrize("how", ["forged", "another account's", "out of date", "cut short", "not a link"])
+def test_a_link_that_is_not_this_accounts_own_confirms_nothing(coop_db: CoopDb, how: str) -> None:
+    member, token, _ = _register(coop_db)
+    _other, others, _ = _register(coop_db, "someone@example.org")
+    member_id, expires, signature = token.split(".")
+    forged = {
+        "forged": f"{member_id}.{expires}.{'0' * len(signature)}",
+        "another account's": f"{member_id}.{others.split('.', 1)[1]}",
+        "out of date": token,
+        "cut short": f"{member_id}.{expires}",
+        "not a link": "x",
+    }[how]
+    days = accounts.CONFIRM_DAYS + 1 if how == "out of date" else 0
+    assert _confirm(coop_db, forged, days=days) == accounts.BAD_LINK
+    assert _login(coop_db) == accounts.WRONG_CREDENTIALS and member
+
+
+def test_a_later_signup_of_an_unconfirmed_address_voids_the_earlier_link(coop_db: CoopDb) -> None:
+    # Someone signs up first with another person's address and a password of their own; the address's owner
+    # signs up later: the owner's password replaces it, and only the owner's link works.
+    _member, squatters_link, _ = _register(coop_db, password=OTHER_PASSWORD)
+    _same, owners_link, waiting = _register(coop_db, days=1)
+    assert waiting and _same == _member
+    assert _confirm(coop_db, squatters_link, days=1) == accounts.BAD_LINK
+    assert _confirm(coop_db, owners_link, days=1) == "ok"
+    assert _login(coop_db, OTHER_PASSWORD, days=1) == accounts.WRONG_CREDENTIALS
+    assert _login(coop_db, days=1) == "ok"
+    # Confirmed, the account is taken like any other: a signup changes nothing and mails its owner a word.
+    _again, _link, waiting = _register(coop_db, password=OTHER_PASSWORD, days=2)
+    assert not waiting and _login(coop_db, days=2) == "ok"
+
+
+def test_a_withdrawn_members_link_confirms_nothing(coop_db: CoopDb) -> None:
+    member_id, token, _ = _register(coop_db)
+    assert _confirm(coop_db, token) == "ok"
+    with coop_db.sessions() as session:
+        withdraw(session, coop_db.settings, session.get_one(Member, member_id), now=NOW)
+    assert _confirm(coop_db, token) == accounts.BAD_LINK
