@@ -3,9 +3,10 @@
 ``split_basis`` reads the members a passed sale includes, as governance fixed them when its vote closed
 (``governance.consent.included``, which leaves out anyone withdrawn since), and weighs them by the policy's
 ``share_basis``: ``points`` (the contribution points of their accepted contributions, the default), ``equal``,
-or ``mix`` (half equally, half by points). A sale's release only ever narrows the set fixed at close: once it
-exists, only the members whose data went into it (``sales.release.ReleaseTables.used``) are paid for the sale, and
-this function is the one place that narrows it (it reads the set fixed at close today).
+or ``mix`` (half equally, half by points). Releases are not recorded in the database yet; when they are, this
+is the one place that narrows the set to the members whose data went into the sale's release
+(``sales.release.ReleaseTables.used``): a member left out of a release is not paid for it, and a release only
+ever narrows the set fixed at close.
 
 ``largest_remainder`` splits an amount exactly (the Hamilton method): each party gets the whole part of its
 quota, and the minor units left over go one each to the largest remainders. Ties among equal remainders go in
