@@ -37,7 +37,7 @@ from tutti.web.ledger_schemas import (
 from tutti.web.pages import redirect
 
 router = APIRouter(tags=["ledger"])
-Year = Annotated[int, Path(ge=2000, le=9999)]
+Year = Annotated[int, Path(ge=2000, le=9998)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
