@@ -84,6 +84,8 @@ def test_histories_statements_and_the_accountants_export_trace_every_posting(fou
         year = statements.statement(session, ids["ada@example.org"], PAID.year)
         assert (year.opening, year.earned, year.paid_out, year.closing) == (0, 13_500, 0, 13_500)
         assert statements.statement(session, ids["ada@example.org"], PAID.year + 1).opening == 13_500
+        with pytest.raises(InvalidInput, match="calendar year"):
+            statements.statement(session, ids["ada@example.org"], 9999)
         assert b"135.00" in statements.statement_csv(year)
         exported = list(csv.DictReader(io.StringIO(statements.ledger_csv(session).decode())))
         assert tuple(exported[0]) == statements.EXPORT_COLUMNS

@@ -82,6 +82,11 @@ def test_payments_earnings_receipts_and_payouts_through_the_api(app: FastAPI) ->
     assert ada.get("/finance").status_code == 403
     assert "Receivables" in steward.get("/finance").text
     assert ada.get("/earnings/statement/2026").text.startswith("year,currency")
+    year = ada.get("/api/me/statements/2026").json()
+    assert (year["opening_minor"], year["earned_minor"], year["paid_out_minor"], year["closing_minor"]) == (
+        0, 27_000 - 2_700, 24_300, 0
+    )  # fmt: skip
+    assert [m["kind"] for m in year["movements"]] == ["payment", "refund", "payout"]
 
 
 def test_the_finance_forms_record_once_however_often_they_are_sent(app: FastAPI) -> None:

@@ -39,6 +39,20 @@ class ShareReceiptPublic(BaseModel):
     issued_utc: str
 
 
+class StatementPublic(BaseModel):
+    """A member's calendar year (UTC): the balance on 1 January, what came in and went out, the balance after."""
+
+    year: int
+    currency: str
+    minor_units: int
+    opening_minor: int
+    earned_minor: int
+    paid_out_minor: int
+    other_minor: int
+    closing_minor: int
+    movements: list[MovementPublic]
+
+
 class PayoutDetailsPublic(BaseModel):
     method: Method
     name: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from tutti.web.ledger_schemas import (
     PayoutLinePublic,
     ReceivablePublic,
     ShareReceiptPublic,
+    StatementPublic,
 )
 
 
@@ -46,21 +47,33 @@ def earnings(db: Session, settings: CoopSettings, member: Member) -> EarningsPub
         minor_units=currency.minor_units if currency else 2,
         balance_minor=accounts.member_balance(db, member.id),
         payout_minimum_minor=policy.current(db).payout_minimum_minor,
-        movements=[
-            MovementPublic(
-                posted_utc=m.posted_utc,
-                transfer_id=m.transfer_id,
-                kind=m.kind,
-                sale_id=m.proposal_id,
-                amount_minor=m.amount,
-            )
-            for m in statements.history(db, member.id)
-        ],
+        movements=movements_public(statements.history(db, member.id)),
         receipts=mine,
         payout_details=None
         if details is None
         else PayoutDetailsPublic(method=details.method, name=details.name, masked=details.masked),  # type: ignore[arg-type]
     )
+
+
+def movements_public(moves: Iterable[statements.Movement]) -> list[MovementPublic]:
+    return [
+        MovementPublic(
+            posted_utc=m.posted_utc,
+            transfer_id=m.transfer_id,
+            kind=m.kind,
+            sale_id=m.proposal_id,
+            amount_minor=m.amount,
+        )
+        for m in moves
+    ]
+
+
+def statement_public(found: statements.Statement) -> StatementPublic:
+    return StatementPublic(
+        year=found.year, currency=found.currency, minor_units=found.minor_units, opening_minor=found.opening,
+        earned_minor=found.earned, paid_out_minor=found.paid_out, other_minor=found.other,
+        closing_minor=found.closing, movements=movements_public(found.movements),
+    )  # fmt: skip
 
 
 def batch_public(db: Session, batch: PayoutBatch) -> BatchPublic:

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tutti.coop.models import LedgerAccount, utcnow
@@ -109,9 +109,11 @@ def of_members(session: Session, member_ids: list[str], *, now: datetime | None 
     missing = [m for m in member_ids if m not in found]
     if missing:
         when = now or utcnow()
-        rows = [LedgerAccount(id=_new_account_id(), kind=MEMBER, owner_id=m, no_overdraft=True, debits_posted=0,
-                              credits_posted=0, created_utc=when) for m in missing]  # fmt: skip
-        session.add_all(rows)
-        session.flush()
-        found.update((row.owner_id, row.id) for row in rows)
+        made = {m: _new_account_id() for m in missing}
+        session.execute(
+            insert(LedgerAccount),
+            [{"id": a, "kind": MEMBER, "owner_id": m, "no_overdraft": True, "debits_posted": 0, "credits_posted": 0,
+              "created_utc": when} for m, a in made.items()],
+        )  # fmt: skip
+        found.update(made)
     return {m: str(found[m]) for m in member_ids}

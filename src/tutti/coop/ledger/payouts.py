@@ -20,7 +20,7 @@ from datetime import date, datetime
 import orjson
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from tutti.coop import audit, crypto
@@ -137,8 +137,9 @@ def create_batch(
     batch = PayoutBatch(method=method, status=OPEN, created_by=steward.id, created_utc=when)
     session.add(batch)
     session.flush()
-    session.add_all(
-        PayoutLine(batch_id=batch.id, account_id=a, amount=int(amount), status=PENDING) for a, amount in due
+    session.execute(
+        insert(PayoutLine),
+        [{"batch_id": batch.id, "account_id": a, "amount": int(amount), "status": PENDING} for a, amount in due],
     )
     transit = accounts.account(session, accounts.IN_TRANSIT, now=when).id
     legs = [Leg(a, transit, int(amount)) for a, amount in due]

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tutti.coop import audit
@@ -132,11 +132,11 @@ def issue(
         ),
         now=now,
     )
-    session.add_all(
-        ShareReceipt(transfer_id=transfer.id, account_id=a, position=i, body=text, audit_seq=entry.seq)
-        for i, (a, text) in enumerate(bodies)
-    )
-    session.flush()
+    session.execute(
+        insert(ShareReceipt),
+        [{"transfer_id": transfer.id, "account_id": a, "position": i, "body": text, "audit_seq": entry.seq}
+         for i, (a, text) in enumerate(bodies)],
+    )  # fmt: skip
     return len(bodies)
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from tutti.coop.errors import InvalidInput
 from tutti.coop.governance.terms import SaleTerms, terms_from
 from tutti.coop.ledger import accounts
 from tutti.coop.ledger.payments import PAYABLE
@@ -73,6 +74,8 @@ class Statement:
 
 def statement(session: Session, member_id: str, year: int) -> Statement:
     """The year's statement (UTC calendar year) for a member's taxes."""
+    if not 1 <= year < 9999:
+        raise InvalidInput("a statement is of a calendar year from 1 to 9998")
     start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
     moves = history(session, member_id)
     inside = [m for m in moves if start <= m.posted_utc < end]

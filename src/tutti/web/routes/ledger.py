@@ -31,12 +31,13 @@ from tutti.web.ledger_schemas import (
     PayoutDetailsUpdate,
     ReceivablePublic,
     RefundCreate,
+    StatementPublic,
     TransferPublic,
 )
 from tutti.web.pages import redirect
 
 router = APIRouter(tags=["ledger"])
-Year = Annotated[int, Path(ge=2000, le=9999)]
+Year = Annotated[int, Path(ge=2000, le=9998)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -98,6 +99,12 @@ def statement_download(year: Year, db: Db, member: CurrentMember) -> Response:
 def earnings_api(db: Db, settings: Settings, member: CurrentMember) -> EarningsPublic:
     """The member's balance, every movement of it, their receipts and payout details (masked)."""
     return ledger_views.earnings(db, settings, member)
+
+
+@router.get("/api/me/statements/{year}")
+def statement_api(year: Year, db: Db, member: CurrentMember) -> StatementPublic:
+    """The member's statement of a calendar year (UTC), for their taxes."""
+    return ledger_views.statement_public(statements.statement(db, member.id, year))
 
 
 @router.get("/api/me/receipts/{receipt_id}", response_class=Response)
