@@ -9,6 +9,12 @@ for Spark) is its own. Prints the median wall time and peak memory of each, and 
 The goal is the DuckDB release within 2x of the bare query.
 
     python benchmarks/release.py [--plays 1e8] [--members 20000] [--repeats 3] [--dir PATH] [--no-spark]
+
+Measured at full scale (1e8 plays of 20,000 members, the engine benchmark's pool) on a shared 2-core machine. With
+the release reading the pool once (an intermediate kept by the engine), on a quiet machine: bare DuckDB 50.3 s,
+the release on DuckDB 36.8 s (0.73x, peak 6.5 GiB; medians of 3). Under load from other work (load average about
+10): bare 171.7 s, the release on DuckDB 290.6 s (1.69x), on Spark local[2] 564.2 s (3.29x, one run, peak 6.7
+GiB). Before the single scan, the release read the pool twice: 3.77x on DuckDB.
 """
 
 from __future__ import annotations
