@@ -260,6 +260,9 @@ class DataUsesPublic(_Public):
 
 class WithdrawalCreate(_Request):
     confirm: Literal["withdraw"] = Field(description='The word "withdraw": erasure cannot be undone.')
+    forfeit_balance: bool = Field(
+        False, description="With a balance left: it goes to the cooperative's fee account (the 409 says how much)."
+    )
 
 
 class WithdrawalProofPublic(_Public):

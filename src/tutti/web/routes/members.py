@@ -14,7 +14,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from tutti.coop.audit import transparency
-from tutti.coop.errors import InvalidInput
+from tutti.coop.errors import Conflict, InvalidInput
 from tutti.coop.ledger import erasure
 from tutti.coop.members import data_export, withdrawal
 from tutti.coop.models import Member, Status, utcnow
@@ -153,7 +153,11 @@ def export_api(db: Db, settings: Settings, member: ActingMember) -> FileResponse
 
 @router.post("/api/me/withdraw")
 def withdraw_api(body: WithdrawalCreate, db: Db, settings: Settings, member: ActingMember) -> WithdrawalProofPublic:
-    """Leave for good: pool files, sealed uploads and the data key are destroyed; the answer proves it."""
+    """Leave for good: pool files, sealed uploads and the data key are destroyed; the answer proves it. A member
+    with a balance is told first what happens to it (409 with the sentence) until they send ``forfeit_balance``."""
+    note = erasure.what_happens(db, member)
+    if note is not None and not body.forfeit_balance:
+        raise Conflict(f"{note} To withdraw all the same, send forfeit_balance: true.")
     proof = views.proof_public(withdrawal.withdraw(db, settings, member))
     db.commit()
     return proof
