@@ -16,12 +16,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tests.coop.conftest import CoopDb, steward_of
-from tests.helpers.governance import AFTER, DURING, OPENED, buyer
+from tests.helpers.governance import AFTER, DURING, OPENED, buyer, member
 from tests.helpers.sales import PREFERENCES, STATISTICS, build, members_with_histories, passed_sale, sale
 from tutti.coop.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tutti.coop.governance import ballots, closing, consent, proposals
 from tutti.coop.jobs.worker import Worker
-from tutti.coop.ledger import split
+from tutti.coop.ledger import payments, receipts, split
 from tutti.coop.members import withdrawal
 from tutti.coop.models import DownloadLink, Member, PrivacySpend, Proposal, Release, ReleaseMember, Role, SalePreview
 from tutti.coop.sales import compute, delivery, tracing, uses
@@ -284,3 +284,18 @@ def test_a_sales_proceeds_go_to_the_members_whose_data_went_into_its_release(fou
         went_in = set(session.scalars(select(ReleaseMember.member_id)))
         session.execute(delete(ReleaseMember).where(ReleaseMember.member_id == ids[0]))  # as if none of theirs fit
         assert set(split.split_basis(session, proposal_id)) == went_in - {ids[0]}
+    with db.sessions.begin() as session:  # the buyer pays: the receipt of the member left out says why
+        payments.record_payment(session, steward_of(session), proposal_id, 125_000, "pay-1", now=AFTER)
+        [mine] = receipts.of_member(session, ids[0])
+        assert receipts.body_of(mine)["reason"] == "not-in-release" and receipts.body_of(mine)["share"] == 0
+
+
+def test_a_sale_whose_members_have_no_pooled_data_builds_an_empty_release(founded_db: CoopDb) -> None:
+    with founded_db.sessions.begin() as session:
+        voters = [member(session, f"empty{n}@example.org").id for n in range(2)]
+    passed_sale(founded_db, sale(PREFERENCES), voters)
+    assert build(founded_db) == 1
+    with founded_db.sessions.begin() as session:
+        release = session.scalars(select(Release)).one()
+        assert (release.status, release.members_included, release.rows) == (READY, 0, 0)
+        assert session.scalars(select(ReleaseMember)).all() == []

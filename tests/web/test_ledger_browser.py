@@ -52,7 +52,15 @@ class Visitor:
 
 
 def test_a_payment_is_shared_received_and_paid_out(browser: Any, live_server: LiveServer) -> None:
-    sale, _ = passed_sale(live_server.db.sessions, {"ada@example.org": 3, "bo@example.org": 1}, price_minor=40_000)
+    # Query access: no release to wait for (the members here have points but no plays in the pool).
+    sale, _ = passed_sale(
+        live_server.db.sessions,
+        {"ada@example.org": 3, "bo@example.org": 1},
+        price_minor=40_000,
+        delivery="query",
+        data_kind="aggregates",
+        recipe={"name": "aggregate-statistics", "version": 1, "parameters": {"k": 2}},
+    )
     steward = Visitor(browser, live_server, STEWARD_EMAIL, STEWARD_PASSWORD)
     steward.goto("/finance")
     steward.page.get_by_role("button", name="Record payment").click()

@@ -9,7 +9,8 @@ entry, the entry's inclusion proof in a signed checkpoint and the checkpoint its
 of it with only the log's verifier key (``tutti coop log verify --receipt FILE``).
 
 Why a member is or is not included: ``included``; ``opted-out`` of this sale; ``consent`` (their standing
-preferences exclude its purpose or kind of data); ``not-a-member-at-close`` (joined after, or was waiting).
+preferences exclude its purpose or kind of data); ``not-a-member-at-close`` (joined after, or was waiting);
+``not-in-release`` (included at close, but none of their data went into the sale's release).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tutti.coop import audit
 from tutti.coop.audit import checkpoint, merkle, transparency
 from tutti.coop.audit.chain import link_hash
 from tutti.coop.errors import InvalidInput, NotFound
-from tutti.coop.governance import policy
+from tutti.coop.governance import consent, policy
 from tutti.coop.ledger import accounts
 from tutti.coop.ledger.transfers import book
 from tutti.coop.models import (
@@ -53,12 +54,15 @@ REASONS: dict[str, str] = {
     "opted-out": "you opted out of this sale",
     "consent": "your standing consent excludes this sale's purpose or kind of data",
     "not-a-member-at-close": "you were not an active member when its vote closed",
+    "not-in-release": "you were included when its vote closed, but none of your data went into its release",
 }
 
 
-def _reason(member: Member, proposal: Proposal, included: set[str], opted_out: set[str]) -> str:
+def _reason(member: Member, proposal: Proposal, included: set[str], opted_out: set[str], at_close: set[str]) -> str:
     if member.id in included:
         return "included"
+    if member.id in at_close:
+        return "not-in-release"
     if member.id in opted_out:
         return "opted-out"
     closed = proposal.closed_utc
@@ -98,6 +102,7 @@ def issue(
     )
     account_of = accounts.of_members(session, [m.id for m in members], now=now)
     opted_out = set(session.scalars(select(SaleOptOut.member_id).where(SaleOptOut.proposal_id == proposal.id)))
+    at_close = set(consent.included(session, proposal))
     total_weight = sum(weights.values()) if total_weight is None else total_weight
     basis = basis or policy.current(session).share_basis
     bodies: list[tuple[str, str]] = []
@@ -114,7 +119,7 @@ def issue(
             "minor_units": currency.minor_units,
             "amount": transfer.amount if transfer.kind == "payment" else -transfer.amount,
             "fee": fee,
-            "reason": _reason(member, proposal, included, opted_out),
+            "reason": _reason(member, proposal, included, opted_out, at_close),
             "basis": basis,
             "weight": int(weights.get(member.id, 0)),
             "total_weight": total_weight,
