@@ -73,6 +73,11 @@ def test_a_buyer_queries_until_the_budget_is_spent(app: FastAPI, founded_db: Coo
     answer = first.json()
     assert answer["epsilon"] == 0.6 and answer["epsilon_left"] == pytest.approx(0.4)
     assert set(answer["tables"]) == {"aggregate_statistics"}
+    period = {"epsilon": 0.1, "since": "2020-01-01", "until": "2030-01-01"}
+    dated = buyer.post(f"/api/sales/{proposal_id}/queries", json=period, headers=csrf)
+    assert dated.status_code == 200 and dated.json()["epsilon_left"] == pytest.approx(0.3)
+    as_number = buyer.post(f"/api/sales/{proposal_id}/queries", json={"since": 0}, headers=csrf)
+    assert as_number.status_code == 422  # a date is text, never a number read as a timestamp
     spent = buyer.post(f"/api/sales/{proposal_id}/queries", json={"epsilon": 0.6}, headers=csrf)
     assert spent.status_code == 409 and "spent" in spent.json()["detail"]
     sql = buyer.post(f"/api/sales/{proposal_id}/queries", json={"sql": "select * from pool"}, headers=csrf)

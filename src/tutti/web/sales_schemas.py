@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat
 
 from tutti.coop.sales.delivery import DEFAULT_DOWNLOADS, DEFAULT_LINK_HOURS, MAX_DOWNLOADS, MAX_LINK_HOURS
 from tutti.coop.sales.privacy import MAX_EPSILON
 from tutti.web.schemas import WholeNumber
+
+
+def _text_only(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+StrictDate = Annotated[date, BeforeValidator(_text_only)]  # an ISO date, never a number read as a timestamp
 
 
 class ReleasePublic(BaseModel):
@@ -45,10 +54,12 @@ class QueryCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    since: date | None = None
-    until: date | None = None
+    since: StrictDate | None = None
+    until: StrictDate | None = None
     by: Literal["artist", "track"] | None = None
-    epsilon: float | None = Field(None, gt=0, le=MAX_EPSILON, description="What this answer spends of the budget.")
+    epsilon: StrictFloat | None = Field(
+        None, gt=0, le=MAX_EPSILON, description="What this answer spends of the budget."
+    )
 
 
 class QueryAnswerPublic(BaseModel):

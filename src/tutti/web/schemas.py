@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from tutti.coop.models import ContributionStatus, Role, Status
 
@@ -260,7 +260,7 @@ class DataUsesPublic(_Public):
 
 class WithdrawalCreate(_Request):
     confirm: Literal["withdraw"] = Field(description='The word "withdraw": erasure cannot be undone.')
-    forfeit_balance: bool = Field(
+    forfeit_balance: StrictBool = Field(
         False, description="With a balance left: it goes to the cooperative's fee account (the 409 says how much)."
     )
 
