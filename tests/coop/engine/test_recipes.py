@@ -20,6 +20,7 @@ import pytest
 from tests.coop.engine.conftest import decrypted, sorted_rows
 from tutti.coop.engine import PoolSource, open_duckdb
 from tutti.coop.engine.on_spark import open_spark
+from tutti.coop.errors import InvalidInput
 from tutti.coop.sales.privacy import release_pseudonym
 from tutti.coop.sales.recipes import (
     RECIPES,
@@ -216,6 +217,10 @@ def test_the_manifest_describes_the_files_and_a_leaked_copy_is_traced_to_its_rel
     pq.write_table(shuffled.slice(0, leaked.num_rows * 9 // 10), stripped)
     assert identify_leak(stripped, known) == "r-a"
     assert identify_leak(stripped, known[1:]) is None
+    garbled = tmp_path / "garbled.parquet"  # not Parquet at all: a sentence naming the file, not a traceback
+    garbled.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(InvalidInput, match=r"garbled\.parquet: not a readable Parquet file"):
+        identify_leak(garbled, known)
 
 
 def test_parameters_round_trip_through_plain_values_and_refuse_nonsense() -> None:

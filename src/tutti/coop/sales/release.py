@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tutti.coop.engine.table import PoolTable
+from tutti.coop.errors import InvalidInput
 from tutti.coop.sales.privacy import release_pseudonym
 from tutti.coop.sales.recipes import Recipe, ReleaseTables, parameters_to_dict
 
@@ -126,8 +127,12 @@ class KnownRelease:
 
 
 def identify_leak(path: Path, known: list[KnownRelease]) -> str | None:
-    """The release a Parquet file found elsewhere came from, by watermark, content or pseudonyms; None if none."""
-    table = pq.read_table(path)
+    """The release a Parquet file found elsewhere came from, by watermark, content or pseudonyms; None if none.
+    InvalidInput naming the file if it is not a Parquet file that can be read."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as error:
+        raise InvalidInput(f"{path}: not a readable Parquet file ({error})") from None
     mark = (table.schema.metadata or {}).get(WATERMARK_KEY, b"").decode("ascii", "replace")
     for release in known:
         if mark and mark == watermark(release.release_key):
