@@ -139,14 +139,14 @@ def run_once(kind: str, folder: Path) -> None:
         started = time.perf_counter()  # the JVM's start is not the query's
         with open_spark(source_of(folder), session) as table:
             rows = table.to_pyarrow(top_artists(table.table, TOP)).num_rows
-        jvm_peak_kib = _peak_kib(session.sparkContext._gateway.proc.pid)  # the JVM's, before it stops
+        jvm_peak_kib = peak_kib(session.sparkContext._gateway.proc.pid)  # the JVM's, before it stops
         session.stop()
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + jvm_peak_kib
     print(json.dumps({"seconds": seconds, "peak_bytes": peak * 1024, "rows": rows}))
 
 
-def _peak_kib(pid: int) -> int:
+def peak_kib(pid: int) -> int:
     """A process's peak resident memory (Linux: VmHWM), KiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -154,11 +154,12 @@ def _peak_kib(pid: int) -> int:
     return 0
 
 
-def measure(kind: str, folder: Path, repeats: int) -> tuple[float, float, int]:
+def measure(kind: str, folder: Path, repeats: int, script: str = __file__) -> tuple[float, float, int]:
+    """Median seconds, peak bytes and rows of ``repeats`` runs of ``script --run kind``, each in a fresh process."""
     runs = []
     for _ in range(repeats):
         out = subprocess.run(
-            [sys.executable, __file__, "--run", kind, "--dir", str(folder)], check=True, capture_output=True, text=True
+            [sys.executable, script, "--run", kind, "--dir", str(folder)], check=True, capture_output=True, text=True
         ).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))
     rows = {r["rows"] for r in runs}

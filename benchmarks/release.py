@@ -24,8 +24,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engine import generate, source_of
+from engine import generate, measure, peak_kib, source_of
 
 from tutti.coop.engine import open_duckdb
 from tutti.coop.sales.recipes import ArtistPreferences, ArtistPreferencesParameters
@@ -78,32 +76,11 @@ def run_once(kind: str, folder: Path) -> None:
         started = time.perf_counter()  # the JVM's start is not the release's
         with open_spark(source_of(folder), session) as table:
             rows = build_release(ArtistPreferences(), PARAMS, table, key).tables["artist_preferences"].num_rows
-        jvm_peak_kib = _peak_kib(session.sparkContext._gateway.proc.pid)
+        jvm_peak_kib = peak_kib(session.sparkContext._gateway.proc.pid)
         session.stop()
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + jvm_peak_kib
     print(json.dumps({"seconds": seconds, "peak_bytes": peak * 1024, "rows": rows}))
-
-
-def _peak_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
-
-
-def measure(kind: str, folder: Path, repeats: int) -> tuple[float, float, int]:
-    runs = []
-    for _ in range(repeats):
-        out = subprocess.run(
-            [sys.executable, __file__, "--run", kind, "--dir", str(folder)], check=True, capture_output=True, text=True
-        ).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
-    return (
-        statistics.median(r["seconds"] for r in runs),
-        max(r["peak_bytes"] for r in runs),
-        int(statistics.median(r["rows"] for r in runs)),
-    )
 
 
 def main() -> None:
@@ -124,9 +101,9 @@ def main() -> None:
         if not (folder / "keys.json").exists():
             keys = generate(folder, int(args.plays), args.members)
             (folder / "keys.json").write_text(json.dumps(keys))
-        results = {"bare": measure("bare", folder, args.repeats), "duckdb": measure("duckdb", folder, args.repeats)}
+        results = {kind: measure(kind, folder, args.repeats, __file__) for kind in ("bare", "duckdb")}
         if not args.no_spark:
-            results["spark"] = measure("spark", folder, args.spark_repeats)
+            results["spark"] = measure("spark", folder, args.spark_repeats, __file__)
         bare = results["bare"][0]
         label = {
             "bare": "bare DuckDB query",
