@@ -32,6 +32,13 @@ def spent(session: Session, proposal_id: str, total: PrivacyBudget) -> PrivacyBu
     return PrivacyBudget(total.epsilon, total.delta, [Spend(r.epsilon, r.delta, r.what) for r in rows])
 
 
+def lock(session: Session, proposal_id: str) -> None:
+    """Hold the sale's row lock until the caller's transaction ends: spends of one sale take turns. Take it before
+    writing any row that refers to the sale (a foreign key takes a share lock on it, and two such share locks
+    waiting to become this lock deadlock)."""
+    session.execute(select(Proposal.id).where(Proposal.id == proposal_id).with_for_update())
+
+
 def charge(
     session: Session,
     proposal_id: str,
@@ -44,7 +51,7 @@ def charge(
 ) -> PrivacyBudget:
     """Record ``spend`` against the sale's budget (its recipe's, unless ``total`` is given); BudgetSpent if it
     does not fit. Holds the proposal's row lock until the caller's transaction ends."""
-    session.get_one(Proposal, proposal_id, with_for_update=True)
+    lock(session, proposal_id)
     if total is None:
         total = sale_budget(sale_parameters(session, proposal_id))
     current = spent(session, proposal_id, total)

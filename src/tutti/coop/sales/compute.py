@@ -74,6 +74,7 @@ def ask(
     if unknown:
         raise InvalidInput(f"a query may choose only {', '.join(sorted(BUYER_PARAMETERS))}; not {', '.join(unknown)}")
     with sessions.begin() as session:
+        budget.lock(session, proposal_id)  # first: the query row below refers to the sale
         buyer = session.get_one(Member, buyer_id)
         proposal, terms, voted = _open_sale(session, buyer, proposal_id, when)
         recipe = recipe_named(terms.recipe.name)
