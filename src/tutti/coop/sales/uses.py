@@ -15,12 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tutti.coop import audit
-from tutti.coop.governance import consent
+from tutti.coop.governance import buyers, consent
 from tutti.coop.governance.proposals import EXECUTED, SALE
 from tutti.coop.governance.terms import SaleTerms, terms_from
 from tutti.coop.models import (
     AuditEvent,
-    BuyerApplication,
     BuyerQuery,
     Member,
     Proposal,
@@ -39,15 +38,6 @@ class DataUse:
     proposal_id: str
     description: str
     included: bool
-
-
-def _buyer_name(session: Session, buyer_id: str) -> str:
-    application = session.scalars(
-        select(BuyerApplication)
-        .where(BuyerApplication.member_id == buyer_id, BuyerApplication.status == "approved")
-        .order_by(BuyerApplication.created_utc.desc())
-    ).first()
-    return application.organisation if application is not None else "the buyer"
 
 
 def _why_not(session: Session, member: Member, proposal: Proposal, terms: SaleTerms) -> str:
@@ -69,7 +59,8 @@ def uses_of(session: Session, member: Member) -> list[DataUse]:
         terms = terms_from(proposal.terms)
         assert isinstance(terms, SaleTerms) and proposal.executed_utc is not None
         title = RECIPES[terms.recipe.name].title if terms.recipe.name in RECIPES else terms.recipe.name
-        named = f"“{proposal.title}” to {_buyer_name(session, terms.buyer_id)} ({title}, {terms.price_text})"
+        organisation = buyers.organisation_of(session, terms.buyer_id) or "the buyer"
+        named = f"“{proposal.title}” to {organisation} ({title}, {terms.price_text})"
         included = session.get(SaleInclusion, (proposal.id, member.id)) is not None
         if not included:
             reason = _why_not(session, member, proposal, terms)
