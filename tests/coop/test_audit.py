@@ -131,7 +131,7 @@ def test_every_action_names_declared_events_and_checks_who_acts() -> None:
     visitor, steward = None, _member(Role.STEWARD, Status.ACTIVE)
     waiting = _member(Role.MEMBER, Status.WAITLISTED)
     assert actions.allowed(actions.SIGNUP, visitor) and not actions.allowed(actions.SIGNUP, steward)
-    assert actions.allowed(actions.CHANGE_CAPACITY, steward)
+    assert actions.allowed(actions.OPEN_VOTE, steward)
     assert not actions.allowed(actions.CONTRIBUTE, waiting) and actions.allowed(actions.WITHDRAW, waiting)
     assert not actions.allowed(actions.CONTRIBUTE, _member(Role.BUYER, Status.ACTIVE))
     assert not actions.allowed(actions.EXPORT_DATA, _member(Role.MEMBER, Status.WITHDRAWN))

@@ -14,7 +14,18 @@ from sqlalchemy import select
 
 from tests.conftest import ROOT
 from tests.coop.conftest import CoopDb, events
-from tests.helpers.governance import AFTER, DURING, OPENED, buyer, close, member, open_sale, sale_terms, steward
+from tests.helpers.governance import (
+    AFTER,
+    DURING,
+    OPENED,
+    buyer,
+    close,
+    member,
+    open_sale,
+    pass_policy,
+    sale_terms,
+    steward,
+)
 from tutti.coop import mail
 from tutti.coop.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tutti.coop.governance import ballots, buyers, closing, consent, execution, policy, proposals, records, terms
@@ -58,8 +69,8 @@ def test_stewards_approve_or_refuse_buyers_and_both_are_logged(founded_db: CoopD
 
 
 def test_a_waitlisted_organisation_becomes_an_active_buyer_without_taking_a_members_place(founded_db: CoopDb) -> None:
+    pass_policy(founded_db.sessions, {"capacity_per_day": 0}, in_force=OPENED - timedelta(days=2))
     with founded_db.sessions.begin() as session:
-        waitlist.set_capacity(session, steward(session), 0)
         lab = member(session, "data@lab.example")
         assert lab.status is Status.WAITLISTED
         application = buyers.apply(session, lab, "Listening Lab", "researcher", "Study listening.")

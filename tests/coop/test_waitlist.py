@@ -1,7 +1,8 @@
-"""Onboarding capacity and the FIFO waitlist, on SQLite and PostgreSQL."""
+"""Onboarding capacity (changed only by passed policy proposals) and the FIFO waitlist, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import inspect
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
@@ -9,10 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.coop.conftest import CoopDb, steward_of
+from tests.helpers.governance import pass_policy
 from tutti.coop import audit
-from tutti.coop.errors import InvalidInput, NotAllowed
+from tutti.coop.errors import InvalidInput
+from tutti.coop.governance import proposals
 from tutti.coop.members import accounts, waitlist
-from tutti.coop.models import Member, OnboardingPolicy, Status
+from tutti.coop.models import AuditEvent, Member, OnboardingPolicy, Status
 
 PASSWORD = "a long enough password"
 DAY = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
@@ -26,9 +29,9 @@ def _signups(db: CoopDb, names: list[str], when: datetime = DAY) -> list[Member]
     return joined
 
 
-def _set_capacity(db: CoopDb, per_day: int, when: datetime = DAY) -> None:
-    with db.sessions.begin() as session:
-        waitlist.set_capacity(session, steward_of(session), per_day, now=when)
+def _set_capacity(db: CoopDb, per_day: int, when: datetime = DAY) -> str:
+    """The capacity changed at ``when`` by a passed policy proposal; the proposal's id."""
+    return pass_policy(db.sessions, {"capacity_per_day": per_day}, in_force=when)
 
 
 def test_signups_beyond_the_days_capacity_wait_in_order(founded_db: CoopDb) -> None:
@@ -89,13 +92,13 @@ def test_a_signup_on_a_new_day_lets_those_waiting_go_first(founded_db: CoopDb) -
         assert waitlist.waitlist_position(session, cy) == 1
 
 
-def test_a_steward_raising_the_capacity_lets_more_in_today(founded_db: CoopDb) -> None:
-    _set_capacity(founded_db, 0, DAY - timedelta(days=1))
+def test_a_passed_raise_of_the_capacity_lets_more_in_today(founded_db: CoopDb) -> None:
+    pause = _set_capacity(founded_db, 0, DAY - timedelta(days=1))
     waiting = _signups(founded_db, ["ana", "ben", "cy"])
     assert all(m.status is Status.WAITLISTED for m in waiting)
-    _set_capacity(founded_db, 2, DAY + timedelta(hours=1))
+    raise_ = _set_capacity(founded_db, 2, DAY + timedelta(hours=1))
     with founded_db.sessions.begin() as session:
-        # Raising the capacity admitted the two longest waiting by itself: nothing is left for today.
+        # The raise admitted the two longest waiting by itself: nothing is left for today.
         statuses = [session.get_one(Member, m.id).status for m in waiting]
         assert statuses == [Status.ACTIVE, Status.ACTIVE, Status.WAITLISTED]
         assert [session.get_one(Member, m.id).activated_utc for m in waiting[:2]] == [DAY + timedelta(hours=1)] * 2
@@ -104,22 +107,22 @@ def test_a_steward_raising_the_capacity_lets_more_in_today(founded_db: CoopDb) -
         assert waitlist.capacity(session) == 2
         assert waitlist.waitlist_position(session, waiting[2]) == 1
         policies = session.scalars(select(OnboardingPolicy).order_by(OnboardingPolicy.id)).all()
-        steward = steward_of(session)
-        assert [(p.capacity_per_day, p.changed_by) for p in policies] == [(100, None), (0, steward.id), (2, steward.id)]
-        changes = [audit.load_event(row) for row in audit.events_about(session, steward.id)]
-        assert [e for e in changes if isinstance(e, audit.CapacityChanged)] == [
-            audit.CapacityChanged(member_id=steward.id, capacity=0, previous=100),
-            audit.CapacityChanged(member_id=steward.id, capacity=2, previous=0),
+        assert [(p.capacity_per_day, p.changed_by) for p in policies] == [(100, None), (0, None), (2, None)]
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.kind == "capacity-changed").order_by(AuditEvent.seq))
+        assert [audit.load_event(row) for row in rows] == [
+            audit.CapacityChanged(capacity=0, previous=100, proposal_id=pause),
+            audit.CapacityChanged(capacity=2, previous=0, proposal_id=raise_),
         ]
 
 
-def test_only_active_stewards_change_the_capacity(founded_db: CoopDb) -> None:
-    (member,) = _signups(founded_db, ["ana"])
-    with founded_db.sessions() as session:
-        with pytest.raises(NotAllowed, match="steward"):
-            waitlist.set_capacity(session, session.get_one(Member, member.id), 500)
-        with pytest.raises(InvalidInput, match="between 0 and"):
-            waitlist.set_capacity(session, steward_of(session), -1)
+def test_no_steward_sets_the_capacity_outside_a_vote(founded_db: CoopDb) -> None:
+    # The one function that changes it takes a proposal, not a member; nothing in the domain takes a steward's word.
+    assert not hasattr(waitlist, "set_capacity")
+    assert "member" not in inspect.signature(waitlist.change_capacity).parameters
+    with founded_db.sessions() as session, pytest.raises(InvalidInput, match="between 0 and"):
+        waitlist.change_capacity(session, -1, proposal_id="none")
+    with founded_db.sessions() as session, pytest.raises(InvalidInput, match="capacity_per_day"):
+        proposals.draft_policy(session, steward_of(session), "Too many", {"capacity_per_day": 10_000_000})
 
 
 def test_admissions_are_counted_per_utc_day(founded_db: CoopDb) -> None:

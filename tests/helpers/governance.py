@@ -1,4 +1,5 @@
-"""Shared steps of the governance tests: members, an approved buyer, a sale's terms, a vote opened and closed."""
+"""Shared steps of the governance tests: members, an approved buyer, a sale's terms, a vote opened and closed, a passed
+policy change."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tutti.coop.db import settings_of
-from tutti.coop.governance import buyers, closing, proposals
+from tutti.coop.governance import ballots, buyers, closing, proposals
 from tutti.coop.members import accounts, emails
 from tutti.coop.models import Member, Proposal
 
@@ -62,3 +63,18 @@ def open_sale(sessions: sessionmaker[Session], **terms: Any) -> str:
 def close(sessions: sessionmaker[Session], proposal_id: str) -> Proposal:
     with sessions.begin() as session:
         return closing.close(session, proposal_id, now=AFTER)
+
+
+def pass_policy(sessions: sessionmaker[Session], change: dict[str, Any], *, in_force: datetime = OPENED) -> str:
+    """A policy change put in force at ``in_force`` the only way there is: the steward drafts it and opens a
+    one-day vote, which the steward's ballot passes (the default quorum while at most five members are active),
+    and its close executes it. The proposal's id."""
+    opened = in_force - timedelta(days=1)
+    with sessions.begin() as session:
+        draft = proposals.draft_policy(session, steward(session), "A change of policy", change, now=opened)
+        proposals.open_vote(session, steward(session), draft.id, voting_days=1, now=opened)
+        ballots.cast(session, steward(session), draft, "yes", now=opened)
+    with sessions.begin() as session:
+        done = closing.close(session, draft.id, now=in_force)
+        assert done.status == proposals.EXECUTED, done.outcome
+        return done.id

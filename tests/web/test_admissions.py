@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.coop.conftest import CoopDb, steward_of
+from tests.helpers.governance import pass_policy
 from tests.web.conftest import PASSWORD, api_login
 from tutti.coop import audit
-from tutti.coop.members import accounts, waitlist
+from tutti.coop.members import accounts
 from tutti.coop.models import Base, Member, Status, utcnow
 from tutti.web import admissions
 from tutti.web.app import create_app
@@ -24,9 +25,9 @@ HTMX = {"HX-Request": "true"}
 def waiting_since_yesterday(db: CoopDb) -> str:
     """Capacity 1, filled yesterday by the founding steward; ada signed up yesterday and waits. Today has room."""
     yesterday = utcnow() - timedelta(days=1)
+    pass_policy(db.sessions, {"capacity_per_day": 1}, in_force=yesterday)
     with db.sessions.begin() as session:
         steward = steward_of(session)
-        waitlist.set_capacity(session, steward, 1, now=yesterday)
         steward.activated_utc = yesterday
         ada = accounts.signup(session, "ada@example.org", PASSWORD, now=yesterday)
         assert ada.status is Status.WAITLISTED
@@ -69,8 +70,8 @@ def test_reading_ones_place_writes_nothing_and_the_periodic_pass_admits(
 def test_a_full_day_or_an_empty_queue_costs_the_pass_no_write(founded_db: CoopDb, app: FastAPI) -> None:
     before = snapshot(founded_db)
     assert admissions.admit_due(app.state.sessions) == []
+    pass_policy(founded_db.sessions, {"capacity_per_day": 1}, in_force=utcnow())
     with founded_db.sessions.begin() as session:
-        waitlist.set_capacity(session, steward_of(session), 1)
         accounts.signup(session, "bo@example.org", PASSWORD)
     full = snapshot(founded_db)
     assert full != before

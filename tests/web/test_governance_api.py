@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from starlette.routing import Route
 
 from tests.helpers.governance import sale_terms
 from tests.web.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, api_login, api_signup, form_token, new_client
@@ -22,6 +23,7 @@ from tutti.coop.governance import closing, policy
 from tutti.coop.governance.jobs import SEND_VOTE_NOTICES
 from tutti.coop.jobs.worker import Worker
 from tutti.coop.models import GovernancePolicy, OnboardingPolicy, Proposal
+from tutti.web.routes import ROUTERS, governance_pages, stewardship
 from tutti.web.routes import buyers as buyer_routes
 from tutti.web.routes import governance as governance_routes
 
@@ -136,13 +138,14 @@ def test_no_route_of_any_role_changes_the_policy_or_executes_a_sale(app: FastAPI
         capacity_rows = session.scalar(select(func.count()).select_from(OnboardingPolicy))
     routes = [
         r
-        for router in (buyer_routes.router, governance_routes.router)
+        for router in (buyer_routes.router, governance_routes.router, governance_pages.router, stewardship.router)
         for r in router.routes
         if isinstance(r, APIRoute)
     ]
     ids = {
         "proposal_id": policy_draft["id"],
         "application_id": "none",
+        "case_id": "none",
         "member_id": member[0].get("/api/me").json()["id"],
     }
     called = set()
@@ -155,6 +158,10 @@ def test_no_route_of_any_role_changes_the_policy_or_executes_a_sale(app: FastAPI
                 called.add((method, route.path))
         role[0].request("POST", f"/api/proposals/{sale['id']}/open", json={}, headers=role[1])
     assert len(called) == sum(len(r.methods or ()) for r in routes)
+    # Nothing anywhere in the app writes the onboarding capacity: no route but the vote's own.
+    every = [r for router in ROUTERS for r in router.routes if isinstance(r, Route)]
+    writing = [r.path for r in every if (r.methods or set()) - {"GET", "HEAD"}]
+    assert writing and not [p for p in writing if "capacity" in p or "onboarding" in p]
     with app.state.sessions() as session:
         assert policy.current(session) == policy.DEFAULT
         assert session.scalar(select(func.count()).select_from(GovernancePolicy)) == 0
@@ -189,3 +196,12 @@ def test_refused_governance_forms_show_the_page_again_with_the_reason(app: FastA
     priced = lab.post("/proposals/new/sale", data=form)
     assert priced.status_code == 400 and "at most 2 decimals in EUR" in priced.text
     assert 'value="Too precise"' in priced.text  # the form keeps what was typed
+    # Refused before the route runs (a field missing; nobody logged in): the form again, or the error page, never a 500.
+    incomplete = ada.post(
+        "/proposals/new/policy", data={"csrf_token": form_token(ada, "/proposals/new"), "fee_percent": "5"}
+    )
+    assert incomplete.status_code == 400 and "the form is incomplete: title" in incomplete.text
+    assert 'value="5"' in incomplete.text and 'name="threshold"' in incomplete.text
+    with new_client(app) as visitor:
+        anonymous = visitor.post("/proposals/new/policy", data={"title": "Mine"})
+        assert anonymous.status_code == 401 and "not logged in" in anonymous.text

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.helpers.governance import pass_policy
 from tests.web.conftest import (
     MICA_PLAYS,
     PASSWORD,
@@ -26,6 +27,7 @@ from tests.web.conftest import (
     run_jobs,
     sample,
 )
+from tutti.coop.models import utcnow
 from tutti.web.deps import SESSION_COOKIE
 
 HTMX = {"HX-Request": "true"}
@@ -168,15 +170,14 @@ def test_login_sends_back_to_the_page_asked_for_and_never_elsewhere(client: Test
 
 
 def test_a_signup_beyond_capacity_sees_its_place_update(app: FastAPI, client: TestClient) -> None:
-    steward_csrf = api_login(client, STEWARD_EMAIL, STEWARD_PASSWORD)
-    client.post("/steward/capacity", data={"capacity_per_day": "1", "csrf_token": steward_csrf})
+    pass_policy(app.state.sessions, {"capacity_per_day": 1}, in_force=utcnow())
     with new_client(app) as ada:
         assert signup_form(ada, "ada@example.org") == "/waitlist"
         page = ada.get("/waitlist").text
         assert re.search(r"You are number <strong>1</strong> on the waitlist", page)
         assert 'hx-get="/waitlist/position"' in page
         assert ada.get("/dashboard", follow_redirects=False).headers["location"] == "/waitlist"
-        client.post("/steward/capacity", data={"capacity_per_day": "2", "csrf_token": steward_csrf})
+        pass_policy(app.state.sessions, {"capacity_per_day": 2}, in_force=utcnow())
         fragment = ada.get("/waitlist/position", headers=HTMX).text
         assert "You're in!" in fragment and "hx-trigger" not in fragment
         assert ada.get("/waitlist", follow_redirects=False).headers["location"] == "/dashboard"

@@ -46,7 +46,11 @@ def test_a_contribute_token_cannot_mint_tokens_export_or_withdraw(app: FastAPI, 
             "export": script.post("/api/me/export", headers=auth),
             "withdraw": script.post("/api/me/withdraw", json=WITHDRAW, headers=auth),
             "read the profile": script.get("/api/me", headers=auth),
-            "steward change": script.put("/api/steward/onboarding", json={"capacity_per_day": 0}, headers=auth),
+            "steward change": script.post(
+                "/api/steward/cases/none/resolve",
+                json={"owner_member_id": None, "resolution": "no-owner"},
+                headers=auth,
+            ),
         }
         for what, answer in refusals.items():
             assert answer.status_code == 403, (what, answer.status_code, answer.text)

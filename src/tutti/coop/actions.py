@@ -36,13 +36,6 @@ SIGNUP = Action(
     statuses=frozenset(),
     events=(audit.MemberJoined, audit.MemberAdmitted),
 )
-CHANGE_CAPACITY = Action(
-    "change-capacity",
-    "Set how many new members are admitted per day.",
-    roles=frozenset({Role.STEWARD}),
-    statuses=frozenset({Status.ACTIVE}),
-    events=(audit.CapacityChanged, audit.MemberAdmitted),
-)
 SET_ROLE = Action(
     "set-role",
     "Make a member a steward, a buyer or a plain member again.",
@@ -171,7 +164,6 @@ ISSUE_PAYOUT = Action(
 
 ACTIONS: tuple[Action, ...] = (
     SIGNUP,
-    CHANGE_CAPACITY,
     SET_ROLE,
     CONTRIBUTE,
     RESOLVE_CASE,

@@ -42,8 +42,8 @@ SESSION_SECRET = Setting(
 SESSION_HOURS = Setting("TUTTI_COOP_SESSION_HOURS", "How long a login lasts, in hours (default: 12).")
 CAPACITY = Setting(
     "TUTTI_COOP_CAPACITY",
-    "Members admitted per day when the cooperative is founded (default: 100); later the stewards change it, and "
-    "every change is in the audit log.",
+    "Members admitted per day when the cooperative is founded (default: 100); later only a passed policy vote "
+    "changes it, and every change is in the audit log.",
 )
 PASSWORD_TIME_COST = Setting(
     "TUTTI_COOP_PASSWORD_TIME_COST",

@@ -11,9 +11,9 @@ an upload either (``ContributionReader``). API tokens are taken on ``/api/`` onl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, params
 from sqlalchemy.orm import Session
@@ -153,8 +153,8 @@ ContributionReader = Annotated[Member, Depends(contribution_reader)]
 
 
 def _stewards_only(member: Member) -> Member:
-    # Those who may change the onboarding capacity are the ones who see the waitlist and flagged uploads.
-    if not actions.allowed(actions.CHANGE_CAPACITY, member):
+    # Those who may resolve copy cases are the ones who see the waitlist and flagged uploads.
+    if not actions.allowed(actions.RESOLVE_CASE, member):
         raise NotAllowed("only stewards may see this")
     return member
 
@@ -185,7 +185,7 @@ def page_context(request: Request, db: Db, auth: MaybeAuth, settings: Settings) 
     if auth is not None:
         page.member = auth.member
         page.csrf_token = auth.csrf_token or ""
-        page.is_steward = actions.allowed(actions.CHANGE_CAPACITY, auth.member)
+        page.is_steward = actions.allowed(actions.RESOLVE_CASE, auth.member)
     request.state.page = page
     return page
 
@@ -193,11 +193,13 @@ def page_context(request: Request, db: Db, auth: MaybeAuth, settings: Settings) 
 PageContext = Annotated[Page, Depends(page_context)]
 
 
-def form_page(template: str) -> params.Depends:
-    """A route dependency naming the template that shows the form again when the domain refuses it."""
+def form_page(template: str, context: Callable[[Page], Mapping[str, Any]] | None = None) -> params.Depends:
+    """A route dependency naming the template that shows the form again when the domain refuses it, and what
+    else the template needs (``context``, from the page) when the refusal comes before the route could add it."""
 
     def mark(request: Request) -> None:
         request.state.form_template = template
+        request.state.form_context = context
 
     return params.Depends(mark)
 

@@ -9,6 +9,7 @@ sends the visitor to the login page instead. A refused request never shows a tra
 
 from __future__ import annotations
 
+import jinja2
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
@@ -96,7 +97,12 @@ async def _error_page(request: Request, message: str, status: int, headers: dict
         return page.render("_error.html", status_code=status, headers=headers, message=message)
     if isinstance(template, str):
         form = {k: v for k, v in (await request.form()).items() if k not in _SECRET_FIELDS and isinstance(v, str)}
-        return page.render(template, status_code=status, headers=headers, error=message, form=form)
+        context = getattr(request.state, "form_context", None)
+        extra = dict(context(page)) if callable(context) else {}
+        try:
+            return page.render(template, status_code=status, headers=headers, error=message, form=form, **extra)
+        except jinja2.UndefinedError:
+            pass  # refused before the route gave the form what it shows (whom it is about): the plain error page
     if status == 401 and request.method == "GET":
         return redirect(login_url(request), request)
     return page.render("error.html", status_code=status, headers=headers, message=message, status=status)

@@ -287,10 +287,6 @@ class OnboardingPublic(_Public):
     waiting: int
 
 
-class OnboardingUpdate(_Request):
-    capacity_per_day: WholeNumber = Field(ge=0, le=1_000_000)
-
-
 class WaitlistEntryPublic(_Public):
     position: int
     member_id: str

@@ -57,10 +57,14 @@ class RoleChanged(Event):
 @dataclass(frozen=True)
 class CapacityChanged(Event):
     kind: ClassVar[str] = "capacity-changed"
-    description: ClassVar[str] = "A steward changed how many members are admitted per day."
-    member_id: str
+    description: ClassVar[str] = (
+        "How many members are admitted per day changed, by the passed proposal ``proposal_id`` (entries written "
+        "before the capacity became a policy only a vote changes name the steward as ``member_id`` instead)."
+    )
     capacity: int
     previous: int
+    proposal_id: str | None = None
+    member_id: str | None = None
 
 
 @dataclass(frozen=True)

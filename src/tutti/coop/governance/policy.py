@@ -4,7 +4,7 @@ founding row holds ``DEFAULT``.
 
 Only ``execution`` calls ``apply``: a policy changes when, and only when, a passed proposal executes. The daily
 onboarding capacity is kept where the waitlist reads it (``onboarding_policy``), so a passed change of it is a
-new row there too.
+new row there too (``waitlist.change_capacity``, which nothing else calls).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tutti.coop.governance.terms import PolicyChange
 from tutti.coop.members import waitlist
-from tutti.coop.models import GovernancePolicy, OnboardingPolicy, utcnow
+from tutti.coop.models import GovernancePolicy, utcnow
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,7 @@ def apply(session: Session, change: PolicyChange, proposal_id: str, *, now: date
     capacity = fields.pop("capacity_per_day", None)
     updated = replace(current(session), **fields)
     session.add(GovernancePolicy(policy=updated.to_json(), proposal_id=proposal_id, changed_utc=when))
-    if capacity is not None:
-        session.add(OnboardingPolicy(capacity_per_day=capacity, changed_by=None, changed_utc=when))
-        session.flush()
-        waitlist.admit_waiting(session, now=when)
     session.flush()
+    if capacity is not None:
+        waitlist.change_capacity(session, capacity, proposal_id=proposal_id, now=when)
     return updated

@@ -1,9 +1,11 @@
 """Onboarding: at most ``capacity`` members are admitted per UTC day; the rest wait in signup order.
 
 The capacity is a cooperative policy: the founding value comes from the server's settings, and after that only
-stewards change it, each change kept (``onboarding_policy``) and audited.
+a passed policy proposal changes it (``governance.policy.apply`` is the one caller of ``change_capacity``), each
+change kept (``onboarding_policy``) and audited. No steward, route or command sets it directly: who joins, and
+how fast, is the members' decision.
 
-The queue moves whenever there is room: a signup first admits those waiting, a steward raising the capacity
+The queue moves whenever there is room: a signup first admits those waiting, a passed raise of the capacity
 admits up to it at once, and a new UTC day is handled by ``admit_waiting``, which the server runs periodically
 (reading the queue never admits anyone).
 """
@@ -17,7 +19,6 @@ from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tutti.coop import audit
-from tutti.coop.actions import CHANGE_CAPACITY, require
 from tutti.coop.db import settings_of
 from tutti.coop.errors import InvalidInput
 from tutti.coop.models import Cooperative, Member, OnboardingPolicy, Status, WaitlistEntry, utcnow
@@ -136,17 +137,19 @@ def place(session: Session, member: Member, *, now: datetime | None = None) -> b
     return has_room
 
 
-def set_capacity(session: Session, steward: Member, per_day: int, *, now: datetime | None = None) -> OnboardingPolicy:
-    """A steward sets how many members are admitted per day (0 pauses onboarding); more room today admits the
-    longest-waiting members at once."""
-    require(CHANGE_CAPACITY, steward)
+def change_capacity(
+    session: Session, per_day: int, *, proposal_id: str, now: datetime | None = None
+) -> OnboardingPolicy:
+    """Put a passed proposal's daily capacity in force (for ``governance.policy.apply`` only; 0 pauses onboarding);
+    more room today admits the longest-waiting members at once."""
     if not 0 <= per_day <= MAX_CAPACITY:
         raise InvalidInput(f"the capacity must be between 0 and {MAX_CAPACITY:,} members per day")
     when = now or utcnow()
     previous = capacity(session)
-    policy = OnboardingPolicy(capacity_per_day=per_day, changed_by=steward.id, changed_utc=when)
+    policy = OnboardingPolicy(capacity_per_day=per_day, changed_by=None, changed_utc=when)
     session.add(policy)
     session.flush()
-    audit.record(session, audit.CapacityChanged(member_id=steward.id, capacity=per_day, previous=previous), now=when)
+    change = audit.CapacityChanged(capacity=per_day, previous=previous, proposal_id=proposal_id)
+    audit.record(session, change, now=when)
     admit_waiting(session, now=when)
     return policy

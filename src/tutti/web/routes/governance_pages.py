@@ -58,15 +58,19 @@ def new_page(db: Db, member: CurrentMember, page: PageContext) -> HTMLResponse:
     return page.render("proposal_new.html", form={}, **_new_context(member))
 
 
-def _new_context(member: Member) -> dict[str, Any]:
+def _new_context(member: Member | None) -> dict[str, Any]:
     return {
-        "is_buyer": member.role is Role.BUYER,
+        "is_buyer": member is not None and member.role is Role.BUYER,
         "purposes": terms.PURPOSES,
         "data_kinds": terms.DATA_KINDS,
         "deliveries": terms.DELIVERIES,
         "currencies": terms.CURRENCIES,
         "thresholds": terms.THRESHOLDS,
     }
+
+
+def _form_context(page: Page) -> dict[str, Any]:
+    return _new_context(page.member)
 
 
 def _number(raw: str, name: str) -> int | None:
@@ -79,7 +83,9 @@ def _number(raw: str, name: str) -> int | None:
         raise InvalidInput(f"{name} must be a whole number") from None
 
 
-@router.post("/proposals/new/sale", include_in_schema=False, dependencies=[form_page("proposal_new.html")])
+@router.post(
+    "/proposals/new/sale", include_in_schema=False, dependencies=[form_page("proposal_new.html", _form_context)]
+)
 def new_sale_form(
     request: Request,
     db: Db,
@@ -126,7 +132,9 @@ def _parameter(value: str) -> int | float | str:
     return value
 
 
-@router.post("/proposals/new/policy", include_in_schema=False, dependencies=[form_page("proposal_new.html")])
+@router.post(
+    "/proposals/new/policy", include_in_schema=False, dependencies=[form_page("proposal_new.html", _form_context)]
+)
 def new_policy_form(
     request: Request,
     db: Db,

@@ -1,4 +1,7 @@
-"""Stewards' pages and API: the onboarding capacity, the waitlist, copy cases to resolve, flagged uploads."""
+"""Stewards' pages and API: onboarding today and the waitlist, copy cases to resolve, flagged uploads.
+
+The daily capacity is shown here but not set: only a passed policy proposal changes it (``governance.policy``).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from starlette.responses import Response
 
 from tutti.coop.contributions import cases
 from tutti.coop.db import settings_of
-from tutti.coop.members import waitlist
 from tutti.coop.models import Member
 from tutti.web import views
 from tutti.web.deps import ActingSteward, Db, PageContext, Steward, form_page
@@ -21,19 +23,11 @@ from tutti.web.schemas import (
     CopyCasePublic,
     FlaggedContributionPublic,
     OnboardingPublic,
-    OnboardingUpdate,
     ResolvedCasePublic,
     WaitlistEntryPublic,
 )
 
 router = APIRouter(tags=["stewardship"])
-
-
-def _set_capacity(db: Session, member: Member, per_day: int) -> OnboardingPublic:
-    # More room today admits the longest-waiting members at once (the domain does it).
-    waitlist.set_capacity(db, member, per_day)
-    db.commit()
-    return views.onboarding(db)
 
 
 def _steward_page(db: Session, page: PageContext) -> None:
@@ -52,29 +46,10 @@ def steward_page(db: Db, member: Steward, page: PageContext) -> HTMLResponse:
     return page.render("steward.html", form={})
 
 
-@router.post("/steward/capacity", include_in_schema=False, dependencies=[form_page("steward.html")])
-def capacity_form(
-    request: Request,
-    db: Db,
-    member: ActingSteward,
-    page: PageContext,
-    capacity_per_day: Annotated[int, Form(ge=0, le=1_000_000)],
-) -> Response:
-    _steward_page(db, page)
-    _set_capacity(db, member, capacity_per_day)
-    return redirect("/steward", request)
-
-
 @router.get("/api/steward/onboarding")
 def onboarding_api(db: Db, member: Steward) -> OnboardingPublic:
-    """Today's capacity, admissions and the length of the queue."""
+    """Today's capacity (changed only by a passed policy proposal), admissions and the length of the queue."""
     return views.onboarding(db)
-
-
-@router.put("/api/steward/onboarding")
-def set_onboarding_api(body: OnboardingUpdate, db: Db, member: ActingSteward) -> OnboardingPublic:
-    """Set how many members are admitted per day (0 pauses onboarding); audited."""
-    return _set_capacity(db, member, body.capacity_per_day)
 
 
 @router.get("/api/steward/waitlist")
