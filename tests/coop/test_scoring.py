@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from tests.conftest import samples_path
 from tests.helpers.fabrications import PADDING
+from tests.helpers.scoring import NOTHING, plays, points
 from tutti.coop.contributions.reading import read_upload
-from tutti.coop.contributions.scoring import PLAYS_PER_POINT, Score, score
-from tutti.coop.pool.contract import POOL_SCHEMA, play_identity
-
-NOTHING = POOL_SCHEMA.empty_table()
-
-
-def plays(*parts: str) -> pa.Table:
-    return play_identity(read_upload([samples_path(*parts)]).table)
-
-
-def points(result: Score) -> dict[str, int]:
-    return {item.name: item.points for item in result.items}
+from tutti.coop.contributions.scoring import PLAYS_PER_POINT, score
+from tutti.coop.pool.contract import play_identity
 
 
 @pytest.mark.samples

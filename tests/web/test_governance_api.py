@@ -205,3 +205,24 @@ def test_refused_governance_forms_show_the_page_again_with_the_reason(app: FastA
     with new_client(app) as visitor:
         anonymous = visitor.post("/proposals/new/policy", data={"title": "Mine"})
         assert anonymous.status_code == 401 and "not logged in" in anonymous.text
+
+
+def test_scoring_weights_are_proposed_by_part_through_the_api_and_the_form(app: FastAPI) -> None:
+    ada, ada_h = _client(app, "ada@example.org")
+    unknown = ada.post("/api/policy-proposals", json={"title": "W", "scoring_weights": {"plays": 50}}, headers=ada_h)
+    assert unknown.status_code == 422 and "scoring_weights" in unknown.text
+    made = ada.post("/api/policy-proposals", json={"title": "W", "scoring_weights": {"volume": 150}}, headers=ada_h)
+    assert made.status_code == 201, made.text
+    words = made.json()["in_words"]
+    assert "Scoring weights: volume 150 %, span 100 %, diversity 100 %, richness 100 % (now volume 100 %" in words[0]
+    assert ada.get("/api/policy").json()["scoring_weights"] == dict.fromkeys(
+        ("volume", "span", "diversity", "richness"), 100
+    )
+    csrf = form_token(ada, "/proposals/new", "/proposals/new/policy")
+    form = {"csrf_token": csrf, "title": "Less volume", "weight_volume": "40", "weight_span": "abc"}
+    refused = ada.post("/proposals/new/policy", data=form)
+    assert refused.status_code == 400 and "the weight of span must be a whole number" in refused.text
+    drafted = ada.post("/proposals/new/policy", data=form | {"weight_span": ""}, follow_redirects=False)
+    assert drafted.status_code == 303
+    page = ada.get(drafted.headers["location"]).text
+    assert "Scoring weights: volume 40 %, span 100 %" in page

@@ -42,6 +42,7 @@ Capacity = Annotated[int, Field(ge=0, le=1_000_000)]
 Percent = Annotated[int, Field(ge=1, le=100)]
 VotingDays = Annotated[int, Field(ge=1, le=60)]
 Weight = Annotated[int, Field(ge=0, le=1000)]
+ScoringPart = Literal["volume", "span", "diversity", "richness"]
 
 
 def _flags(value: object) -> bool:
@@ -132,7 +133,12 @@ class PolicyCreate(_Request):
     threshold: Threshold | None = None
     voting_days: VotingDays | None = None
     weighting: Weighting | None = None
-    scoring_weights: dict[str, Weight] | None = Field(None, max_length=16)
+    scoring_weights: dict[ScoringPart, Weight] | None = Field(
+        None,
+        max_length=4,
+        description="A percentage per part of a contribution's points (100 leaves a part as it is); parts not given "
+        "keep their weight.",
+    )
     standing_rules: str | None = Field(None, max_length=20_000)
     share_basis: Literal["points", "equal", "mix"] | None = None
     payout_minimum_minor: int | None = Field(None, ge=0, le=10**15, description="The smallest balance paid out.")
@@ -247,7 +253,7 @@ class PolicyPublic(_Public):
     threshold: str
     voting_days: int
     weighting: str
-    scoring_weights: dict[str, int]
+    scoring_weights: dict[str, int] = Field(description="Every part of a contribution's points with its percentage.")
     standing_rules: str
     capacity_per_day: int
     share_basis: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from tutti.coop.contributions import scoring
 from tutti.coop.errors import InvalidInput
 from tutti.coop.governance import ballots, buyers, consent, policy, proposals
 from tutti.coop.governance.terms import (
@@ -91,10 +92,14 @@ def policy_in_words(session: Session, change: PolicyChange) -> list[str]:
         elif name == "weighting":
             words.append(f"Votes are weighted: {WEIGHTINGS[value]} (now: {WEIGHTINGS[now.weighting]})")
         elif name == "scoring_weights":
-            words.append("Scoring weights: " + ", ".join(f"{k} {v}" for k, v in sorted(value.items())))
+            words.append(f"Scoring weights: {_weights(value)} (now {_weights(now.scoring_weights)})")
         else:
             words.append(f"Standing rules, replaced by: “{value}”")
     return words
+
+
+def _weights(weights: dict[str, int]) -> str:
+    return ", ".join(f"{part} {weights.get(part, scoring.FULL_WEIGHT)} %" for part in scoring.PARTS)
 
 
 def _my_part(session: Session, member: Member, proposal: Proposal) -> MyPartPublic:
@@ -163,7 +168,9 @@ def consent_public(session: Session, member: Member) -> ConsentPublic:
 
 
 def policy_public(session: Session) -> PolicyPublic:
-    return PolicyPublic(**policy.current(session).to_json(), capacity_per_day=waitlist.capacity(session))
+    in_force = policy.current(session).to_json()
+    weights = {part: in_force["scoring_weights"].get(part, scoring.FULL_WEIGHT) for part in scoring.PARTS}
+    return PolicyPublic(**(in_force | {"scoring_weights": weights}), capacity_per_day=waitlist.capacity(session))
 
 
 def application_public(row: BuyerApplication) -> BuyerApplicationPublic:

@@ -34,6 +34,7 @@ from tutti.coop.contributions import copies, evidence, known, matching, scoring,
 from tutti.coop.contributions.queries import report_of
 from tutti.coop.db import lock_cooperative
 from tutti.coop.errors import InvalidInput, NotFound
+from tutti.coop.governance import policy
 from tutti.coop.models import Contribution, ContributionStatus, CopyCase, Member, utcnow
 from tutti.coop.pool import catalog
 from tutti.coop.pool.contract import play_identity
@@ -284,7 +285,7 @@ def _release(
     member_known = known.load(session, settings, member)
     own = pa.concat_tables([member_known.own_plays(), *pooled])
     scored = scoring.score_new(rows, own, copies.own_known(rows, own))
-    scored = scoring.with_returns(scored, known.prior_raw(session, member.id))
+    scored = scoring.with_returns(scored, known.prior_raw(session, member.id), policy.current(session).scoring_weights)
     report = dataclasses.replace(
         report_of(session, row),
         status=ContributionStatus.ACCEPTED,

@@ -28,6 +28,7 @@ from tutti.coop.contributions.known import Known
 from tutti.coop.contributions.matching import Looked
 from tutti.coop.contributions.report import CopyCheck
 from tutti.coop.contributions.scoring import Scored
+from tutti.coop.governance import policy
 from tutti.coop.models import ContributionStatus
 
 HELD_REASON = (
@@ -84,5 +85,6 @@ def decide(
     if scored is None or now != before:
         own = now.own_plays()
         scored = scoring.score_new(printed.rows, own, copies.own_known(printed.rows, own))
-    scored = scoring.with_returns(scored, known.prior_raw(session, now.member_id))
+    weights = policy.current(session).scoring_weights  # the members' weights in force as it is decided
+    scored = scoring.with_returns(scored, known.prior_raw(session, now.member_id), weights)
     return Decision(ContributionStatus.ACCEPTED, (), copy, scored)

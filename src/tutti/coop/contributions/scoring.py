@@ -14,6 +14,12 @@ Four parts, each an integer the member sees with the values behind it:
   known platform, a track identifier such as a Spotify URI, MusicBrainz id or ISRC). A Spotify extended
   history roughly doubles its volume points; a scrobble file, which records none of these, adds little.
 
+**Weights**: the members may weigh the four parts differently, by a passed policy change of ``scoring_weights``
+(``governance.policy``): a percentage per part (``PARTS``), 100 for a part the policy does not name, 0 to 1,000.
+A part's weighted points are its points times its weight, divided by 100 and rounded down, and its explanation says
+so. The weights in force when a contribution is decided are the ones it gets; points already earned stand (what was
+decided under earlier rules is not re-decided).
+
 A refresh (a newer export of the same person) is scored by the same rules: before and after differ only by
 its new plays, so only those count. Plays the member's history already holds under another clock (the same
 listening shifted in time) are not new either (``fingerprint.known_plays``).
@@ -30,17 +36,23 @@ no member earns ``MEMBER_CAP`` however many plays they bring or invent. A contri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from tutti.coop.errors import InvalidInput
 
 PLAYS_PER_POINT = 100
 ARTISTS_PER_POINT = 2
 TRACKS_PER_POINT = 10
 ENTROPY_POINTS = 10
 MEMBER_CAP = 10_000
+PARTS = ("volume", "span", "diversity", "richness")
+FULL_WEIGHT = 100
+MAX_WEIGHT = 1000
 RICHNESS_FIELDS = ("time played", "reasons", "skip flag", "platform", "track identifier")
 _COLUMNS = [
     "play_id",
@@ -189,9 +201,34 @@ def score(new: pa.Table, existing: pa.Table) -> Score:
     return Score(parts)
 
 
-def with_returns(scored: Scored, prior_raw: int) -> Scored:
-    """``scored`` with the member's diminishing returns applied, given their raw points so far."""
-    parts = tuple(i for i in scored.score.items if i.name != DIMINISHING)
+def check_weights(weights: Mapping[str, int]) -> dict[str, int]:
+    """``weights`` as a policy may hold them (see the module docstring); InvalidInput naming what is wrong."""
+    unknown = sorted(set(weights) - set(PARTS))
+    if unknown:
+        raise InvalidInput(f"scoring weights are given for the parts {', '.join(PARTS)}; not for {', '.join(unknown)}")
+    for name, value in weights.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WEIGHT:
+            raise InvalidInput(f"the weight of {name} must be a whole percentage from 0 to {MAX_WEIGHT}")
+    return {name: weights[name] for name in PARTS if name in weights}
+
+
+def weighted(score: Score, weights: Mapping[str, int]) -> Score:
+    """``score`` with each part weighed as the policy in force says (see the module docstring)."""
+    parts = []
+    for item in score.items:
+        weight = weights.get(item.name, FULL_WEIGHT)
+        if item.name not in PARTS or weight == FULL_WEIGHT:
+            parts.append(item)
+            continue
+        explanation = f"{item.explanation}; {item.points:,} points weighted {weight} % by the members' policy"
+        parts.append(replace(item, points=item.points * weight // FULL_WEIGHT, explanation=explanation))
+    return Score(tuple(parts))
+
+
+def with_returns(scored: Scored, prior_raw: int, weights: Mapping[str, int] | None = None) -> Scored:
+    """``scored`` weighed by the policy's ``weights`` and with the member's diminishing returns applied, given
+    their raw points so far."""
+    parts = tuple(i for i in weighted(scored.score, weights or {}).items if i.name != DIMINISHING)
     raw = max(0, sum(p.points for p in parts))
     gained = earned(prior_raw + raw) - earned(prior_raw)
     damped = ScoreItem(

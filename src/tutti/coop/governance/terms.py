@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tutti.coop.contributions import scoring
 from tutti.coop.errors import InvalidInput
 
 TERMS_VERSION = 1
@@ -210,10 +211,9 @@ class PolicyChange:
 
         weights = raw.get("scoring_weights")
         if weights is not None:
-            if not isinstance(weights, Mapping) or not weights or len(weights) > 16:
-                raise InvalidInput("scoring_weights must name 1 to 16 weights")
-            weights = {_text(k, "a scoring weight's name", limit=40): _whole(v, f"scoring_weights.{k}", 0, 1000)
-                       for k, v in weights.items()}  # fmt: skip
+            if not isinstance(weights, Mapping) or not weights:
+                raise InvalidInput(f"scoring_weights must give a percentage for some of: {', '.join(scoring.PARTS)}")
+            weights = scoring.check_weights(weights)
         rules, basis = raw.get("standing_rules"), raw.get("share_basis")
         change = cls(
             fee_basis_points=maybe("fee_basis_points", 0, 10_000),

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from tutti.coop.contributions import scoring
 from tutti.coop.errors import InvalidInput
 from tutti.coop.governance import ballots, buyers, consent, proposals, terms
 from tutti.coop.governance.rules import CHOICES
@@ -66,6 +67,7 @@ def _new_context(member: Member | None) -> dict[str, Any]:
         "deliveries": terms.DELIVERIES,
         "currencies": terms.CURRENCIES,
         "thresholds": terms.THRESHOLDS,
+        "scoring_parts": scoring.PARTS,
     }
 
 
@@ -123,6 +125,12 @@ def new_sale_form(
     return redirect(f"/proposals/{proposal.id}", request)
 
 
+def _weights(**typed: str) -> dict[str, int] | None:
+    weights = {part: _number(text, f"the weight of {part}") for part, text in typed.items()}
+    given = {part: value for part, value in weights.items() if value is not None}
+    return given or None
+
+
 def _parameter(value: str) -> int | float | str:
     for kind in (int, float):
         try:
@@ -146,6 +154,10 @@ def new_policy_form(
     quorum_percent: Annotated[str, Form(max_length=10)] = "",
     threshold: Annotated[str, Form(max_length=10)] = "",
     voting_days: Annotated[str, Form(max_length=10)] = "",
+    weight_volume: Annotated[str, Form(max_length=10)] = "",
+    weight_span: Annotated[str, Form(max_length=10)] = "",
+    weight_diversity: Annotated[str, Form(max_length=10)] = "",
+    weight_richness: Annotated[str, Form(max_length=10)] = "",
     standing_rules: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     page.extra.update(_new_context(member))
@@ -161,6 +173,9 @@ def new_policy_form(
         "quorum_percent": _number(quorum_percent, "the quorum"),
         "threshold": threshold or None,
         "voting_days": _number(voting_days, "the length of a vote"),
+        "scoring_weights": _weights(
+            volume=weight_volume, span=weight_span, diversity=weight_diversity, richness=weight_richness
+        ),
         "standing_rules": standing_rules.strip() or None,
     }
     proposal = proposals.draft_policy(db, member, title, {k: v for k, v in change.items() if v is not None})
