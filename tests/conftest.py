@@ -18,6 +18,7 @@ from hypothesis import settings
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 _SAMPLES = ROOT.parent / "shared" / "samples"
+pytest_plugins = ["tests.helpers.smtp"]  # the ``smtp`` fixture: a real mail server
 
 # Hypothesis fails an example slower than 200 ms by default: a timing assertion, which a loaded CI machine trips
 # (the first example of a test also pays for imports and warm-up). Speed is for benchmarks/ to measure.

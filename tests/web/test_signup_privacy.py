@@ -7,65 +7,22 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP as SMTPServer
-from aiosmtpd.smtp import Envelope, Session
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from tests.coop.conftest import STEWARD_EMAIL, CoopDb
+from tests.helpers.smtp import Inbox, free_port
 from tests.web.conftest import PASSWORD, follow_confirmation, form_token
 from tutti.coop import mail
 from tutti.coop.settings import MailSettings
 from tutti.web.app import create_app
 
 NEW, TAKEN = "newcomer@example.org", STEWARD_EMAIL
-
-
-class Inbox:
-    """An SMTP server's handler keeping every message it is given."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
-        content = envelope.content or b""
-        raw = content if isinstance(content, bytes) else content.encode()
-        parsed = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        with self.lock:
-            self.messages.append(parsed)
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -155,7 +112,7 @@ def test_without_a_mail_server_messages_go_to_the_outbox_readable_by_the_owner_o
 
 def test_an_unreachable_mail_server_keeps_the_message_in_the_outbox(tmp_path: Path, founded_db: CoopDb) -> None:
     settings = replace(
-        founded_db.settings, data_dir=tmp_path, mail=MailSettings(host="127.0.0.1", port=_free_port(), security="none")
+        founded_db.settings, data_dir=tmp_path, mail=MailSettings(host="127.0.0.1", port=free_port(), security="none")
     )
     kept = mail.send(settings, mail.message(settings, NEW, "subject", "body"), about="member-7")
     assert kept is not None and kept.parent == tmp_path / mail.OUTBOX and b"subject" in kept.read_bytes()

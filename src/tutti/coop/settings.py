@@ -74,7 +74,8 @@ SMTP_HOST = Setting(
     "TUTTI_COOP_SMTP_HOST",
     "Mail server the cooperative sends its messages through (signup notices). Default: none, and every message is "
     "written as an `.eml` file, readable by the owner only, to the `outbox` folder of the data folder (also where "
-    "a message goes when the server cannot be reached).",
+    "a message goes when the server cannot be reached; once a server is set, the `send-outbox` job sends what was "
+    "kept).",
 )
 SMTP_PORT = Setting("TUTTI_COOP_SMTP_PORT", "Port of the mail server (default: 587, or 465 with `tls`).")
 SMTP_SECURITY = Setting(

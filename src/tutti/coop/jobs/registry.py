@@ -6,6 +6,7 @@ from tutti.coop.contributions.validation import VALIDATE_CONTRIBUTION
 from tutti.coop.governance.jobs import CLOSE_VOTE, SEND_VOTE_NOTICES
 from tutti.coop.jobs.housekeeping import PURGE_EXPIRED, RECONCILE_POOL, REMOVE_LEFTOVERS
 from tutti.coop.jobs.kinds import JobKind
+from tutti.coop.jobs.outbox import SEND_OUTBOX
 from tutti.coop.sales.preview import PREVIEW_SALE
 from tutti.coop.sales.releases import BUILD_RELEASE
 
@@ -14,6 +15,7 @@ KINDS: tuple[JobKind, ...] = (
     PURGE_EXPIRED,
     REMOVE_LEFTOVERS,
     RECONCILE_POOL,
+    SEND_OUTBOX,
     CLOSE_VOTE,
     SEND_VOTE_NOTICES,
     PREVIEW_SALE,
