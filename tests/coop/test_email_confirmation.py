@@ -4,12 +4,14 @@ from before a later signup of the same unconfirmed address (whose password it no
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 
 from tests.coop.conftest import NOW, CoopDb
 from tutti.coop.errors import InvalidInput, Unauthenticated
+from tutti.coop.jobs.queue import enqueue
 from tutti.coop.members import accounts
 from tutti.coop.members.withdrawal import withdraw
 from tutti.coop.models import Member
@@ -92,3 +94,24 @@ def test_a_withdrawn_members_link_confirms_nothing(coop_db: CoopDb) -> None:
     with coop_db.sessions() as session:
         withdraw(session, coop_db.settings, session.get_one(Member, member_id), now=NOW)
     assert _confirm(coop_db, token) == accounts.BAD_LINK
+
+
+def test_signups_go_through_while_another_process_keeps_writing(founded_db: CoopDb) -> None:
+    # A worker writes all the time (jobs, housekeeping): a signup waits its turn, never fails at once as SQLite does
+    # when a transaction that read first has to become a writer after someone else wrote.
+    stop, written = threading.Event(), [0]
+
+    def keep_writing() -> None:
+        while not stop.is_set():
+            with founded_db.sessions.begin() as session:
+                enqueue(session, "purge-expired", {}, unique_key=f"busy-{written[0]}")
+            written[0] += 1
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        joined = [_register(founded_db, f"busy{n}@example.org")[0] for n in range(40)]
+    finally:
+        stop.set()
+        writer.join()
+    assert len(set(joined)) == 40 and written[0] > 40

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from tutti.coop import audit, ratelimit
 from tutti.coop.actions import SET_ROLE, SIGNUP, require
-from tutti.coop.db import settings_of
+from tutti.coop.db import lock_cooperative, settings_of
 from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotFound, Unauthenticated
 from tutti.coop.members import devices, emails, waitlist
 from tutti.coop.members.passwords import check_password
@@ -123,6 +123,10 @@ def register(
     address = normalise_email(email)
     check_password(password, email=address)
     hashed = password_hasher(session).hash(password)
+    # Signups take turns from here (places are counted under this lock anyway). On SQLite this also opens the
+    # transaction as a writer: begun by the savepoint below and reading before it writes, it could not become one
+    # once another process had written meanwhile ("database is locked" at once, without waiting).
+    lock_cooperative(session)
     owner = emails.find_member(session, settings_of(session), address)
     if owner is not None:
         waiting = owner.email_confirmed_utc is None and owner.status is not Status.WITHDRAWN
