@@ -10,11 +10,13 @@ from datetime import timedelta
 import pytest
 
 from tests.coop.conftest import NOW, CoopDb
+from tests.helpers.governance import pass_policy
+from tutti.coop import audit
 from tutti.coop.errors import InvalidInput, Unauthenticated
 from tutti.coop.jobs.queue import enqueue
-from tutti.coop.members import accounts
+from tutti.coop.members import accounts, waitlist
 from tutti.coop.members.withdrawal import withdraw
-from tutti.coop.models import Member
+from tutti.coop.models import Member, Status
 
 PASSWORD, OTHER_PASSWORD = "kettle umbrella saxophone", "lantern orchard violin"
 NEW = "newcomer@example.org"
@@ -115,3 +117,30 @@ def test_signups_go_through_while_another_process_keeps_writing(founded_db: Coop
         stop.set()
         writer.join()
     assert len(set(joined)) == 40 and written[0] > 40
+
+
+def test_addresses_nobody_confirms_take_no_place_of_the_day(founded_db: CoopDb) -> None:
+    # One place a day: a flood of signups with addresses nobody reads must not take it.
+    pass_policy(founded_db.sessions, {"capacity_per_day": 1}, in_force=NOW - timedelta(days=1))
+    for n in range(5):
+        _register(founded_db, f"nobody{n}@example.org")
+    with founded_db.sessions() as session:
+        assert waitlist.admitted_on(session, NOW.date()) == 0 and waitlist.waiting(session) == 0
+    member_id, token, _ = _register(founded_db)
+    assert _login(founded_db) != "ok"
+    assert _confirm(founded_db, token) == "ok"
+    assert _confirm(founded_db, token) == "ok"  # again: placed once
+    with founded_db.sessions() as session:
+        member = session.get_one(Member, member_id)
+        assert member.status is Status.ACTIVE and waitlist.admitted_on(session, NOW.date()) == 1
+        joined = [audit.load_event(row) for row in audit.events_about(session, member_id)]
+        assert joined == [
+            audit.MemberJoined(member_id=member_id, waitlisted=False),
+            audit.MemberAdmitted(member_id=member_id),
+        ]
+    assert _login(founded_db) == "ok"
+    _, late, _ = _register(founded_db, "second@example.org")
+    _register(founded_db, "third@example.org")
+    _confirm(founded_db, late)
+    with founded_db.sessions() as session:  # the day is full now: the next confirmed address waits, first in line
+        assert waitlist.admitted_on(session, NOW.date()) == 1 and [q.position for q in waitlist.queue(session)] == [1]

@@ -33,7 +33,10 @@ class CooperativeFounded(Event):
 @dataclass(frozen=True)
 class MemberJoined(Event):
     kind: ClassVar[str] = "member-joined"
-    description: ClassVar[str] = "Someone signed up; either admitted at once or placed on the waitlist."
+    description: ClassVar[str] = (
+        "Someone joined (a signup on the web once its address is confirmed): admitted at once or placed on the "
+        "waitlist."
+    )
     member_id: str
     waitlisted: bool
 

@@ -112,7 +112,8 @@ def register(
     belongs to, whether it waits for its address to be confirmed). A new account waits; so does one that never
     confirmed, which takes the new password (the link mailed now is the one that counts: ``confirmation_token``
     binds a link to the password). For a confirmed account nothing changes. The caller mails the address either
-    a confirmation link or a word to its owner, and answers the same.
+    a confirmation link or a word to its owner, and answers the same. A new account takes no place of the day
+    and joins no queue until its address is confirmed (``confirm_email`` places it).
 
     Both ways do the same work that takes time: the rate limit, the password's checks and its hash.
     """
@@ -139,7 +140,8 @@ def register(
     except Conflict:
         # The same address signed up at this very moment: taken, like any other.
         return session.get_one(Member, _member_id_of(session, address)), False
-    waitlist.place(session, member, now=when)
+    # Not placed yet: a place of the day (or in the queue) goes to an address that is confirmed, so addresses
+    # nobody reads cannot fill the day's capacity (``confirm_email`` places the member).
     return member, True
 
 
@@ -195,8 +197,11 @@ def confirm_email(session: Session, token: str, *, now: datetime | None = None) 
     if not hmac.compare_digest(signature.encode(), expected.encode()):
         raise InvalidInput(BAD_LINK)
     if member.email_confirmed_utc is None:
+        lock_cooperative(session)  # confirmations and signups take places in turn
         member.email_confirmed_utc = when
         session.flush()
+        if not waitlist.placed(session, member):
+            waitlist.place(session, member, now=when)
     return member
 
 

@@ -120,6 +120,13 @@ def admit_waiting(session: Session, today: date | None = None, *, now: datetime 
     return admitted
 
 
+def placed(session: Session, member: Member) -> bool:
+    """Whether the member has been admitted or queued (a new account is neither until its address is confirmed)."""
+    if member.status is not Status.WAITLISTED or member.activated_utc is not None:
+        return True
+    return session.scalar(select(WaitlistEntry.member_id).where(WaitlistEntry.member_id == member.id)) is not None
+
+
 def place(session: Session, member: Member, *, now: datetime | None = None) -> bool:
     """Admit a new member if today has room once those already waiting are admitted; else queue them.
 
