@@ -95,17 +95,22 @@ def test_the_finance_forms_record_once_however_often_they_are_sent(app: FastAPI)
     page = steward.get("/finance").text
     key = re.search(r'name="key" value="([^"]+)"', page)
     assert key is not None
+    # Amounts in the sale's currency as people write them: the whole price is what the form holds at first.
+    assert '<td data-label="Price" class="num">100.00 EUR</td>' in page and 'name="amount"' in page
+    assert 'value="100.00" inputmode="decimal"' in page
     form = {"csrf_token": form_token(steward, "/finance", "/finance/payments"), "sale_id": sale, "key": key.group(1)}
     for _ in range(2):  # a double click
-        sent = steward.post("/finance/payments", data={**form, "amount_minor": "10000"}, follow_redirects=False)
+        sent = steward.post("/finance/payments", data={**form, "amount": "100.00"}, follow_redirects=False)
         assert sent.status_code == 303, sent.text
     with app.state.sessions() as session:
         assert accounts.member_balance(session, ids["ada@example.org"]) == 9_000
         [payment] = statements.payments_made(session)
     action = f"/finance/payments/{payment.transfer_id}/refunds"
-    refund = {"csrf_token": form_token(steward, "/finance", action), "key": "refund-form-1", "amount_minor": "1000"}
+    refund = {"csrf_token": form_token(steward, "/finance", action), "key": "refund-form-1", "amount": "10"}
     assert steward.post(action, data=refund, follow_redirects=False).status_code == 303
-    too_much = steward.post(action, data={**refund, "key": "refund-form-2", "amount_minor": "9001"})
-    assert too_much.status_code == 409 and "9,000 minor units left to refund" in too_much.text
+    too_much = steward.post(action, data={**refund, "key": "refund-form-2", "amount": "90.01"})
+    assert too_much.status_code == 409 and "90.00 EUR left to refund" in too_much.text
+    cents = steward.post(action, data={**refund, "key": "refund-form-3", "amount": "1.001"})
+    assert cents.status_code == 400 and "the amount must be a number with at most 2 decimals in EUR" in cents.text
     with app.state.sessions() as session:
         assert accounts.member_balance(session, ids["ada@example.org"]) == 8_100

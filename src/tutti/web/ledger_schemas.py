@@ -98,6 +98,7 @@ class ReceivablePublic(BaseModel):
     price_minor: int
     paid_minor: int
     outstanding_minor: int
+    currency: str
 
 
 class BatchCreate(_Request):

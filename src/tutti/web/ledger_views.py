@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy.orm import Session
 
 from tutti.coop.governance import policy
+from tutti.coop.governance.terms import amount_text
 from tutti.coop.ledger import accounts, payouts, receipts, statements
 from tutti.coop.ledger.transfers import book
 from tutti.coop.models import Member, PayoutBatch
@@ -97,6 +98,7 @@ def receivables(db: Session) -> list[ReceivablePublic]:
             price_minor=r.price,
             paid_minor=r.paid,
             outstanding_minor=r.outstanding,
+            currency=r.currency,
         )
         for r in statements.receivables(db)
     ]
@@ -105,11 +107,9 @@ def receivables(db: Session) -> list[ReceivablePublic]:
 def money_of(db: Session) -> Callable[[int], str]:
     """How the pages write an amount of minor units: in major units of the ledger's currency (``1,234.50 EUR``)."""
     currency = book(db)
-    code, digits = (currency.currency, currency.minor_units) if currency else ("", 2)
+    code = currency.currency if currency else ""
 
     def money(amount: int) -> str:
-        whole, part = divmod(abs(amount), 10**digits)
-        sign = "-" if amount < 0 else ""
-        return f"{sign}{whole:,}.{part:0{digits}d} {code}".strip() if digits else f"{sign}{whole:,} {code}".strip()
+        return amount_text(amount, code)
 
     return money

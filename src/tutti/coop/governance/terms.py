@@ -67,15 +67,34 @@ def price_text(minor: int, currency: str) -> str:
     return f"{major:,}.{rest:0{digits}d} {currency}" if digits else f"{major:,} {currency}"
 
 
-def parse_price(text: str, currency: str) -> int:
-    """``1,250.50`` in EUR as 125050 (minor units); InvalidInput for more decimals than the currency has."""
+def parse_price(text: str, currency: str, *, what: str = "the price") -> int:
+    """``1,250.50`` in EUR as 125050 (minor units); InvalidInput naming ``what`` for more decimals than the
+    currency has, or for anything but a number."""
     digits = CURRENCIES.get(currency, 2)
     major, _, minor = text.strip().replace(",", "").partition(".")
     if not major.isdigit() or (minor and not minor.isdigit()) or len(minor) > digits:
         places = f"at most {digits} decimals" if digits else "no decimals"
-        raise InvalidInput(f"the price must be a number with {places} in {currency}, such as 1250")
+        raise InvalidInput(f"{what} must be a number with {places} in {currency}, such as 1250")
     scale: int = 10**digits
     return int(major) * scale + int(minor.ljust(digits, "0") or "0")
+
+
+def decimal_text(amount: int, digits: int, *, grouped: bool = False) -> str:
+    """``amount`` minor units as a decimal text of major units (``123450`` with 2 digits: ``1234.50``, or
+    ``1,234.50`` grouped); ``parse_price`` reads either back."""
+    whole, part = divmod(abs(amount), 10**digits)
+    head = f"{'-' if amount < 0 else ''}{whole:,}" if grouped else f"{'-' if amount < 0 else ''}{whole}"
+    return f"{head}.{part:0{digits}d}" if digits else head
+
+
+def amount_text(amount: int, currency: str) -> str:
+    """``amount`` minor units of ``currency`` as people read it: ``1,234.50 EUR``."""
+    return f"{decimal_text(amount, CURRENCIES.get(currency, 2), grouped=True)} {currency}".strip()
+
+
+def amount_field(amount: int, currency: str) -> str:
+    """``amount`` minor units of ``currency`` as a form's field holds it for ``parse_price``: ``1234.50``."""
+    return decimal_text(amount, CURRENCIES.get(currency, 2))
 
 
 def _choice(value: object, allowed: Mapping[str, str], name: str) -> str:

@@ -21,9 +21,9 @@ from tutti.coop.actions import RECORD_PAYMENT, require
 from tutti.coop.db import lock_cooperative
 from tutti.coop.errors import Conflict, InvalidInput, NotFound
 from tutti.coop.governance import policy, proposals
-from tutti.coop.governance.terms import SaleTerms, terms_from
+from tutti.coop.governance.terms import SaleTerms, amount_text, terms_from
 from tutti.coop.ledger import accounts, receipts, split
-from tutti.coop.ledger.transfers import Leg, Posted, fix_currency, legs_of, post
+from tutti.coop.ledger.transfers import Leg, Posted, book, fix_currency, legs_of, post
 from tutti.coop.models import LedgerAccount, LedgerTransfer, Member, Proposal, utcnow
 
 PAYMENT = "payment"
@@ -92,7 +92,8 @@ def record_payment(
     book = fix_currency(session, terms.currency, now=when)
     if amount > terms.price_minor - paid(session, proposal_id):
         outstanding = terms.price_minor - paid(session, proposal_id)
-        raise Conflict(f"the sale's price leaves {outstanding:,} minor units of {book.currency} to pay, not {amount:,}")
+        left, asked = amount_text(outstanding, book.currency), amount_text(amount, book.currency)
+        raise Conflict(f"the sale's price leaves {left} to pay, not {asked}")
     weights = split.split_basis(session, proposal_id)
     shares = divide(amount, policy.current(session).fee_basis_points, weights, key)
     buyer = accounts.account(session, accounts.BUYER, terms.buyer_id, now=when).id
@@ -120,7 +121,8 @@ def record_refund(
         )
     )
     if amount > payment.amount - int(refunded or 0):
-        raise Conflict(f"the payment has {payment.amount - int(refunded or 0):,} minor units left to refund")
+        left = amount_text(payment.amount - int(refunded or 0), current_currency(session))
+        raise Conflict(f"the payment has {left} left to refund")
     moved = {leg.credit: leg.amount for leg in legs_of(session, payment.id)}
     back = split.largest_remainder(amount, moved, key)
     sink = accounts.account(session, accounts.REFUNDS, now=when).id
@@ -138,3 +140,21 @@ def record_refund(
     receipts.issue(session, posted.transfer, proposal, included, weights, members, -back.get(accounts.FEE, 0),
                    now=when, basis="payment", total_weight=payment.amount)  # fmt: skip
     return posted
+
+
+def current_currency(session: Session) -> str:
+    """The ledger's currency, or "" before the first payment fixes it."""
+    found = book(session)
+    return found.currency if found is not None else ""
+
+
+def sale_currency(session: Session, proposal_id: str) -> str:
+    """The currency a passed sale is paid in (Conflict for anything but a passed, executed sale)."""
+    return _sale(session, proposal_id)[1].currency
+
+
+def ledger_currency(session: Session) -> str:
+    """The ledger's currency; NotFound before the first payment fixed it."""
+    if not (code := current_currency(session)):
+        raise NotFound("nothing has been paid yet")
+    return code

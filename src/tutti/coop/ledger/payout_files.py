@@ -17,6 +17,7 @@ from sepaxml import SepaTransfer
 from sepaxml.validation import ValidationError
 
 from tutti.coop.errors import InvalidInput
+from tutti.coop.governance.terms import decimal_text
 
 SEPA_SCHEMA = "pain.001.001.03"
 PAYPAL_COLUMNS = ("recipient", "amount", "currency", "reference", "note")
@@ -45,8 +46,7 @@ class FileLine:
 
 def major(amount: int, minor_units: int) -> str:
     """``amount`` minor units as a decimal text of major units (``1234`` with 2 digits: ``12.34``)."""
-    whole, part = divmod(amount, 10**minor_units)
-    return f"{whole}.{part:0{minor_units}d}" if minor_units else str(whole)
+    return decimal_text(amount, minor_units)
 
 
 def reference(line: FileLine) -> str:

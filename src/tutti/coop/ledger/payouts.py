@@ -28,6 +28,7 @@ from tutti.coop.actions import ISSUE_PAYOUT, SET_PAYOUT_DETAILS, require
 from tutti.coop.db import lock_cooperative
 from tutti.coop.errors import Conflict, InvalidInput, KeyDestroyed, NotFound
 from tutti.coop.governance import policy
+from tutti.coop.governance.terms import amount_text
 from tutti.coop.ledger import accounts, payout_files
 from tutti.coop.ledger.transfers import Leg, book, post
 from tutti.coop.members.accounts import normalise_email
@@ -133,7 +134,9 @@ def create_batch(
         .order_by(LedgerAccount.id)
     ).all()
     if not due:
-        raise Conflict(f"no balance of at least {minimum:,} minor units is payable by {method}")
+        kept = book(session)
+        least = amount_text(minimum, kept.currency if kept is not None else "")
+        raise Conflict(f"no balance of at least {least} is payable by {method}")
     batch = PayoutBatch(method=method, status=OPEN, created_by=steward.id, created_utc=when)
     session.add(batch)
     session.flush()

@@ -136,6 +136,7 @@ class Receivable:
     title: str
     price: int
     paid: int
+    currency: str
 
     @property
     def outstanding(self) -> int:
@@ -158,7 +159,7 @@ def receivables(session: Session) -> list[Receivable]:
         terms = terms_from(proposal.terms)
         assert isinstance(terms, SaleTerms)
         found.append(Receivable(proposal.id, proposal.title, terms.price_minor,
-                                paid.get(proposal.id, 0) - refunded.get(proposal.id, 0)))  # fmt: skip
+                                paid.get(proposal.id, 0) - refunded.get(proposal.id, 0), terms.currency))  # fmt: skip
     return found
 
 

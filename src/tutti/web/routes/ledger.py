@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Path, Request, status
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
+from tutti.coop.governance.terms import amount_field, amount_text, parse_price
 from tutti.coop.ledger import payments, payouts, receipts, statements
 from tutti.coop.ledger.transfers import Posted
 from tutti.coop.models import Member, PayoutBatch, utcnow
@@ -136,6 +137,9 @@ def _finance(db: Db, page: PageContext) -> None:
         methods=payouts.METHODS,
         form_key=secrets.token_hex(8),
         money=ledger_views.money_of(db),
+        amount_text=amount_text,
+        amount_field=amount_field,
+        currency=payments.current_currency(db),
     )
 
 
@@ -152,11 +156,12 @@ def payment_form(
     member: ActingSteward,
     page: PageContext,
     sale_id: Annotated[str, Form(max_length=36)],
-    amount_minor: Annotated[int, Form(ge=1, le=10**15)],
+    amount: Annotated[str, Form(max_length=30)],
     key: Annotated[str, Form(max_length=200)],
 ) -> Response:
     _finance(db, page)
-    payments.record_payment(db, member, sale_id, amount_minor, key)
+    currency = payments.sale_currency(db, sale_id)
+    payments.record_payment(db, member, sale_id, parse_price(amount, currency, what="the amount"), key)
     db.commit()
     return redirect("/finance", request)
 
@@ -166,10 +171,11 @@ def payment_form(
 )
 def refund_form(
     request: Request, payment_id: str, db: Db, member: ActingSteward, page: PageContext,
-    amount_minor: Annotated[int, Form(ge=1, le=10**15)], key: Annotated[str, Form(max_length=200)],
+    amount: Annotated[str, Form(max_length=30)], key: Annotated[str, Form(max_length=200)],
 ) -> Response:  # fmt: skip
     _finance(db, page)
-    payments.record_refund(db, member, payment_id, amount_minor, key)
+    minor = parse_price(amount, payments.ledger_currency(db), what="the amount")
+    payments.record_refund(db, member, payment_id, minor, key)
     db.commit()
     return redirect("/finance", request)
 
