@@ -8,15 +8,18 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from tests.coop.conftest import NOW, CoopDb
 from tests.helpers.governance import pass_policy
-from tutti.coop import audit
+from tutti.coop import audit, mail
 from tutti.coop.errors import InvalidInput, Unauthenticated
+from tutti.coop.jobs.housekeeping import PURGE_EXPIRED
 from tutti.coop.jobs.queue import enqueue
-from tutti.coop.members import accounts, waitlist
+from tutti.coop.jobs.worker import Worker
+from tutti.coop.members import accounts, emails, waitlist
 from tutti.coop.members.withdrawal import withdraw
-from tutti.coop.models import Member, Status
+from tutti.coop.models import Member, MemberKey, Status
 
 PASSWORD, OTHER_PASSWORD = "kettle umbrella saxophone", "lantern orchard violin"
 NEW = "newcomer@example.org"
@@ -144,3 +147,27 @@ def test_addresses_nobody_confirms_take_no_place_of_the_day(founded_db: CoopDb) 
     _confirm(founded_db, late)
     with founded_db.sessions() as session:  # the day is full now: the next confirmed address waits, first in line
         assert waitlist.admitted_on(session, NOW.date()) == 1 and [q.position for q in waitlist.queue(session)] == [1]
+
+
+def test_an_account_never_confirmed_is_deleted_once_its_link_expires(founded_db: CoopDb) -> None:
+    member_id, _, _ = _register(founded_db)
+    confirmed_id, token, _ = _register(founded_db, "confirmed@example.org")
+    assert _confirm(founded_db, token) == "ok"
+    with founded_db.sessions.begin() as session:
+        assert accounts.purge_unconfirmed(session, now=NOW + timedelta(days=6)) == []
+    _register(founded_db, days=6)  # signed up again: a new link, valid seven days from now
+    with founded_db.sessions.begin() as session:
+        assert accounts.purge_unconfirmed(session, now=NOW + timedelta(days=12)) == []
+        welcome = mail.message(founded_db.settings, NEW, "Welcome", "Confirm your address.")
+        kept = mail.send(founded_db.settings, welcome, about=member_id)
+        assert kept is not None and kept.exists()
+    # The worker's hourly purge (on today's clock, months after): the account, its address, key and mail go.
+    assert Worker(founded_db.sessions, founded_db.settings, [PURGE_EXPIRED]).drain() == 1
+    assert not kept.exists()
+    with founded_db.sessions() as session:
+        assert session.get(Member, member_id) is None
+        assert session.scalar(select(MemberKey).where(MemberKey.member_id == member_id)) is None
+        assert emails.find_member(session, founded_db.settings, NEW) is None
+        assert session.get(Member, confirmed_id) is not None  # a confirmed account stays, however old
+    again, token, waiting = _register(founded_db)  # the address is free: a new account, a new link
+    assert waiting and again != member_id and _confirm(founded_db, token) == "ok"

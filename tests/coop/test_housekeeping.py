@@ -80,8 +80,13 @@ def test_expired_logins_old_rate_limit_windows_and_old_jobs_are_purged(coop_db: 
         recent = queue.enqueue(session, "recent", now=now - timedelta(days=2))
         recent.status, recent.finished_utc = JobStatus.FAILED, now - timedelta(days=1)
     results = run_housekeeping(coop_db)
-    # One expired login, one old window, one old job.
-    assert results["purge-expired"] == {"login_sessions": 1, "rate_limit_windows": 1, "jobs": 1}
+    # One expired login, one old window, one old job; ada signed up confirmed, so her account stays.
+    assert results["purge-expired"] == {
+        "login_sessions": 1,
+        "rate_limit_windows": 1,
+        "jobs": 1,
+        "unconfirmed_accounts": 0,
+    }
     with coop_db.sessions() as session:
         assert [s.expires_utc > now for s in session.scalars(select(LoginSession))] == [True]
         # Left: the window of the upload just counted (a right password leaves its account no failures).

@@ -1,7 +1,8 @@
 """Housekeeping, as periodic jobs the workers schedule themselves (one job per kind and period, by unique key).
 
-* ``purge-expired``: login sessions past their expiry, rate-limit windows older than the longest limit, and
-  finished jobs older than ``JOB_HISTORY``.
+* ``purge-expired``: login sessions past their expiry, rate-limit windows older than the longest limit,
+  finished jobs older than ``JOB_HISTORY``, and accounts whose address was never confirmed once their link has
+  expired (``accounts.purge_unconfirmed``), with the mail kept about them.
 * ``remove-leftovers``: what crashed requests and workers leave beside the database, once older than
   ``LEFTOVER_AGE`` (younger ones may belong to work under way): scratch folders (but a running job's own),
   ``.partial`` files, and the hidden ``*.staged`` files of transactions that never finished theirs
@@ -28,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from tutti.coop import ratelimit, staged
+from tutti.coop import mail, ratelimit, staged
 from tutti.coop.contributions.sealing import CONTRIBUTIONS_DIR
 from tutti.coop.contributions.uploads import UPLOAD_SUFFIX
 from tutti.coop.jobs.kinds import JobKind
@@ -162,7 +163,11 @@ def remove_leftovers(session: Session, settings: CoopSettings, *, now: datetime 
 
 def _purge(run: JobRun) -> None:
     with run.settle() as session:
-        run.result = purge_expired(session)
+        unconfirmed = accounts.purge_unconfirmed(session)
+        run.result = purge_expired(session) | {"unconfirmed_accounts": len(unconfirmed)}
+    for member_id in unconfirmed:  # after the commit: their welcome mail, if it waits in the outbox
+        for kept in mail.kept_about(run.settings, member_id):
+            kept.unlink(missing_ok=True)
 
 
 def _leftovers(run: JobRun) -> None:
@@ -200,7 +205,8 @@ def _reconcile(run: JobRun) -> None:
 
 PURGE_EXPIRED = JobKind(
     "purge-expired",
-    "Delete expired login sessions, old rate-limit windows and finished jobs older than 30 days.",
+    "Delete expired login sessions, old rate-limit windows, finished jobs older than 30 days, and accounts whose "
+    "address was never confirmed once their link has expired (7 days after their latest signup).",
     handler=_purge,
     every=timedelta(hours=1),
 )

@@ -29,7 +29,7 @@ from tutti.coop.db import lock_cooperative, settings_of
 from tutti.coop.errors import Conflict, CsrfMismatch, InvalidInput, NotFound, Unauthenticated
 from tutti.coop.members import devices, emails, waitlist
 from tutti.coop.members.passwords import check_password
-from tutti.coop.models import LoginSession, Member, Role, Status, new_id, utcnow
+from tutti.coop.models import LoginSession, Member, Role, Status, WaitlistEntry, new_id, utcnow
 
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -132,7 +132,8 @@ def register(
     if owner is not None:
         waiting = owner.email_confirmed_utc is None and owner.status is not Status.WITHDRAWN
         if waiting:
-            owner.password_hash = hashed
+            # An account never confirmed counts from its latest signup: its new link lasts as long as the first.
+            owner.password_hash, owner.created_utc = hashed, when
         return owner, waiting
     try:
         with session.begin_nested():
@@ -300,6 +301,26 @@ def logout(session: Session, token: str) -> None:
 
 def logout_everywhere(session: Session, member: Member) -> None:
     session.execute(delete(LoginSession).where(LoginSession.member_id == member.id))
+
+
+def purge_unconfirmed(session: Session, *, now: datetime | None = None) -> list[str]:
+    """Delete the accounts whose address was never confirmed and whose link has expired (``CONFIRM_DAYS`` after
+    their latest signup), with their sealed address and key; the ids deleted, for the caller to delete the mail
+    kept about them once this commits. Only accounts never placed go: no place of the day, no queue, no role but
+    member's (a confirmation places them, ``confirm_email``), so nothing about them is in the audit log."""
+    queued = select(WaitlistEntry.member_id).where(WaitlistEntry.member_id == Member.id).exists()
+    expired = select(Member.id).where(
+        Member.email_confirmed_utc.is_(None),
+        Member.created_utc <= (now or utcnow()) - timedelta(days=CONFIRM_DAYS),
+        Member.status == Status.WAITLISTED,
+        Member.activated_utc.is_(None),
+        Member.role == Role.MEMBER,
+        ~queued,
+    )
+    ids = list(session.scalars(expired))
+    for start in range(0, len(ids), 1_000):
+        session.execute(delete(Member).where(Member.id.in_(ids[start : start + 1_000])))
+    return ids
 
 
 def purge_expired_sessions(session: Session, *, now: datetime | None = None) -> int:
