@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from tests.coop.conftest import STEWARD_EMAIL, STEWARD_PASSWORD, CoopDb
 from tests.helpers.governance import DURING, OPENED, close, member, open_sale, steward
+from tests.helpers.races import postgresql_only
 from tutti.coop.bootstrap import found_cooperative
 from tutti.coop.db import make_engine, session_factory, upgrade
 from tutti.coop.errors import Conflict, NotAllowed
@@ -158,8 +159,7 @@ def _assert_no_dead_tuples_in_postgresql(db: CoopDb, horizon: int | None) -> Non
 
 
 def test_many_members_voting_and_changing_at_once_lose_nothing_and_count_once(founded_db: CoopDb) -> None:
-    if founded_db.kind != "postgresql":
-        pytest.skip("SQLite has one writer at a time; the race is PostgreSQL's")
+    postgresql_only(founded_db)
     voters = 500
     with founded_db.sessions.begin() as session:
         ids = [new_id() for _ in range(voters)]

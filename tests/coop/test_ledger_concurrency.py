@@ -4,15 +4,13 @@ applied once however often it is sent, and no payout line paid twice."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import func, select
 
 from tests.coop.conftest import CoopDb
 from tests.helpers.governance import steward
 from tests.helpers.ledger import PAID, passed_sale
-from tutti.coop.errors import Conflict
+from tests.helpers.races import postgresql_only, race
 from tutti.coop.ledger import accounts, payments, payouts
 from tutti.coop.ledger.transfers import check_books
 from tutti.coop.models import LedgerAccount, LedgerTransfer, Member
@@ -20,24 +18,8 @@ from tutti.coop.models import LedgerAccount, LedgerTransfer, Member
 POINTS = {"ada@example.org": 5, "bo@example.org": 3, "cy@example.org": 1, "di@example.org": 0}
 
 
-def _race(calls: list[Callable[[], object]]) -> tuple[int, int]:
-    """Run every call at once on 8 threads; (how many succeeded, how many were refused as conflicts)."""
-
-    def run(call: Callable[[], object]) -> bool:
-        try:
-            call()
-        except Conflict:
-            return False
-        return True
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        outcomes = list(pool.map(run, calls))
-    return outcomes.count(True), outcomes.count(False)
-
-
 def test_money_racing_on_postgresql_is_neither_created_nor_lost(founded_db: CoopDb) -> None:
-    if founded_db.kind != "postgresql":
-        pytest.skip("SQLite has one writer at a time; the race is PostgreSQL's")
+    postgresql_only(founded_db)
     db = founded_db
     sale, ids = passed_sale(db.sessions, POINTS, price_minor=1_000_000)
     with db.sessions.begin() as session:
@@ -53,7 +35,7 @@ def test_money_racing_on_postgresql_is_neither_created_nor_lost(founded_db: Coop
         return call
 
     # Every payment sent twice at once: each lands once.
-    assert _race([pay(f"p{i}", 10_000) for i in range(20) for _ in range(2)])[0] == 40
+    assert race([pay(f"p{i}", 10_000) for i in range(20) for _ in range(2)])[0] == 40
     with db.sessions() as session:
         first = list(session.scalars(select(LedgerTransfer.id).where(LedgerTransfer.kind == "payment")))
     assert len(first) == 20
@@ -72,7 +54,7 @@ def test_money_racing_on_postgresql_is_neither_created_nor_lost(founded_db: Coop
     # Refunds (each sent twice), more payments and two stewards batching, all at once.
     calls = [refund(p, f"r{n}") for n, p in enumerate(first[:10]) for _ in range(2)]
     calls += [pay(f"q{i}", 5_000) for i in range(10)] + [batch, batch]
-    _race(calls)
+    race(calls)
     with db.sessions.begin() as session:
         for found in payouts.batches(session):
             payouts.mark_sent(session, steward(session), found.id, now=PAID)
@@ -87,7 +69,7 @@ def test_money_racing_on_postgresql_is_neither_created_nor_lost(founded_db: Coop
         return call
 
     # Four stewards settle every line at once, two saying paid and two failed: one of them wins per line.
-    won, refused = _race([settle(line, paid) for line in lines for paid in (True, True, False, False)])
+    won, refused = race([settle(line, paid) for line in lines for paid in (True, True, False, False)])
     assert (won, refused) == (len(lines), 3 * len(lines))
     with db.sessions() as session:
         assert check_books(session).ok

@@ -3,44 +3,24 @@ downloads sent at once never take more than the link allows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from sqlalchemy import select
 
 from tests.coop.conftest import CoopDb
 from tests.helpers.governance import AFTER
+from tests.helpers.races import postgresql_only, race
 from tests.helpers.sales import PREFERENCES, STATISTICS, build, members_with_histories, passed_sale, sale
 from tutti.coop.errors import Conflict, NotFound
 from tutti.coop.models import DownloadLink, Member, PrivacySpend
 from tutti.coop.sales import compute, delivery
 
 pytestmark = pytest.mark.samples
-
-
-def _race(calls: list[Callable[[], object]]) -> tuple[int, int]:
-    """Every call at once on 8 threads: (how many went through, how many were refused)."""
-
-    def run(call: Callable[[], object]) -> bool:
-        try:
-            call()
-        except (Conflict, NotFound):  # BudgetSpent is a Conflict; a used-up link is "not found" any more
-            return False
-        return True
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        outcomes = list(pool.map(run, calls))
-    return outcomes.count(True), outcomes.count(False)
-
-
-def _postgresql_only(db: CoopDb) -> None:
-    if db.kind != "postgresql":
-        pytest.skip("SQLite has one writer at a time; the race is PostgreSQL's")
+# BudgetSpent is a Conflict; a used-up link is "not found" any more.
+_REFUSALS = (Conflict, NotFound)
 
 
 def test_queries_sent_at_once_spend_no_more_than_the_budget(founded_db: CoopDb) -> None:
-    _postgresql_only(founded_db)
+    postgresql_only(founded_db)
     ids = members_with_histories(founded_db, 3)
     terms = sale(STATISTICS, data_kind="aggregates", delivery="query", duration_days=3660)
     proposal_id, buyer_id = passed_sale(founded_db, terms, ids)
@@ -48,14 +28,14 @@ def test_queries_sent_at_once_spend_no_more_than_the_budget(founded_db: CoopDb) 
     def ask() -> object:
         return compute.ask(founded_db.sessions, founded_db.settings, buyer_id, proposal_id, {"epsilon": 0.3})
 
-    answered, refused = _race([ask for _ in range(8)])
+    answered, refused = race([ask for _ in range(8)], _REFUSALS)
     assert (answered, refused) == (3, 5)  # 3 x 0.3 fits in epsilon 1.0; a fourth would not
     with founded_db.sessions() as session:
         assert sum(session.scalars(select(PrivacySpend.epsilon))) == pytest.approx(0.9)
 
 
 def test_downloads_sent_at_once_take_no_more_than_the_link_allows(founded_db: CoopDb) -> None:
-    _postgresql_only(founded_db)
+    postgresql_only(founded_db)
     ids = members_with_histories(founded_db, 3)
     proposal_id, buyer_id = passed_sale(founded_db, sale(PREFERENCES, duration_days=3660), ids)
     build(founded_db)
@@ -69,6 +49,6 @@ def test_downloads_sent_at_once_take_no_more_than_the_link_allows(founded_db: Co
             buyer = session.get_one(Member, buyer_id)
             return delivery.open_download(session, founded_db.settings, buyer, link.token, link.files[1], now=AFTER)
 
-    assert _race([download for _ in range(10)]) == (3, 7)
+    assert race([download for _ in range(10)], _REFUSALS) == (3, 7)
     with founded_db.sessions() as session:
         assert session.scalars(select(DownloadLink.downloads)).one() == 3
