@@ -99,7 +99,7 @@ def policy_in_words(session: Session, change: PolicyChange) -> list[str]:
 
 
 def _weights(weights: dict[str, int]) -> str:
-    return ", ".join(f"{part} {weights.get(part, scoring.FULL_WEIGHT)} %" for part in scoring.PARTS)
+    return ", ".join(f"{part} {weight} %" for part, weight in scoring.every_weight(weights).items())
 
 
 def _my_part(session: Session, member: Member, proposal: Proposal) -> MyPartPublic:
@@ -169,7 +169,7 @@ def consent_public(session: Session, member: Member) -> ConsentPublic:
 
 def policy_public(session: Session) -> PolicyPublic:
     in_force = policy.current(session).to_json()
-    weights = {part: in_force["scoring_weights"].get(part, scoring.FULL_WEIGHT) for part in scoring.PARTS}
+    weights = scoring.every_weight(in_force["scoring_weights"])
     return PolicyPublic(**(in_force | {"scoring_weights": weights}), capacity_per_day=waitlist.capacity(session))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from tutti.coop.governance import policy
 from tutti.coop.governance.terms import amount_text
 from tutti.coop.ledger import accounts, payouts, receipts, statements
-from tutti.coop.ledger.transfers import book
+from tutti.coop.ledger.transfers import book, currency_code
 from tutti.coop.models import Member, PayoutBatch
 from tutti.coop.settings import CoopSettings
 from tutti.web.ledger_schemas import (
@@ -106,8 +106,7 @@ def receivables(db: Session) -> list[ReceivablePublic]:
 
 def money_of(db: Session) -> Callable[[int], str]:
     """How the pages write an amount of minor units: in major units of the ledger's currency (``1,234.50 EUR``)."""
-    currency = book(db)
-    code = currency.currency if currency else ""
+    code = currency_code(db)
 
     def money(amount: int) -> str:
         return amount_text(amount, code)

@@ -212,6 +212,11 @@ def check_weights(weights: Mapping[str, int]) -> dict[str, int]:
     return {name: weights[name] for name in PARTS if name in weights}
 
 
+def every_weight(weights: Mapping[str, int]) -> dict[str, int]:
+    """The weight of every part, in ``PARTS`` order: ``weights``' where it names one, full weight elsewhere."""
+    return {part: weights.get(part, FULL_WEIGHT) for part in PARTS}
+
+
 def weighted(score: Score, weights: Mapping[str, int]) -> Score:
     """``score`` with each part weighed as the policy in force says (see the module docstring)."""
     parts = []

@@ -23,7 +23,7 @@ from tutti.coop.errors import Conflict, InvalidInput, NotFound
 from tutti.coop.governance import policy, proposals
 from tutti.coop.governance.terms import SaleTerms, amount_text, terms_from
 from tutti.coop.ledger import accounts, receipts, split
-from tutti.coop.ledger.transfers import Leg, Posted, book, fix_currency, legs_of, post
+from tutti.coop.ledger.transfers import Leg, Posted, currency_code, fix_currency, legs_of, post
 from tutti.coop.models import LedgerAccount, LedgerTransfer, Member, Proposal, utcnow
 
 PAYMENT = "payment"
@@ -121,7 +121,7 @@ def record_refund(
         )
     )
     if amount > payment.amount - int(refunded or 0):
-        left = amount_text(payment.amount - int(refunded or 0), current_currency(session))
+        left = amount_text(payment.amount - int(refunded or 0), currency_code(session))
         raise Conflict(f"the payment has {left} left to refund")
     moved = {leg.credit: leg.amount for leg in legs_of(session, payment.id)}
     back = split.largest_remainder(amount, moved, key)
@@ -142,12 +142,6 @@ def record_refund(
     return posted
 
 
-def current_currency(session: Session) -> str:
-    """The ledger's currency, or "" before the first payment fixes it."""
-    found = book(session)
-    return found.currency if found is not None else ""
-
-
 def sale_currency(session: Session, proposal_id: str) -> str:
     """The currency a passed sale is paid in (Conflict for anything but a passed, executed sale)."""
     return _sale(session, proposal_id)[1].currency
@@ -155,6 +149,6 @@ def sale_currency(session: Session, proposal_id: str) -> str:
 
 def ledger_currency(session: Session) -> str:
     """The ledger's currency; NotFound before the first payment fixed it."""
-    if not (code := current_currency(session)):
+    if not (code := currency_code(session)):
         raise NotFound("nothing has been paid yet")
     return code

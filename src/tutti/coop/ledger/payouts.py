@@ -30,7 +30,7 @@ from tutti.coop.errors import Conflict, InvalidInput, KeyDestroyed, NotFound
 from tutti.coop.governance import policy
 from tutti.coop.governance.terms import amount_text
 from tutti.coop.ledger import accounts, payout_files
-from tutti.coop.ledger.transfers import Leg, book, post
+from tutti.coop.ledger.transfers import Leg, book, currency_code, post
 from tutti.coop.members.accounts import normalise_email
 from tutti.coop.models import LedgerAccount, Member, PayoutBatch, PayoutDetails, PayoutLine, utcnow
 from tutti.coop.settings import CoopSettings
@@ -134,8 +134,7 @@ def create_batch(
         .order_by(LedgerAccount.id)
     ).all()
     if not due:
-        kept = book(session)
-        least = amount_text(minimum, kept.currency if kept is not None else "")
+        least = amount_text(minimum, currency_code(session))
         raise Conflict(f"no balance of at least {least} is payable by {method}")
     batch = PayoutBatch(method=method, status=OPEN, created_by=steward.id, created_utc=when)
     session.add(batch)

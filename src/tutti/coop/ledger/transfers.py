@@ -52,6 +52,12 @@ def book(session: Session) -> LedgerBook | None:
     return session.get(LedgerBook, 1)
 
 
+def currency_code(session: Session) -> str:
+    """The ledger's currency, or "" before the first payment fixes it."""
+    found = book(session)
+    return found.currency if found is not None else ""
+
+
 def fix_currency(session: Session, currency: str, *, now: datetime | None = None) -> LedgerBook:
     """The ledger's currency: fixed by the first payment, refused when another is given later."""
     if currency not in CURRENCIES:

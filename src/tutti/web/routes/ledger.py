@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from tutti.coop.governance.terms import amount_field, amount_text, parse_price
 from tutti.coop.ledger import payments, payouts, receipts, statements
-from tutti.coop.ledger.transfers import Posted
+from tutti.coop.ledger.transfers import Posted, currency_code
 from tutti.coop.models import Member, PayoutBatch, utcnow
 from tutti.web import ledger_views
 from tutti.web.deps import ActingMember, ActingSteward, CurrentMember, Db, PageContext, Settings, Steward, form_page
@@ -139,7 +139,7 @@ def _finance(db: Db, page: PageContext) -> None:
         money=ledger_views.money_of(db),
         amount_text=amount_text,
         amount_field=amount_field,
-        currency=payments.current_currency(db),
+        currency=currency_code(db),
     )
 
 
